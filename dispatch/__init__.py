@@ -1,0 +1,1 @@
+"""Dispatch decisions for non-emergency medical transport, and the ``dispatch`` command line."""

@@ -1,0 +1,1 @@
+"""Learned corrections to free-flow travel times (ETA models); built in a later issue."""

@@ -1,0 +1,47 @@
+"""OpenStreetMap road graphs and fast free-flow travel times (numba shortest paths).
+
+Data of the embedded map: (c) OpenStreetMap contributors, ODbL.
+"""
+
+from .exceptions import GraphSourceError, NodeIndexError, RoutingError, SnapError, UnreachableError
+from .graph import RoadGraph
+from .loading import build_graph, cache_dir, default_map_path, graph_from_place, load_graph
+from .road_classes import ROAD_CLASSES
+from .shortest_paths import (
+    Path,
+    path_from_tree,
+    shortest_path,
+    shortest_path_tree,
+    travel_time,
+    travel_time_matrix,
+    travel_times_from,
+    warm_up,
+)
+from .snapping import nearest_nodes
+from .statistics import RouteStatistics, route_statistics
+
+__all__ = [
+    "ROAD_CLASSES",
+    "GraphSourceError",
+    "NodeIndexError",
+    "Path",
+    "RoadGraph",
+    "RouteStatistics",
+    "RoutingError",
+    "SnapError",
+    "UnreachableError",
+    "build_graph",
+    "cache_dir",
+    "default_map_path",
+    "graph_from_place",
+    "load_graph",
+    "nearest_nodes",
+    "path_from_tree",
+    "route_statistics",
+    "shortest_path",
+    "shortest_path_tree",
+    "travel_time",
+    "travel_time_matrix",
+    "travel_times_from",
+    "warm_up",
+]

@@ -1,0 +1,292 @@
+"""numba kernels for shortest paths on CSR arrays. Private: arrays in, arrays out.
+
+Callers (``routing.shortest_paths``) validate; kernels trust their input. Conventions:
+``indptr`` int64, ``indices`` int32, ``weights`` float64 (non-negative), node and edge
+ids int32. Unreachable distances are ``inf``; missing predecessors ``-1``.
+
+A search *workspace* is a set of arrays of length ``n_nodes``: ``dist`` (all ``inf``),
+``pos`` (heap position, all ``-1``), ``pred`` (predecessor edge), ``heap_node`` and
+``heap_key`` (an indexed binary heap), ``touched`` (nodes whose ``dist`` was set) and
+``mark`` (target marks, all 0). Kernels leave a workspace as they found it, resetting only
+the entries they touched, so that one allocation serves many queries.
+All kernels live in this one file: numba's cache does not see edits in other modules.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+_UNSEEN = -1
+_SETTLED = -2
+
+
+@njit(cache=True, nogil=True)
+def _heap_push(heap_node, heap_key, pos, size, node, key):  # type: ignore[no-untyped-def]
+    """Insert ``node`` or lower its key; return the new heap size."""
+    i = pos[node]
+    if i == _UNSEEN:
+        i = size
+        size += 1
+    while i > 0:
+        parent = (i - 1) >> 1
+        parent_key = heap_key[parent]
+        if parent_key <= key:
+            break
+        parent_node = heap_node[parent]
+        heap_node[i] = parent_node
+        heap_key[i] = parent_key
+        pos[parent_node] = i
+        i = parent
+    heap_node[i] = node
+    heap_key[i] = key
+    pos[node] = i
+    return size
+
+
+@njit(cache=True, nogil=True)
+def _heap_pop(heap_node, heap_key, pos, size):  # type: ignore[no-untyped-def]
+    """Remove the minimum, mark it settled; return (node, new size)."""
+    top = heap_node[0]
+    size -= 1
+    if size > 0:
+        node = heap_node[size]
+        key = heap_key[size]
+        i = 0
+        while True:
+            child = 2 * i + 1
+            if child >= size:
+                break
+            if child + 1 < size and heap_key[child + 1] < heap_key[child]:
+                child += 1
+            if heap_key[child] >= key:
+                break
+            heap_node[i] = heap_node[child]
+            heap_key[i] = heap_key[child]
+            pos[heap_node[i]] = i
+            i = child
+        heap_node[i] = node
+        heap_key[i] = key
+        pos[node] = i
+    pos[top] = _SETTLED
+    return top, size
+
+
+@njit(cache=True, nogil=True)
+def _reset(dist, pos, pred, touched, n_touched):  # type: ignore[no-untyped-def]
+    for k in range(n_touched):
+        v = touched[k]
+        dist[v] = np.inf
+        pos[v] = _UNSEEN
+        pred[v] = -1
+
+
+@njit(cache=True, nogil=True)
+def _search(  # type: ignore[no-untyped-def]
+    indptr, indices, weights, source, mark, n_marked, dist, pos, pred, heap_node, heap_key, touched
+):
+    """Dijkstra from ``source`` until the ``n_marked`` marked nodes are settled.
+
+    Pass ``n_marked < 0`` to settle every reachable node. Returns the number of touched
+    nodes; ``dist`` and ``pred`` hold the search tree until :func:`_reset`.
+    """
+    dist[source] = 0.0
+    touched[0] = source
+    n_touched = 1
+    size = _heap_push(heap_node, heap_key, pos, 0, source, 0.0)
+    remaining = n_marked
+    while size > 0:
+        du = heap_key[0]
+        u, size = _heap_pop(heap_node, heap_key, pos, size)
+        if mark[u]:
+            remaining -= 1
+            if remaining == 0:
+                break
+        for e in range(indptr[u], indptr[u + 1]):
+            v = indices[e]
+            if pos[v] == _SETTLED:
+                continue
+            nd = du + weights[e]
+            if nd < dist[v]:
+                if dist[v] == np.inf:
+                    touched[n_touched] = v
+                    n_touched += 1
+                dist[v] = nd
+                pred[v] = e
+                size = _heap_push(heap_node, heap_key, pos, size, v, nd)
+    return n_touched
+
+
+@njit(cache=True, nogil=True)
+def _mark_targets(mark, targets, value):  # type: ignore[no-untyped-def]
+    """Set ``mark`` at the targets; return how many distinct targets there are."""
+    distinct = 0
+    for t in targets:
+        if value and mark[t] == 0:
+            distinct += 1
+        mark[t] = value
+    return distinct
+
+
+@njit(cache=True, nogil=True)
+def one_to_many(  # type: ignore[no-untyped-def]
+    indptr, indices, weights, source, targets, dist, pos, pred, heap_node, heap_key, touched, mark
+):
+    """Travel times from one source to each target (``inf`` if unreachable)."""
+    n_marked = _mark_targets(mark, targets, 1)
+    n_touched = _search(
+        indptr, indices, weights, source, mark, n_marked, dist, pos, pred, heap_node, heap_key, touched
+    )
+    out = np.empty(targets.size)
+    for j in range(targets.size):
+        out[j] = dist[targets[j]]
+    _mark_targets(mark, targets, 0)
+    _reset(dist, pos, pred, touched, n_touched)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def shortest_path_tree(indptr, indices, weights, source):  # type: ignore[no-untyped-def]
+    """Full single-source search: (dist, pred_edge) for every node."""
+    n = indptr.size - 1
+    dist = np.full(n, np.inf)
+    pos = np.full(n, _UNSEEN, dtype=np.int32)
+    pred = np.full(n, -1, dtype=np.int32)
+    heap_node = np.empty(n, dtype=np.int32)
+    heap_key = np.empty(n)
+    touched = np.empty(n, dtype=np.int32)
+    mark = np.zeros(n, dtype=np.uint8)
+    _search(indptr, indices, weights, source, mark, -1, dist, pos, pred, heap_node, heap_key, touched)
+    return dist, pred
+
+
+@njit(cache=True, parallel=True)
+def many_to_many(indptr, indices, weights, sources, targets, n_chunks):  # type: ignore[no-untyped-def]
+    """Travel-time matrix ``sources x targets``, searches run in parallel over sources.
+
+    Sources are split into ``n_chunks`` blocks; each block owns one workspace, so memory
+    is ``n_chunks x n_nodes`` whatever the number of sources.
+    """
+    n = indptr.size - 1
+    out = np.empty((sources.size, targets.size))
+    mark = np.zeros(n, dtype=np.uint8)
+    n_marked = _mark_targets(mark, targets, 1)
+    chunk = (sources.size + n_chunks - 1) // n_chunks
+    for c in prange(n_chunks):
+        dist = np.full(n, np.inf)
+        pos = np.full(n, _UNSEEN, dtype=np.int32)
+        pred = np.full(n, -1, dtype=np.int32)
+        heap_node = np.empty(n, dtype=np.int32)
+        heap_key = np.empty(n)
+        touched = np.empty(n, dtype=np.int32)
+        for i in range(c * chunk, min((c + 1) * chunk, sources.size)):
+            n_touched = _search(
+                indptr, indices, weights, sources[i], mark, n_marked,
+                dist, pos, pred, heap_node, heap_key, touched,
+            )
+            for j in range(targets.size):
+                out[i, j] = dist[targets[j]]
+            _reset(dist, pos, pred, touched, n_touched)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def bidirectional(  # type: ignore[no-untyped-def]
+    indptr, indices, weights, rev_indptr, rev_indices, rev_edge, edge_tail, source, target,
+    f_dist, f_pos, f_pred, f_heap_node, f_heap_key, f_touched,
+    b_dist, b_pos, b_pred, b_heap_node, b_heap_key, b_touched, path_out,
+):
+    """Bidirectional Dijkstra for one pair.
+
+    Returns ``(travel_time, n_path_edges)``; the path's forward edge ids are written to
+    ``path_out[:n_path_edges]``. ``travel_time`` is ``inf`` (and 0 edges) if unreachable.
+    Both workspaces are reset before returning.
+    """
+    if source == target:
+        return 0.0, 0
+    f_dist[source] = 0.0
+    f_touched[0] = source
+    nf = 1
+    fsize = _heap_push(f_heap_node, f_heap_key, f_pos, 0, source, 0.0)
+    b_dist[target] = 0.0
+    b_touched[0] = target
+    nb = 1
+    bsize = _heap_push(b_heap_node, b_heap_key, b_pos, 0, target, 0.0)
+    best = np.inf
+    meet = -1
+    while fsize > 0 and bsize > 0:
+        if f_heap_key[0] + b_heap_key[0] >= best:
+            break
+        if f_heap_key[0] <= b_heap_key[0]:
+            du = f_heap_key[0]
+            u, fsize = _heap_pop(f_heap_node, f_heap_key, f_pos, fsize)
+            for e in range(indptr[u], indptr[u + 1]):
+                v = indices[e]
+                if f_pos[v] == _SETTLED:
+                    continue
+                nd = du + weights[e]
+                if nd < f_dist[v]:
+                    if f_dist[v] == np.inf:
+                        f_touched[nf] = v
+                        nf += 1
+                    f_dist[v] = nd
+                    f_pred[v] = e
+                    fsize = _heap_push(f_heap_node, f_heap_key, f_pos, fsize, v, nd)
+                    if nd + b_dist[v] < best:
+                        best = nd + b_dist[v]
+                        meet = v
+        else:
+            du = b_heap_key[0]
+            u, bsize = _heap_pop(b_heap_node, b_heap_key, b_pos, bsize)
+            for r in range(rev_indptr[u], rev_indptr[u + 1]):
+                v = rev_indices[r]
+                if b_pos[v] == _SETTLED:
+                    continue
+                e = rev_edge[r]
+                nd = du + weights[e]
+                if nd < b_dist[v]:
+                    if b_dist[v] == np.inf:
+                        b_touched[nb] = v
+                        nb += 1
+                    b_dist[v] = nd
+                    b_pred[v] = e
+                    bsize = _heap_push(b_heap_node, b_heap_key, b_pos, bsize, v, nd)
+                    if nd + f_dist[v] < best:
+                        best = nd + f_dist[v]
+                        meet = v
+    n_edges = 0
+    if meet >= 0:
+        v = meet
+        while v != source:
+            e = f_pred[v]
+            path_out[n_edges] = e
+            n_edges += 1
+            v = edge_tail[e]
+        path_out[:n_edges] = path_out[:n_edges][::-1].copy()
+        v = meet
+        while v != target:
+            e = b_pred[v]
+            path_out[n_edges] = e
+            n_edges += 1
+            v = indices[e]
+    _reset(f_dist, f_pos, f_pred, f_touched, nf)
+    _reset(b_dist, b_pos, b_pred, b_touched, nb)
+    return best, n_edges
+
+
+@njit(cache=True, nogil=True)
+def path_edges(pred, edge_tail, source, target):  # type: ignore[no-untyped-def]
+    """Edge ids from ``source`` to ``target`` along a predecessor tree (empty if none)."""
+    if source == target or pred[target] < 0:
+        return np.empty(0, dtype=np.int32)
+    count = 0
+    v = target
+    while v != source:
+        count += 1
+        v = edge_tail[pred[v]]
+    out = np.empty(count, dtype=np.int32)
+    v = target
+    for k in range(count - 1, -1, -1):
+        out[k] = pred[v]
+        v = edge_tail[pred[v]]
+    return out

@@ -1,0 +1,116 @@
+"""Read the drivable ways of an OSM file (.osm.pbf, .osm, .osm.bz2) with pyosmium.
+
+osmnx reads OSM XML but does not filter it by network type, so this module keeps only
+the ways a car may use (osmnx's own "drive" rules) and the nodes they reference, and
+writes them to a small OSM XML file that :func:`osmnx.graph_from_xml` can read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import osmium
+
+from .exceptions import GraphSourceError
+
+OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz")
+
+# The tag rules of osmnx's "drive" network type (osmnx/_overpass.py), as value sets.
+_EXCLUDED_HIGHWAY = frozenset(
+    "abandoned bridleway bus_guideway construction corridor cycleway elevator escalator "
+    "footway no path pedestrian planned platform proposed raceway razed rest_area service "
+    "services steps track".split()
+)
+_EXCLUDED_SERVICE = frozenset(
+    "alley driveway emergency_access parking parking_aisle private".split()
+)
+
+
+def is_drivable(tags: dict[str, str]) -> bool:
+    """Whether a way with these tags belongs to the public drivable network."""
+    highway = tags.get("highway")
+    if highway is None or highway in _EXCLUDED_HIGHWAY:
+        return False
+    if tags.get("area") == "yes" or tags.get("access") == "private":
+        return False
+    if tags.get("motor_vehicle") == "no" or tags.get("motorcar") == "no":
+        return False
+    return tags.get("service") not in _EXCLUDED_SERVICE
+
+
+def is_osm_file(path: Path) -> bool:
+    """Whether the file name has one of the OSM extensions pyosmium reads."""
+    name = path.name.lower()
+    return any(name.endswith(suffix) for suffix in OSM_SUFFIXES)
+
+
+def write_drivable_xml(source: Path, target: Path) -> int:
+    """Write the drivable ways of ``source`` and their nodes to the OSM XML file ``target``.
+
+    Ways whose nodes are partly missing from the extract are split at the gaps.
+    Returns the number of ways written; raises :class:`GraphSourceError` if the file
+    cannot be read or holds no drivable way.
+    """
+    try:
+        ways = _read_drivable_ways(source)
+        needed = {ref for _, refs, _ in ways for ref in refs}
+        locations: dict[int, tuple[float, float, dict[str, str]]] = {}
+        node_filter = osmium.filter.IdFilter(needed)
+        for node in osmium.FileProcessor(str(source), osmium.osm.NODE).with_filter(node_filter):
+            if node.location.valid():
+                locations[node.id] = (node.location.lon, node.location.lat, dict(node.tags))
+    except RuntimeError as exc:
+        msg = f"cannot read OSM file {source}: {exc} (is it corrupt or truncated?)"
+        raise GraphSourceError(msg) from exc
+    pieces = [
+        (way_id, piece, tags)
+        for way_id, refs, tags in ways
+        for piece in _split_at_missing(refs, locations)
+    ]
+    if not pieces:
+        msg = f"OSM file {source} contains no drivable roads"
+        raise GraphSourceError(msg)
+    _write_xml(target, pieces, locations)
+    return len(pieces)
+
+
+def _read_drivable_ways(source: Path) -> list[tuple[int, list[int], dict[str, str]]]:
+    processor = osmium.FileProcessor(str(source), osmium.osm.WAY)
+    processor = processor.with_filter(osmium.filter.KeyFilter("highway"))
+    ways = []
+    for way in processor:
+        tags = dict(way.tags)
+        if is_drivable(tags):
+            ways.append((way.id, [n.ref for n in way.nodes], tags))
+    return ways
+
+
+def _split_at_missing(refs: list[int], present: dict[int, object]) -> list[list[int]]:
+    runs: list[list[int]] = [[]]
+    for ref in refs:
+        if ref in present:
+            runs[-1].append(ref)
+        elif runs[-1]:
+            runs.append([])
+    return [run for run in runs if len(run) >= 2]
+
+
+def _write_xml(
+    target: Path,
+    ways: list[tuple[int, list[int], dict[str, str]]],
+    locations: dict[int, tuple[float, float, dict[str, str]]],
+) -> None:
+    used = sorted({ref for _, refs, _ in ways for ref in refs})
+    with osmium.SimpleWriter(str(target), overwrite=True) as writer:
+        for node_id in used:
+            lon, lat, tags = locations[node_id]
+            writer.add_node(osmium.osm.mutable.Node(id=node_id, location=(lon, lat), tags=tags))
+        # A way split at a gap keeps its id on the first piece; later pieces get fresh
+        # negative ids so that osmnx does not merge them.
+        seen: set[int] = set()
+        next_id = -1
+        for way_id, refs, tags in ways:
+            if way_id in seen:
+                way_id, next_id = next_id, next_id - 1
+            seen.add(way_id)
+            writer.add_way(osmium.osm.mutable.Way(id=way_id, nodes=refs, tags=tags))

@@ -1,0 +1,76 @@
+"""Per-route statistics that explain travel time beyond free flow (features of the ETA model)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .graph import RoadGraph
+from .road_classes import ROAD_CLASSES
+from .shortest_paths import Path
+
+TURN_DEGREES = 45.0
+U_TURN_DEGREES = 150.0
+
+
+@dataclass(frozen=True)
+class RouteStatistics:
+    """Length per road class (metres, aligned with :data:`ROAD_CLASSES`), signals and turns.
+
+    A turn is a change of heading of at least 45 degrees between consecutive edges
+    (left or right by its sign); at least 150 degrees is a U-turn, counted apart.
+    """
+
+    length_by_class_m: NDArray[np.float64]
+    n_signals: int
+    n_left_turns: int
+    n_right_turns: int
+    n_u_turns: int
+
+    @property
+    def n_turns(self) -> int:
+        """All turns, U-turns included."""
+        return self.n_left_turns + self.n_right_turns + self.n_u_turns
+
+    def as_dict(self) -> dict[str, float]:
+        """Flat mapping, e.g. for a feature table: ``length_m_<class>``, ``n_signals``, ..."""
+        out: dict[str, float] = {
+            f"length_m_{name}": float(v) for name, v in zip(ROAD_CLASSES, self.length_by_class_m, strict=True)
+        }
+        out |= {
+            "n_signals": self.n_signals,
+            "n_turns": self.n_turns,
+            "n_left_turns": self.n_left_turns,
+            "n_right_turns": self.n_right_turns,
+            "n_u_turns": self.n_u_turns,
+        }
+        return out
+
+
+def heading_changes(graph: RoadGraph, edges: NDArray[np.int32]) -> NDArray[np.float64]:
+    """Signed heading change (degrees, positive = right) at each node between consecutive edges."""
+    if edges.size < 2:
+        return np.empty(0)
+    out_bearing = graph.bearing_start[edges[1:]].astype(np.float64)
+    in_bearing = graph.bearing_end[edges[:-1]].astype(np.float64)
+    return (out_bearing - in_bearing + 180.0) % 360.0 - 180.0
+
+
+def route_statistics(graph: RoadGraph, route: Path | ArrayLike) -> RouteStatistics:
+    """Statistics of a :class:`Path` or of a sequence of edge ids."""
+    edges = route.edges if isinstance(route, Path) else np.asarray(route, dtype=np.int32)
+    by_class = np.bincount(
+        graph.road_class[edges], weights=graph.length_m[edges], minlength=len(ROAD_CLASSES)
+    ).astype(np.float64)
+    change = heading_changes(graph, edges)
+    u_turn = np.abs(change) >= U_TURN_DEGREES
+    turn = (np.abs(change) >= TURN_DEGREES) & ~u_turn
+    return RouteStatistics(
+        length_by_class_m=by_class,
+        n_signals=int(graph.signals[edges].sum()),
+        n_left_turns=int(np.sum(turn & (change < 0))),
+        n_right_turns=int(np.sum(turn & (change > 0))),
+        n_u_turns=int(np.sum(u_turn)),
+    )

@@ -1,0 +1,1 @@
+"""Simulated NEMT worlds and day replays; built in a later issue."""
