@@ -135,7 +135,18 @@ def one_to_many(  # type: ignore[no-untyped-def]
     """Travel times from one source to each target (``inf`` if unreachable)."""
     n_marked = _mark_targets(mark, targets, 1)
     n_touched = _search(
-        indptr, indices, weights, source, mark, n_marked, dist, pos, pred, heap_node, heap_key, touched
+        indptr,
+        indices,
+        weights,
+        source,
+        mark,
+        n_marked,
+        dist,
+        pos,
+        pred,
+        heap_node,
+        heap_key,
+        touched,
     )
     out = np.empty(targets.size)
     for j in range(targets.size):
@@ -156,7 +167,9 @@ def shortest_path_tree(indptr, indices, weights, source):  # type: ignore[no-unt
     heap_key = np.empty(n)
     touched = np.empty(n, dtype=np.int32)
     mark = np.zeros(n, dtype=np.uint8)
-    _search(indptr, indices, weights, source, mark, -1, dist, pos, pred, heap_node, heap_key, touched)
+    _search(
+        indptr, indices, weights, source, mark, -1, dist, pos, pred, heap_node, heap_key, touched
+    )
     return dist, pred
 
 
@@ -181,8 +194,18 @@ def many_to_many(indptr, indices, weights, sources, targets, n_chunks):  # type:
         touched = np.empty(n, dtype=np.int32)
         for i in range(c * chunk, min((c + 1) * chunk, sources.size)):
             n_touched = _search(
-                indptr, indices, weights, sources[i], mark, n_marked,
-                dist, pos, pred, heap_node, heap_key, touched,
+                indptr,
+                indices,
+                weights,
+                sources[i],
+                mark,
+                n_marked,
+                dist,
+                pos,
+                pred,
+                heap_node,
+                heap_key,
+                touched,
             )
             for j in range(targets.size):
                 out[i, j] = dist[targets[j]]
@@ -192,9 +215,28 @@ def many_to_many(indptr, indices, weights, sources, targets, n_chunks):  # type:
 
 @njit(cache=True, nogil=True)
 def bidirectional(  # type: ignore[no-untyped-def]
-    indptr, indices, weights, rev_indptr, rev_indices, rev_edge, edge_tail, source, target,
-    f_dist, f_pos, f_pred, f_heap_node, f_heap_key, f_touched,
-    b_dist, b_pos, b_pred, b_heap_node, b_heap_key, b_touched, path_out,
+    indptr,
+    indices,
+    weights,
+    rev_indptr,
+    rev_indices,
+    rev_edge,
+    edge_tail,
+    source,
+    target,
+    f_dist,
+    f_pos,
+    f_pred,
+    f_heap_node,
+    f_heap_key,
+    f_touched,
+    b_dist,
+    b_pos,
+    b_pred,
+    b_heap_node,
+    b_heap_key,
+    b_touched,
+    path_out,
 ):
     """Bidirectional Dijkstra for one pair.
 

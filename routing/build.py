@@ -70,9 +70,7 @@ def network_from_place(place: str) -> nx.MultiDiGraph:
         raise GraphSourceError(msg) from exc
 
 
-def compile_network(
-    G: nx.MultiDiGraph, source: str, progress: Progress = _silent
-) -> RoadGraph:
+def compile_network(G: nx.MultiDiGraph, source: str, progress: Progress = _silent) -> RoadGraph:
     """Turn an osmnx graph into a :class:`RoadGraph` (the pipeline in the module docstring)."""
     import osmnx as ox
 
@@ -94,9 +92,7 @@ def compile_network(
         data.setdefault("signals", int(G.nodes[v].get("highway") == "traffic_signals"))
     if not G.graph.get("simplified"):
         progress("simplifying topology (osmnx)")
-        G = ox.simplify_graph(
-            G, edge_attr_aggs={"length": sum, "travel_time": sum, "signals": sum}
-        )
+        G = ox.simplify_graph(G, edge_attr_aggs={"length": sum, "travel_time": sum, "signals": sum})
     progress("compiling CSR arrays")
     return _to_road_graph(G, source, dict(corrected))
 
@@ -126,7 +122,11 @@ def _to_road_graph(G: nx.MultiDiGraph, source: str, corrected: dict[str, int]) -
         signals=[min(int(_total(d.get("signals", 0))), 255) for *_, d in edges],
         geometry=geometry,
         node_id=nodes,
-        metadata={"source": source, "build_version": BUILD_VERSION, "speed_tags_corrected": corrected},
+        metadata={
+            "source": source,
+            "build_version": BUILD_VERSION,
+            "speed_tags_corrected": corrected,
+        },
     )
 
 

@@ -8,7 +8,7 @@ class RoutingError(Exception):
 
 
 class GraphSourceError(RoutingError, ValueError):
-    """A map source cannot be turned into a road graph (missing, corrupt, unknown type, no roads)."""
+    """A map source cannot become a road graph (missing, corrupt, unknown type, no roads)."""
 
 
 class SnapError(RoutingError, ValueError):

@@ -235,13 +235,16 @@ class RoadGraph:
             msg = f"cannot read compiled graph {path}: {exc}"
             raise GraphSourceError(msg) from exc
         if meta.get("format_version") != FORMAT_VERSION:
-            msg = f"compiled graph {path} has format {meta.get('format_version')}, expected {FORMAT_VERSION}"
+            found = meta.get("format_version")
+            msg = f"compiled graph {path} has format {found}, expected {FORMAT_VERSION}"
             raise GraphSourceError(msg)
         return cls(**arrays, metadata=meta)
 
     def summary(self) -> dict[str, Any]:
         """Counts and extents a person checks first: nodes, edges, bounding box, road mix."""
-        km_by_class = np.bincount(self.road_class, weights=self.length_m, minlength=len(ROAD_CLASSES))
+        km_by_class = np.bincount(
+            self.road_class, weights=self.length_m, minlength=len(ROAD_CLASSES)
+        )
         return {
             "source": self.metadata.get("source"),
             "nodes": self.n_nodes,
@@ -310,7 +313,10 @@ def _flatten_geometry(
 
 
 def _select_geometry(
-    ptr: NDArray[np.int64], lat: NDArray[np.float64], lon: NDArray[np.float64], edges: NDArray[np.int64]
+    ptr: NDArray[np.int64],
+    lat: NDArray[np.float64],
+    lon: NDArray[np.float64],
+    edges: NDArray[np.int64],
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
     counts = ptr[edges + 1] - ptr[edges]
     new_ptr = np.zeros(edges.size + 1, dtype=np.int64)
@@ -345,7 +351,10 @@ def _edge_bearings(
 
 
 def _bearing(
-    lat1: NDArray[np.float64], lon1: NDArray[np.float64], lat2: NDArray[np.float64], lon2: NDArray[np.float64]
+    lat1: NDArray[np.float64],
+    lon1: NDArray[np.float64],
+    lat2: NDArray[np.float64],
+    lon2: NDArray[np.float64],
 ) -> NDArray[np.float64]:
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dlon = np.radians(lon2 - lon1)

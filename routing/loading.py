@@ -9,8 +9,15 @@ from pathlib import Path
 
 import platformdirs
 
-from .build import BUILD_VERSION, Progress, _silent, compile_network, network_from_graphml
-from .build import network_from_osm_file, network_from_place
+from .build import (
+    BUILD_VERSION,
+    Progress,
+    _silent,
+    compile_network,
+    network_from_graphml,
+    network_from_osm_file,
+    network_from_place,
+)
 from .exceptions import GraphSourceError
 from .graph import RoadGraph
 from .osm_file import OSM_SUFFIXES, is_osm_file

@@ -149,14 +149,18 @@ def travel_time_matrix(
     return out
 
 
-def shortest_path_tree(graph: RoadGraph, source: int) -> tuple[NDArray[np.float64], NDArray[np.int32]]:
+def shortest_path_tree(
+    graph: RoadGraph, source: int
+) -> tuple[NDArray[np.float64], NDArray[np.int32]]:
     """Travel time to every node from ``source`` and the predecessor edge of each (-1 if none)."""
     s = _node(graph, source, "source")
     dist, pred = _kernels.shortest_path_tree(graph.indptr, graph.indices, graph.travel_time_s, s)
     return dist, pred
 
 
-def path_from_tree(graph: RoadGraph, pred: NDArray[np.int32], source: int, target: int) -> NDArray[np.int32]:
+def path_from_tree(
+    graph: RoadGraph, pred: NDArray[np.int32], source: int, target: int
+) -> NDArray[np.int32]:
     """Edge ids from ``source`` to ``target`` in a tree returned by :func:`shortest_path_tree`."""
     s, t = _node(graph, source, "source"), _node(graph, target, "target")
     if s != t and pred[t] < 0:
@@ -168,10 +172,11 @@ def path_from_tree(graph: RoadGraph, pred: NDArray[np.int32], source: int, targe
 
 def warm_up() -> None:
     """Compile (or load from numba's cache) every kernel on a two-node graph."""
-    graph = RoadGraph.from_edges([0.0, 0.001], [0.0, 0.001], [0, 1], [1, 0], [1.0, 1.0], reorder=False)
+    graph = RoadGraph.from_edges(
+        [0.0, 0.001], [0.0, 0.001], [0, 1], [1, 0], [1.0, 1.0], reorder=False
+    )
     travel_time(graph, 0, 1)
     travel_times_from(graph, 0, [1])
     travel_time_matrix(graph, [0, 1])
     _, pred = shortest_path_tree(graph, 0)
     path_from_tree(graph, pred, 0, 1)
-

@@ -13,7 +13,9 @@ EARTH_RADIUS_M = 6_371_008.8
 DEFAULT_MAX_SNAP_M = 500.0
 
 
-def _project(graph: RoadGraph, lat: NDArray[np.float64], lon: NDArray[np.float64]) -> NDArray[np.float64]:
+def _project(
+    graph: RoadGraph, lat: NDArray[np.float64], lon: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """Equirectangular projection around the graph's centre, in metres (fine at city scale)."""
     lat0 = np.radians(float(np.mean(graph.lat)))
     x = EARTH_RADIUS_M * np.cos(lat0) * np.radians(lon)
@@ -45,11 +47,15 @@ def nearest_nodes(
     lat_a = np.atleast_1d(np.asarray(lat, dtype=np.float64))
     lon_a = np.atleast_1d(np.asarray(lon, dtype=np.float64))
     if lat_a.shape != lon_a.shape or lat_a.ndim != 1:
-        msg = f"lat and lon must be 1-d and of equal length, got shapes {lat_a.shape} and {lon_a.shape}"
+        msg = f"lat and lon must be 1-d of equal length, got {lat_a.shape} and {lon_a.shape}"
         raise SnapError(msg, [])
-    invalid = ~(np.isfinite(lat_a) & np.isfinite(lon_a) & (np.abs(lat_a) <= 90) & (np.abs(lon_a) <= 180))
+    invalid = ~(
+        np.isfinite(lat_a) & np.isfinite(lon_a) & (np.abs(lat_a) <= 90) & (np.abs(lon_a) <= 180)
+    )
     if invalid.any():
-        raise SnapError(_describe("invalid or missing (NaN) coordinates", invalid, lat_a, lon_a), _idx(invalid))
+        raise SnapError(
+            _describe("invalid or missing (NaN) coordinates", invalid, lat_a, lon_a), _idx(invalid)
+        )
     distance, node = _tree(graph).query(_project(graph, lat_a, lon_a))
     far = distance > max_distance_m
     if far.any():

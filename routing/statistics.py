@@ -37,7 +37,8 @@ class RouteStatistics:
     def as_dict(self) -> dict[str, float]:
         """Flat mapping, e.g. for a feature table: ``length_m_<class>``, ``n_signals``, ..."""
         out: dict[str, float] = {
-            f"length_m_{name}": float(v) for name, v in zip(ROAD_CLASSES, self.length_by_class_m, strict=True)
+            f"length_m_{name}": float(v)
+            for name, v in zip(ROAD_CLASSES, self.length_by_class_m, strict=True)
         }
         out |= {
             "n_signals": self.n_signals,
