@@ -3,18 +3,27 @@
 Data of the embedded map: (c) OpenStreetMap contributors, ODbL.
 """
 
-from .exceptions import GraphSourceError, NodeIndexError, RoutingError, SnapError, UnreachableError
+from .exceptions import (
+    GraphSourceError,
+    InvalidWeightsError,
+    NodeIndexError,
+    RoutingError,
+    SnapError,
+    UnreachableError,
+)
 from .graph import RoadGraph
 from .loading import build_graph, cache_dir, default_map_path, graph_from_place, load_graph
 from .road_classes import ROAD_CLASSES
 from .shortest_paths import (
     Path,
+    edge_weights,
     path_from_tree,
     shortest_path,
     shortest_path_tree,
     travel_time,
     travel_time_matrix,
     travel_times_from,
+    travel_times_to,
     warm_up,
 )
 from .snapping import nearest_nodes
@@ -23,6 +32,7 @@ from .statistics import RouteStatistics, route_statistics
 __all__ = [
     "ROAD_CLASSES",
     "GraphSourceError",
+    "InvalidWeightsError",
     "NodeIndexError",
     "Path",
     "RoadGraph",
@@ -33,6 +43,7 @@ __all__ = [
     "build_graph",
     "cache_dir",
     "default_map_path",
+    "edge_weights",
     "graph_from_place",
     "load_graph",
     "nearest_nodes",
@@ -43,5 +54,6 @@ __all__ = [
     "travel_time",
     "travel_time_matrix",
     "travel_times_from",
+    "travel_times_to",
     "warm_up",
 ]

@@ -26,5 +26,9 @@ class NodeIndexError(RoutingError, IndexError):
     """A node index is not an integer in ``[0, n_nodes)``."""
 
 
+class InvalidWeightsError(RoutingError, ValueError):
+    """Per-edge weights have the wrong shape or contain negative or non-finite values."""
+
+
 class UnreachableError(RoutingError, ValueError):
     """No path leads from the source to the target."""

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _kernels
-from .exceptions import UnreachableError
+from .exceptions import InvalidWeightsError, UnreachableError
 from .graph import RoadGraph
 
 
@@ -68,19 +68,45 @@ def _node(graph: RoadGraph, node: int, name: str) -> int:
     return int(graph.check_nodes(np.array([node]), name)[0])
 
 
-def travel_time(graph: RoadGraph, source: int, target: int) -> float:
-    """Free-flow travel time in seconds from node ``source`` to node ``target``.
+def edge_weights(graph: RoadGraph, weights: ArrayLike | None) -> NDArray[np.float64]:
+    """The edge costs of a query: free-flow ``travel_time_s``, or caller-given per-edge costs.
 
-    Returns ``inf`` when the target cannot be reached.
+    Custom weights (e.g. congested travel times) must be finite, non-negative, one per edge.
     """
-    cost, _ = _bidirectional(graph, _node(graph, source, "source"), _node(graph, target, "target"))
+    if weights is None:
+        return graph.travel_time_s
+    w = np.ascontiguousarray(weights, dtype=np.float64)
+    if w.shape != (graph.n_edges,):
+        msg = f"weights must have one value per edge, shape ({graph.n_edges},), got {w.shape}"
+        raise InvalidWeightsError(msg)
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        bad = int(np.flatnonzero(~np.isfinite(w) | (w < 0))[0])
+        msg = f"weights must be finite and non-negative; edge {bad} has {w[bad]}"
+        raise InvalidWeightsError(msg)
+    return w
+
+
+def travel_time(
+    graph: RoadGraph, source: int, target: int, *, weights: ArrayLike | None = None
+) -> float:
+    """Travel time in seconds from node ``source`` to node ``target``.
+
+    Free-flow unless per-edge ``weights`` are given; ``inf`` when the target is unreachable.
+    """
+    s, t = _node(graph, source, "source"), _node(graph, target, "target")
+    cost, _ = _bidirectional(graph, s, t, edge_weights(graph, weights))
     return cost
 
 
-def shortest_path(graph: RoadGraph, source: int, target: int) -> Path:
-    """Fastest path between two nodes; raises :class:`UnreachableError` if there is none."""
+def shortest_path(
+    graph: RoadGraph, source: int, target: int, *, weights: ArrayLike | None = None
+) -> Path:
+    """Fastest path between two nodes; raises :class:`UnreachableError` if there is none.
+
+    ``travel_time_s`` is the path's cost under ``weights`` (default: free flow).
+    """
     s, t = _node(graph, source, "source"), _node(graph, target, "target")
-    cost, edges = _bidirectional(graph, s, t)
+    cost, edges = _bidirectional(graph, s, t, edge_weights(graph, weights))
     if not np.isfinite(cost):
         msg = f"no path from node {s} to node {t}"
         raise UnreachableError(msg)
@@ -95,12 +121,14 @@ def shortest_path(graph: RoadGraph, source: int, target: int) -> Path:
     )
 
 
-def _bidirectional(graph: RoadGraph, source: int, target: int) -> tuple[float, NDArray[np.int32]]:
+def _bidirectional(
+    graph: RoadGraph, source: int, target: int, weights: NDArray[np.float64]
+) -> tuple[float, NDArray[np.int32]]:
     ws = _workspace(graph)
     cost, n_edges = _kernels.bidirectional(
         graph.indptr,
         graph.indices,
-        graph.travel_time_s,
+        weights,
         graph.rev_indptr,
         graph.rev_indices,
         graph.rev_edge,
@@ -114,7 +142,9 @@ def _bidirectional(graph: RoadGraph, source: int, target: int) -> tuple[float, N
     return float(cost), ws.path[:n_edges].copy()
 
 
-def travel_times_from(graph: RoadGraph, source: int, targets: ArrayLike) -> NDArray[np.float64]:
+def travel_times_from(
+    graph: RoadGraph, source: int, targets: ArrayLike, *, weights: ArrayLike | None = None
+) -> NDArray[np.float64]:
     """Travel times (s) from one node to many, in the order of ``targets``; ``inf`` if unreachable.
 
     The search stops once every target is settled.
@@ -125,13 +155,36 @@ def travel_times_from(graph: RoadGraph, source: int, targets: ArrayLike) -> NDAr
         return np.empty(0)
     ws = _workspace(graph)
     out: NDArray[np.float64] = _kernels.one_to_many(
-        graph.indptr, graph.indices, graph.travel_time_s, s, t, *ws.forward, ws.mark
+        graph.indptr, graph.indices, edge_weights(graph, weights), s, t, *ws.forward, ws.mark
+    )
+    return out
+
+
+def travel_times_to(
+    graph: RoadGraph, target: int, sources: ArrayLike, *, weights: ArrayLike | None = None
+) -> NDArray[np.float64]:
+    """Travel times (s) from many nodes to one, in the order of ``sources``; ``inf`` if unreachable.
+
+    One search on the reversed graph, e.g. to find the vehicle closest to a pickup.
+    """
+    t = _node(graph, target, "target")
+    s = graph.check_nodes(sources, "source")
+    if s.size == 0:
+        return np.empty(0)
+    reversed_weights = np.ascontiguousarray(edge_weights(graph, weights)[graph.rev_edge])
+    ws = _workspace(graph)
+    out: NDArray[np.float64] = _kernels.one_to_many(
+        graph.rev_indptr, graph.rev_indices, reversed_weights, t, s, *ws.forward, ws.mark
     )
     return out
 
 
 def travel_time_matrix(
-    graph: RoadGraph, sources: ArrayLike, targets: ArrayLike | None = None
+    graph: RoadGraph,
+    sources: ArrayLike,
+    targets: ArrayLike | None = None,
+    *,
+    weights: ArrayLike | None = None,
 ) -> NDArray[np.float64]:
     """Travel-time matrix (s) of shape ``(len(sources), len(targets))``; ``inf`` if unreachable.
 
@@ -144,17 +197,18 @@ def travel_time_matrix(
         return np.empty((s.size, t.size))
     n_chunks = min(s.size, 4 * numba.get_num_threads())
     out: NDArray[np.float64] = _kernels.many_to_many(
-        graph.indptr, graph.indices, graph.travel_time_s, s, t, n_chunks
+        graph.indptr, graph.indices, edge_weights(graph, weights), s, t, n_chunks
     )
     return out
 
 
 def shortest_path_tree(
-    graph: RoadGraph, source: int
+    graph: RoadGraph, source: int, *, weights: ArrayLike | None = None
 ) -> tuple[NDArray[np.float64], NDArray[np.int32]]:
     """Travel time to every node from ``source`` and the predecessor edge of each (-1 if none)."""
     s = _node(graph, source, "source")
-    dist, pred = _kernels.shortest_path_tree(graph.indptr, graph.indices, graph.travel_time_s, s)
+    w = edge_weights(graph, weights)
+    dist, pred = _kernels.shortest_path_tree(graph.indptr, graph.indices, w, s)
     return dist, pred
 
 
@@ -177,6 +231,7 @@ def warm_up() -> None:
     )
     travel_time(graph, 0, 1)
     travel_times_from(graph, 0, [1])
+    travel_times_to(graph, 1, [0])
     travel_time_matrix(graph, [0, 1])
     _, pred = shortest_path_tree(graph, 0)
     path_from_tree(graph, pred, 0, 1)
