@@ -153,6 +153,46 @@ def _cmd_route(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_history(args: argparse.Namespace) -> int:
+    from simulations.history import generate_history, write_history
+    from simulations.report import plot_history
+    from simulations.world import World, WorldParams
+
+    if args.days < 1 or args.vehicles < 1:
+        print("error: --days and --vehicles must be at least 1", file=sys.stderr)
+        return 2
+    graph = _load(args.map)
+    map_path = routing.default_map_path() if args.map is None else Path(args.map)
+    params = WorldParams(n_vehicles=args.vehicles, timezone=args.timezone)
+    world = World(graph, days=args.days, seed=args.seed, params=params, map_path=map_path)
+    for note in world.notes:
+        print(f"note: {note}")
+    started = time.perf_counter()
+    with tqdm(total=args.days, desc="simulating days", unit="day", file=sys.stderr) as bar:
+        history = generate_history(world, progress=lambda _: bar.update(1))
+    elapsed = time.perf_counter() - started
+    path = write_history(history, args.out)
+    totals = {
+        k: sum(getattr(d, k) for d in history.days)
+        for k in ("requested", "served", "unserved", "no_shows", "cancelled", "legs")
+    }
+    _print_table(
+        ("history", "value"),
+        [
+            ("days", args.days),
+            ("vehicles", len(world.fleet)),
+            ("seed", args.seed),
+            *totals.items(),
+            ("seconds", f"{elapsed:.1f}"),
+            ("written", path),
+        ],
+    )
+    if args.report:
+        for plot in plot_history(history.records, args.report):
+            print(f"wrote {plot}")
+    return 0
+
+
 def _sample_points(
     graph: routing.RoadGraph, pairs: int, seed: int
 ) -> list[tuple[tuple[float, float], tuple[float, float]]]:
@@ -197,6 +237,15 @@ def build_parser() -> argparse.ArgumentParser:
     route.add_argument("--max-snap-m", type=float, default=500.0, help="maximum snap distance (m)")
     route.add_argument("--json", help="write the routes to this JSON file")
     route.set_defaults(handler=_cmd_route)
+    history = commands.add_parser("history", help="simulate days of trips and log every drive")
+    history.add_argument("--map", help="map file (default: embedded Baltimore map)")
+    history.add_argument("--days", type=int, default=60, help="number of days")
+    history.add_argument("--vehicles", type=int, default=40, help="fleet size")
+    history.add_argument("--seed", type=int, default=0, help="seed of the world")
+    history.add_argument("--timezone", default="America/New_York", help="local time zone")
+    history.add_argument("--out", default="history.parquet", help="Parquet file to write")
+    history.add_argument("--report", metavar="DIR", help="write PNG plots of the history here")
+    history.set_defaults(handler=_cmd_history)
     return parser
 
 

@@ -13,6 +13,7 @@ from .exceptions import (
 )
 from .graph import RoadGraph
 from .loading import build_graph, cache_dir, default_map_path, graph_from_place, load_graph
+from .osm_file import PointOfInterest, is_osm_file, read_points_of_interest
 from .road_classes import ROAD_CLASSES
 from .shortest_paths import (
     Path,
@@ -35,6 +36,7 @@ __all__ = [
     "InvalidWeightsError",
     "NodeIndexError",
     "Path",
+    "PointOfInterest",
     "RoadGraph",
     "RouteStatistics",
     "RoutingError",
@@ -45,9 +47,11 @@ __all__ = [
     "default_map_path",
     "edge_weights",
     "graph_from_place",
+    "is_osm_file",
     "load_graph",
     "nearest_nodes",
     "path_from_tree",
+    "read_points_of_interest",
     "route_statistics",
     "shortest_path",
     "shortest_path_tree",

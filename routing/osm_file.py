@@ -7,7 +7,10 @@ writes them to a small OSM XML file that :func:`osmnx.graph_from_xml` can read.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import osmium
 
@@ -114,3 +117,49 @@ def _write_xml(
                 way_id, next_id = next_id, next_id - 1
             seen.add(way_id)
             writer.add_way(osmium.osm.mutable.Way(id=way_id, nodes=refs, tags=tags))
+
+
+@dataclass(frozen=True)
+class PointOfInterest:
+    """A tagged OSM node or way (placed at the mean of its nodes), e.g. a hospital."""
+
+    osm_id: int
+    osm_type: str
+    lat: float
+    lon: float
+    key: str
+    value: str
+    name: str
+
+
+def read_points_of_interest(
+    source: Path, wanted: Mapping[str, Collection[str]]
+) -> list[PointOfInterest]:
+    """Nodes and ways of an OSM file whose tag ``key`` has one of the ``wanted[key]`` values."""
+    found: list[PointOfInterest] = []
+    processor = osmium.FileProcessor(str(source), osmium.osm.NODE | osmium.osm.WAY)
+    processor = processor.with_locations().with_filter(osmium.filter.KeyFilter(*wanted))
+    try:
+        for obj in processor:
+            match = next(((k, obj.tags[k]) for k in wanted if obj.tags.get(k) in wanted[k]), None)
+            location = _location(obj)
+            if match is None or location is None:
+                continue
+            osm_type = "node" if obj.is_node() else "way"
+            name = obj.tags.get("name", "")
+            found.append(PointOfInterest(obj.id, osm_type, *location, *match, name))
+    except RuntimeError as exc:
+        msg = f"cannot read OSM file {source}: {exc} (is it corrupt or truncated?)"
+        raise GraphSourceError(msg) from exc
+    return found
+
+
+def _location(obj: Any) -> tuple[float, float] | None:
+    if obj.is_node():
+        loc = obj.location
+        return (loc.lat, loc.lon) if loc.valid() else None
+    points = [(n.location.lat, n.location.lon) for n in obj.nodes if n.location.valid()]
+    if not points:
+        return None
+    lat, lon = zip(*points, strict=True)
+    return sum(lat) / len(lat), sum(lon) / len(lon)
