@@ -318,12 +318,16 @@ def bidirectional(  # type: ignore[no-untyped-def]
 
 @njit(cache=True, nogil=True)
 def path_edges(pred, edge_tail, source, target):  # type: ignore[no-untyped-def]
-    """Edge ids from ``source`` to ``target`` along a predecessor tree (empty if none)."""
-    if source == target or pred[target] < 0:
-        return np.empty(0, dtype=np.int32)
+    """Edge ids from ``source`` to ``target`` along a predecessor tree.
+
+    Returns ``(edges, found)``; ``found`` is False (and ``edges`` empty) when walking back
+    from ``target`` does not reach ``source`` (unreachable, or ``source`` is not the root).
+    """
     count = 0
     v = target
     while v != source:
+        if pred[v] < 0 or count >= pred.size:
+            return np.empty(0, dtype=np.int32), False
         count += 1
         v = edge_tail[pred[v]]
     out = np.empty(count, dtype=np.int32)
@@ -331,4 +335,4 @@ def path_edges(pred, edge_tail, source, target):  # type: ignore[no-untyped-def]
     for k in range(count - 1, -1, -1):
         out[k] = pred[v]
         v = edge_tail[pred[v]]
-    return out
+    return out, True

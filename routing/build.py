@@ -20,7 +20,7 @@ import numpy as np
 
 from .exceptions import GraphSourceError
 from .graph import RoadGraph
-from .osm_file import write_drivable_xml
+from .osm_file import is_drivable, write_drivable_xml
 from .road_classes import DEFAULT_SPEED_KPH, class_code, fastest_class
 from .speeds import sanitise_maxspeeds
 
@@ -49,14 +49,47 @@ def network_from_osm_file(path: Path, progress: Progress = _silent) -> nx.MultiD
 
 
 def network_from_graphml(path: Path) -> nx.MultiDiGraph:
-    """osmnx graph saved with :func:`osmnx.save_graphml`."""
+    """osmnx graph saved with :func:`osmnx.save_graphml`, without its non-drivable edges."""
     import osmnx as ox
 
     try:
-        return ox.load_graphml(path)
+        G = ox.load_graphml(path)
     except Exception as exc:  # networkx/lxml raise many types for broken XML
         msg = f"cannot read GraphML file {path}: {exc}"
         raise GraphSourceError(msg) from exc
+    missing = _missing_osmnx_attributes(G)
+    if missing:
+        msg = f"GraphML file {path} is not an osmnx road graph: {missing}"
+        raise GraphSourceError(msg)
+    undrivable = [
+        (u, v, k)
+        for u, v, k, data in G.edges(keys=True, data=True)
+        if not any(is_drivable({**_tags(data), "highway": h}) for h in _values(data["highway"]))
+    ]
+    G.remove_edges_from(undrivable)
+    return G
+
+
+def _missing_osmnx_attributes(G: nx.MultiDiGraph) -> str | None:
+    if "crs" not in G.graph:
+        return "no 'crs' graph attribute"
+    for node, data in G.nodes(data=True):
+        if "x" not in data or "y" not in data:
+            return f"node {node} has no 'x'/'y' coordinates"
+    for u, v, data in G.edges(data=True):
+        if "length" not in data or "highway" not in data:
+            return f"edge ({u}, {v}) has no 'length' or 'highway' attribute"
+    return None
+
+
+def _values(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def _tags(data: dict[str, Any]) -> dict[str, str]:
+    """Single-valued OSM tags of an edge, as :func:`is_drivable` reads them."""
+    keys = ("area", "access", "service", "motor_vehicle", "motorcar")
+    return {k: str(data[k]) for k in keys if k in data and not isinstance(data[k], list)}
 
 
 def network_from_place(place: str) -> nx.MultiDiGraph:
@@ -92,7 +125,11 @@ def compile_network(G: nx.MultiDiGraph, source: str, progress: Progress = _silen
         data.setdefault("signals", int(G.nodes[v].get("highway") == "traffic_signals"))
     if not G.graph.get("simplified"):
         progress("simplifying topology (osmnx)")
-        G = ox.simplify_graph(G, edge_attr_aggs={"length": sum, "travel_time": sum, "signals": sum})
+        G = ox.simplify_graph(
+            G,
+            remove_rings=False,  # a junction-less loop is still a road
+            edge_attr_aggs={"length": sum, "travel_time": sum, "signals": sum},
+        )
     progress("compiling CSR arrays")
     return _to_road_graph(G, source, dict(corrected))
 

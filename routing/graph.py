@@ -168,6 +168,9 @@ class RoadGraph:
         signal_a = np.zeros(m, np.uint8) if signals is None else np.asarray(signals, np.uint8)
         ids = np.arange(n, dtype=np.int64) if node_id is None else np.asarray(node_id, np.int64)
         _check_edge_arrays(n, tail_a, head_a, time_a, length_a)
+        if lon_a.size != n or ids.size != n:
+            msg = f"lat, lon and node_id need one value per node; got {n}, {lon_a.size}, {ids.size}"
+            raise GraphSourceError(msg)
 
         interior_lat, interior_lon, interior_ptr = _flatten_geometry(geometry, m)
         keep = _fastest_parallel_edges(tail_a, head_a, time_a)
@@ -228,7 +231,7 @@ class RoadGraph:
             msg = f"graph file not found: {path}"
             raise GraphSourceError(msg)
         try:
-            with np.load(path, allow_pickle=False) as data:
+            with path.open("rb") as handle, np.load(handle, allow_pickle=False) as data:
                 meta = json.loads(str(data["metadata"]))
                 arrays = {f: data[f] for f in _ARRAY_FIELDS}
         except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError) as exc:
@@ -238,6 +241,7 @@ class RoadGraph:
             found = meta.get("format_version")
             msg = f"compiled graph {path} has format {found}, expected {FORMAT_VERSION}"
             raise GraphSourceError(msg)
+        meta.pop("format_version")
         return cls(**arrays, metadata=meta)
 
     def summary(self) -> dict[str, Any]:

@@ -67,7 +67,9 @@ def load_graph(
     cached = cache_dir() / f"{cache_key(path)}.npz"
     if use_cache and cached.is_file():
         try:
-            return RoadGraph.load(cached)
+            graph = RoadGraph.load(cached)
+            graph.metadata["source"] = path.name
+            return graph
         except GraphSourceError:
             progress("cached graph unreadable, rebuilding")
     graph = build_graph(path, progress=progress)

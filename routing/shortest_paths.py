@@ -217,11 +217,16 @@ def path_from_tree(
 ) -> NDArray[np.int32]:
     """Edge ids from ``source`` to ``target`` in a tree returned by :func:`shortest_path_tree`."""
     s, t = _node(graph, source, "source"), _node(graph, target, "target")
-    if s != t and pred[t] < 0:
-        msg = f"no path from node {s} to node {t}"
+    pred_edges = np.ascontiguousarray(pred, dtype=np.int32)
+    if pred_edges.shape != (graph.n_nodes,):
+        msg = f"pred must have one entry per node, shape ({graph.n_nodes},), got {pred_edges.shape}"
+        raise InvalidWeightsError(msg)
+    edges, found = _kernels.path_edges(pred_edges, graph.edge_tail, s, t)
+    if not found:
+        msg = f"tree has no path from node {s} to node {t} (unreachable, or {s} is not its root)"
         raise UnreachableError(msg)
-    edges: NDArray[np.int32] = _kernels.path_edges(pred, graph.edge_tail, s, t)
-    return edges
+    result: NDArray[np.int32] = edges
+    return result
 
 
 def warm_up() -> None:
