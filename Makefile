@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(VENV)/bin/dispatch route
 
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n 2
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/routing.py

@@ -25,10 +25,10 @@ from .shortest_paths import (
     travel_time_matrix,
     travel_times_from,
     travel_times_to,
-    warm_up,
 )
 from .snapping import nearest_nodes
-from .statistics import RouteStatistics, route_statistics
+from .statistics import RouteBatch, RouteStatistics, route_statistics, route_statistics_batch
+from .warmup import warm_up
 
 __all__ = [
     "ROAD_CLASSES",
@@ -38,6 +38,7 @@ __all__ = [
     "Path",
     "PointOfInterest",
     "RoadGraph",
+    "RouteBatch",
     "RouteStatistics",
     "RoutingError",
     "SnapError",
@@ -53,6 +54,7 @@ __all__ = [
     "path_from_tree",
     "read_points_of_interest",
     "route_statistics",
+    "route_statistics_batch",
     "shortest_path",
     "shortest_path_tree",
     "travel_time",

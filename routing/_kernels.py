@@ -336,3 +336,123 @@ def path_edges(pred, edge_tail, source, target):  # type: ignore[no-untyped-def]
         out[k] = pred[v]
         v = edge_tail[pred[v]]
     return out, True
+
+
+@njit(cache=True, nogil=True)
+def _walk_route(  # type: ignore[no-untyped-def]
+    pred,
+    edge_tail,
+    length,
+    road_class,
+    signals,
+    bearing_start,
+    bearing_end,
+    source,
+    target,
+    turn_deg,
+    u_turn_deg,
+    class_out,
+    counts_out,
+):
+    """Accumulate one tree path's statistics, walking back from ``target`` to ``source``.
+
+    ``class_out`` gets metres per road class; ``counts_out`` = (length, signals, left,
+    right, U-turns).
+    """
+    v = target
+    next_edge = -1
+    while v != source:
+        e = pred[v]
+        class_out[road_class[e]] += length[e]
+        counts_out[0] += length[e]
+        counts_out[1] += signals[e]
+        if next_edge >= 0:
+            change = (bearing_start[next_edge] - bearing_end[e] + 180.0) % 360.0 - 180.0
+            if abs(change) >= u_turn_deg:
+                counts_out[4] += 1
+            elif change <= -turn_deg:
+                counts_out[2] += 1
+            elif change >= turn_deg:
+                counts_out[3] += 1
+        next_edge = e
+        v = edge_tail[e]
+
+
+@njit(cache=True, parallel=True)
+def route_statistics_batch(  # type: ignore[no-untyped-def]
+    indptr,
+    indices,
+    weights,
+    length,
+    road_class,
+    signals,
+    bearing_start,
+    bearing_end,
+    edge_tail,
+    sources,
+    group_ptr,
+    targets,
+    n_classes,
+    turn_deg,
+    u_turn_deg,
+    n_chunks,
+):
+    """Travel time and route statistics of many (source, target) pairs, one search per source.
+
+    Pairs are grouped by source: the targets of ``sources[i]`` are
+    ``targets[group_ptr[i]:group_ptr[i+1]]``. Returns ``(time, class_length, counts)`` in
+    pair order, ``counts`` columns as in :func:`_walk_route`; unreachable pairs get ``inf``
+    time and zero statistics. Searches run in parallel over sources.
+    """
+    n = indptr.size - 1
+    n_pairs = targets.size
+    time = np.empty(n_pairs)
+    class_length = np.zeros((n_pairs, n_classes))
+    counts = np.zeros((n_pairs, 5))
+    chunk = (sources.size + n_chunks - 1) // n_chunks
+    for c in prange(n_chunks):
+        dist = np.full(n, np.inf)
+        pos = np.full(n, _UNSEEN, dtype=np.int32)
+        pred = np.full(n, -1, dtype=np.int32)
+        heap_node = np.empty(n, dtype=np.int32)
+        heap_key = np.empty(n)
+        touched = np.empty(n, dtype=np.int32)
+        mark = np.zeros(n, dtype=np.uint8)
+        for i in range(c * chunk, min((c + 1) * chunk, sources.size)):
+            group = targets[group_ptr[i] : group_ptr[i + 1]]
+            n_marked = _mark_targets(mark, group, 1)
+            n_touched = _search(
+                indptr,
+                indices,
+                weights,
+                sources[i],
+                mark,
+                n_marked,
+                dist,
+                pos,
+                pred,
+                heap_node,
+                heap_key,
+                touched,
+            )
+            for k in range(group_ptr[i], group_ptr[i + 1]):
+                time[k] = dist[targets[k]]
+                if dist[targets[k]] < np.inf:
+                    _walk_route(
+                        pred,
+                        edge_tail,
+                        length,
+                        road_class,
+                        signals,
+                        bearing_start,
+                        bearing_end,
+                        sources[i],
+                        targets[k],
+                        turn_deg,
+                        u_turn_deg,
+                        class_length[k],
+                        counts[k],
+                    )
+            _mark_targets(mark, group, 0)
+            _reset(dist, pos, pred, touched, n_touched)
+    return time, class_length, counts

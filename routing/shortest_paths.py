@@ -227,16 +227,3 @@ def path_from_tree(
         raise UnreachableError(msg)
     result: NDArray[np.int32] = edges
     return result
-
-
-def warm_up() -> None:
-    """Compile (or load from numba's cache) every kernel on a two-node graph."""
-    graph = RoadGraph.from_edges(
-        [0.0, 0.001], [0.0, 0.001], [0, 1], [1, 0], [1.0, 1.0], reorder=False
-    )
-    travel_time(graph, 0, 1)
-    travel_times_from(graph, 0, [1])
-    travel_times_to(graph, 1, [0])
-    travel_time_matrix(graph, [0, 1])
-    _, pred = shortest_path_tree(graph, 0)
-    path_from_tree(graph, pred, 0, 1)

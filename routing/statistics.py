@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import _kernels
 from .graph import RoadGraph
 from .road_classes import ROAD_CLASSES
-from .shortest_paths import Path
+from .shortest_paths import Path, edge_weights
 
 TURN_DEGREES = 45.0
 U_TURN_DEGREES = 150.0
@@ -74,4 +76,72 @@ def route_statistics(graph: RoadGraph, route: Path | ArrayLike) -> RouteStatisti
         n_left_turns=int(np.sum(turn & (change < 0))),
         n_right_turns=int(np.sum(turn & (change > 0))),
         n_u_turns=int(np.sum(u_turn)),
+    )
+
+
+@dataclass(frozen=True)
+class RouteBatch:
+    """Fastest-route time and statistics of many pairs, as arrays in pair order.
+
+    Unreachable pairs have ``travel_time_s = inf`` and zero statistics.
+    """
+
+    travel_time_s: NDArray[np.float64]
+    length_m: NDArray[np.float64]
+    length_by_class_m: NDArray[np.float64]
+    n_signals: NDArray[np.float64]
+    n_left_turns: NDArray[np.float64]
+    n_right_turns: NDArray[np.float64]
+    n_u_turns: NDArray[np.float64]
+
+
+def route_statistics_batch(
+    graph: RoadGraph,
+    sources: ArrayLike,
+    targets: ArrayLike,
+    *,
+    weights: ArrayLike | None = None,
+) -> RouteBatch:
+    """:func:`route_statistics` and travel time for pairs ``(sources[i], targets[i])``.
+
+    One search per distinct source, stopping when its targets are settled; sources run
+    in parallel. Features for 100,000 trips take seconds.
+    """
+    s = graph.check_nodes(sources, "source")
+    t = graph.check_nodes(targets, "target")
+    if s.size != t.size:
+        msg = f"sources and targets must pair up, got {s.size} and {t.size}"
+        raise ValueError(msg)
+    order = np.argsort(s, kind="stable")
+    unique, starts = np.unique(s[order], return_index=True)
+    group_ptr = np.append(starts, s.size).astype(np.int64)
+    n_chunks = max(min(unique.size, 4 * numba.get_num_threads()), 1)
+    time, by_class, counts = _kernels.route_statistics_batch(
+        graph.indptr,
+        graph.indices,
+        edge_weights(graph, weights),
+        graph.length_m,
+        graph.road_class,
+        graph.signals,
+        graph.bearing_start,
+        graph.bearing_end,
+        graph.edge_tail,
+        unique.astype(np.int32),
+        group_ptr,
+        np.ascontiguousarray(t[order]),
+        len(ROAD_CLASSES),
+        TURN_DEGREES,
+        U_TURN_DEGREES,
+        n_chunks,
+    )
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(order.size)
+    return RouteBatch(
+        travel_time_s=time[inverse],
+        length_m=counts[inverse, 0],
+        length_by_class_m=by_class[inverse],
+        n_signals=counts[inverse, 1],
+        n_left_turns=counts[inverse, 2],
+        n_right_turns=counts[inverse, 3],
+        n_u_turns=counts[inverse, 4],
     )

@@ -207,3 +207,43 @@ def test_statistics_are_consistent_on_real_routes(
         assert np.all(stats.length_by_class_m >= 0)
         turns += stats.n_turns
     assert turns > 0, "40 city routes without a single turn"
+
+
+@pytest.mark.parametrize("graph_name", ["baltimore", "monaco"])
+def test_batch_statistics_equal_per_path_statistics(
+    graph_name: str, request: pytest.FixtureRequest
+) -> None:
+    """route_statistics_batch equals route_statistics on each pair's tree path, in pair order."""
+    graph: routing.RoadGraph = request.getfixturevalue(graph_name)
+    rng = np.random.default_rng(5)
+    sources = rng.integers(0, graph.n_nodes, 120)
+    sources[60:] = sources[:60]  # repeated sources share one search
+    targets = rng.integers(0, graph.n_nodes, 120)
+    batch = routing.route_statistics_batch(graph, sources, targets)
+    for i, (s, t) in enumerate(zip(sources, targets, strict=True)):
+        dist, pred = routing.shortest_path_tree(graph, int(s))
+        one = routing.route_statistics(graph, routing.path_from_tree(graph, pred, int(s), int(t)))
+        assert batch.travel_time_s[i] == pytest.approx(dist[t], rel=1e-12)
+        np.testing.assert_allclose(batch.length_by_class_m[i], one.length_by_class_m, rtol=1e-12)
+        assert batch.length_m[i] == pytest.approx(one.length_by_class_m.sum(), rel=1e-12)
+        counts = (
+            batch.n_signals[i],
+            batch.n_left_turns[i],
+            batch.n_right_turns[i],
+            batch.n_u_turns[i],
+        )
+        assert counts == (one.n_signals, one.n_left_turns, one.n_right_turns, one.n_u_turns)
+
+
+def test_batch_statistics_mark_unreachable_pairs() -> None:
+    """An unreachable pair gets inf time and zero statistics; mismatched lengths are refused."""
+    graph = routing.RoadGraph.from_edges(
+        [0, 0, 0.01], [0, 0.01, 0.02], [0], [1], [5.0], [100.0], reorder=False
+    )
+    batch = routing.route_statistics_batch(graph, [0, 1], [1, 0])
+    assert batch.travel_time_s[0] == 5.0
+    assert batch.length_m[0] == 100.0
+    assert np.isinf(batch.travel_time_s[1])
+    assert batch.length_m[1] == 0.0
+    with pytest.raises(ValueError, match="pair up"):
+        routing.route_statistics_batch(graph, [0, 1], [1])

@@ -1,0 +1,28 @@
+"""Compile every numba kernel ahead of the first real query (services call this at start-up)."""
+
+from __future__ import annotations
+
+from .graph import RoadGraph
+from .shortest_paths import (
+    path_from_tree,
+    shortest_path,
+    shortest_path_tree,
+    travel_time_matrix,
+    travel_times_from,
+    travel_times_to,
+)
+from .statistics import route_statistics_batch
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's cache) every kernel on a two-node graph."""
+    graph = RoadGraph.from_edges(
+        [0.0, 0.001], [0.0, 0.001], [0, 1], [1, 0], [1.0, 1.0], reorder=False
+    )
+    shortest_path(graph, 0, 1)
+    travel_times_from(graph, 0, [1])
+    travel_times_to(graph, 1, [0])
+    travel_time_matrix(graph, [0, 1])
+    _, pred = shortest_path_tree(graph, 0)
+    path_from_tree(graph, pred, 0, 1)
+    route_statistics_batch(graph, [0, 1], [1, 0])
