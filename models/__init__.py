@@ -1,5 +1,63 @@
-"""Learned corrections to free-flow travel times (ETA models) and the trip-record schema."""
+"""Learned corrections to free-flow travel times: data, cleaning, features, ETA model, monitoring.
 
+"Model" here means a fitted estimator, never a pydantic class (those are only the schema).
+"""
+
+from .cleaning import CleaningParams, CleaningReport, clean_trips
+from .comparison import Comparison, Requirement, compare_models, model_families
+from .eta import EtaModel
+from .exceptions import ModelSchemaError, ModelsError, NotFittedError, TripDataError
+from .features import FEATURE_COLUMNS, build_features
+from .metrics import regression_metrics
+from .monitoring import (
+    EtaMonitor,
+    EtaPredictor,
+    MonitorStatus,
+    PromotionDecision,
+    decide_promotion,
+    plot_daily_error,
+    population_stability_index,
+    retrain_and_decide,
+)
+from .records import parse_column_map, read_trips
+from .registry import SavedModel, load_model, save_model
 from .schema import REQUIRED_COLUMNS, TripRecord, WeatherCondition
+from .training import PreparedTrips, TrainingResult, prepare_trips, train_eta
 
-__all__ = ["REQUIRED_COLUMNS", "TripRecord", "WeatherCondition"]
+__all__ = [
+    "FEATURE_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "CleaningParams",
+    "CleaningReport",
+    "Comparison",
+    "EtaModel",
+    "EtaMonitor",
+    "EtaPredictor",
+    "ModelSchemaError",
+    "ModelsError",
+    "MonitorStatus",
+    "NotFittedError",
+    "PreparedTrips",
+    "PromotionDecision",
+    "Requirement",
+    "SavedModel",
+    "TrainingResult",
+    "TripDataError",
+    "TripRecord",
+    "WeatherCondition",
+    "build_features",
+    "clean_trips",
+    "compare_models",
+    "decide_promotion",
+    "load_model",
+    "model_families",
+    "parse_column_map",
+    "plot_daily_error",
+    "population_stability_index",
+    "prepare_trips",
+    "read_trips",
+    "regression_metrics",
+    "retrain_and_decide",
+    "save_model",
+    "train_eta",
+]

@@ -1,0 +1,136 @@
+"""The ETA model: a LightGBM correction of free-flow travel time, with a P90 upper estimate.
+
+It learns ``log(actual / free_flow)`` so that predictions are the routing engine's
+estimate times a learned factor: ``free_flow_s * exp(f(x))``. The P90 comes from a
+quantile model whose offset is calibrated (conformal, on the latest rows of the training
+data) so that about 90 % of real durations fall below it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from sklearn.base import BaseEstimator, RegressorMixin
+
+from .exceptions import NotFittedError
+from .features import CATEGORICAL_FEATURES
+
+
+class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
+    """Predict drive durations (s) from trip features that include ``free_flow_s``.
+
+    Parameters follow LightGBM's; ``quantile`` is the upper estimate's level;
+    ``calibration_fraction`` is the share of the latest rows (pass rows in time order)
+    held out to calibrate the upper estimate. Fitted state: ``median_``, ``upper_``,
+    ``upper_offset_``, ``feature_names_in_``, ``n_features_in_``.
+    """
+
+    def __init__(
+        self,
+        n_estimators: int = 300,
+        learning_rate: float = 0.05,
+        num_leaves: int = 31,
+        min_child_samples: int = 40,
+        quantile: float = 0.9,
+        calibration_fraction: float = 0.15,
+        random_state: int = 0,
+        n_jobs: int = 1,
+    ) -> None:
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.quantile = quantile
+        self.calibration_fraction = calibration_fraction
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _booster(self, **objective: Any) -> lgb.LGBMRegressor:
+        return lgb.LGBMRegressor(
+            n_estimators=self.n_estimators,
+            learning_rate=self.learning_rate,
+            num_leaves=self.num_leaves,
+            min_child_samples=self.min_child_samples,
+            random_state=self.random_state,
+            n_jobs=self.n_jobs,
+            deterministic=True,
+            force_row_wise=True,
+            verbose=-1,
+            **objective,
+        )
+
+    def fit(self, X: pd.DataFrame, y: NDArray[np.float64] | pd.Series) -> EtaModel:
+        """Fit on features ``X`` (rows in time order) and actual durations ``y`` (s)."""
+        X = _check_frame(X)
+        target = _log_ratio(X, np.asarray(y, dtype=float))
+        categorical = [c for c in CATEGORICAL_FEATURES if c in X.columns]
+        self.median_ = self._booster(objective="regression").fit(
+            X, target, categorical_feature=categorical
+        )
+        n_fit = int(len(X) * (1 - self.calibration_fraction))
+        if not 0 < n_fit < len(X):
+            fraction = self.calibration_fraction
+            msg = f"calibration_fraction {fraction} leaves no rows to fit or to calibrate"
+            raise ValueError(msg)
+        self.upper_ = self._booster(objective="quantile", alpha=self.quantile).fit(
+            X.iloc[:n_fit], target[:n_fit], categorical_feature=categorical
+        )
+        residual = target[n_fit:] - self.upper_.predict(X.iloc[n_fit:])
+        self.upper_offset_ = float(np.quantile(residual, self.quantile))
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict(self, X: pd.DataFrame) -> NDArray[np.float64]:
+        """Median duration (s) of each trip."""
+        X = self._check_fitted_input(X)
+        return np.asarray(X["free_flow_s"].to_numpy() * np.exp(self.median_.predict(X)))
+
+    def predict_p90(self, X: pd.DataFrame) -> NDArray[np.float64]:
+        """Upper (``quantile``) duration (s) of each trip; never below :meth:`predict`."""
+        X = self._check_fitted_input(X)
+        upper = X["free_flow_s"].to_numpy() * np.exp(self.upper_.predict(X) + self.upper_offset_)
+        return np.asarray(np.maximum(upper, self.predict(X)))
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "median_")
+
+    def _check_fitted_input(self, X: pd.DataFrame) -> pd.DataFrame:
+        if not self.__sklearn_is_fitted__():
+            msg = "this EtaModel is not fitted yet; call fit first"
+            raise NotFittedError(msg)
+        X = _check_frame(X)
+        expected = list(self.feature_names_in_)
+        if list(X.columns) != expected:
+            missing = sorted(set(expected) - set(X.columns))
+            extra = sorted(set(X.columns) - set(expected))
+            if missing or extra:
+                msg = f"features differ from training: missing {missing}, unexpected {extra}"
+                raise ValueError(msg)
+            X = X[expected]
+        return X
+
+
+def _check_frame(X: pd.DataFrame) -> pd.DataFrame:
+    if not isinstance(X, pd.DataFrame):
+        msg = f"X must be a pandas DataFrame of features, got {type(X).__name__}"
+        raise TypeError(msg)
+    if "free_flow_s" not in X.columns:
+        msg = "X must contain the column 'free_flow_s'"
+        raise ValueError(msg)
+    return X
+
+
+def _log_ratio(X: pd.DataFrame, y: NDArray[np.float64]) -> NDArray[np.float64]:
+    free_flow = X["free_flow_s"].to_numpy(dtype=float)
+    if y.shape != free_flow.shape:
+        msg = f"y must have one duration per row of X, got {y.shape} for {free_flow.shape}"
+        raise ValueError(msg)
+    if not (np.all(np.isfinite(y)) and np.all(y > 0) and np.all(free_flow > 0)):
+        msg = "durations y and free_flow_s must be finite and positive"
+        raise ValueError(msg)
+    return np.log(y / free_flow)

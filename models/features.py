@@ -1,0 +1,159 @@
+"""Features of a trip for the ETA model: from the record and from its fastest route on the graph.
+
+Column contract: the input is a cleaned trip frame (:func:`models.cleaning.clean_trips`:
+canonical columns plus ``origin_node`` and ``dest_node``); the output has exactly
+:data:`FEATURE_COLUMNS`, one row per trip, in the same order. Optional inputs that are
+absent (weather, congestion) become NaN features, which the models tolerate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+import routing
+
+from .cleaning import straight_line_m
+
+ZONE_GRID = 4
+
+# Road classes pooled into groups, by share of route length.
+_CLASS_GROUPS = {
+    "motorway": ("motorway", "motorway_link", "trunk", "trunk_link"),
+    "arterial": ("primary", "primary_link", "secondary", "secondary_link"),
+    "collector": ("tertiary", "tertiary_link", "unclassified"),
+}
+
+FEATURE_COLUMNS = (
+    "free_flow_s",
+    "log_free_flow_s",
+    "distance_m",
+    "straight_m",
+    "detour_ratio",
+    "share_motorway",
+    "share_arterial",
+    "share_collector",
+    "share_local",
+    "n_signals",
+    "signals_per_km",
+    "n_left_turns",
+    "n_right_turns",
+    "n_u_turns",
+    "hour",
+    "hour_sin",
+    "hour_cos",
+    "dow_sin",
+    "dow_cos",
+    "is_weekend",
+    "precipitation_mm",
+    "snow",
+    "rain",
+    "temperature_c",
+    "congestion_index",
+    "origin_zone",
+    "dest_zone",
+)
+CATEGORICAL_FEATURES = ("origin_zone", "dest_zone")
+
+
+@dataclass(frozen=True)
+class ZoneGrid:
+    """A coarse ``ZONE_GRID x ZONE_GRID`` grid over the graph's bounding box."""
+
+    south: float
+    west: float
+    north: float
+    east: float
+
+    @classmethod
+    def of(cls, graph: routing.RoadGraph) -> ZoneGrid:
+        """The grid covering a graph."""
+        return cls(
+            float(graph.lat.min()),
+            float(graph.lon.min()),
+            float(graph.lat.max()),
+            float(graph.lon.max()),
+        )
+
+    def zone(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        """Zone index (row-major) of each point, clipped to the grid."""
+        row = np.clip(
+            ((lat - self.south) / max(self.north - self.south, 1e-9) * ZONE_GRID).astype(int),
+            0,
+            ZONE_GRID - 1,
+        )
+        col = np.clip(
+            ((lon - self.west) / max(self.east - self.west, 1e-9) * ZONE_GRID).astype(int),
+            0,
+            ZONE_GRID - 1,
+        )
+        return row * ZONE_GRID + col
+
+
+def build_features(trips: pd.DataFrame, graph: routing.RoadGraph) -> pd.DataFrame:
+    """The :data:`FEATURE_COLUMNS` of each cleaned trip (one route search per origin node)."""
+    routes = routing.route_statistics_batch(graph, trips["origin_node"], trips["dest_node"])
+    length = np.maximum(routes.length_m, 1.0)
+    straight = straight_line_m(trips)
+    local = trips["pickup_time"]
+    hour = (local.dt.hour + local.dt.minute / 60.0).to_numpy(dtype=float)
+    dow = local.dt.day_of_week.to_numpy(dtype=float)
+    grid = ZoneGrid.of(graph)
+    out = {
+        "free_flow_s": routes.travel_time_s,
+        "log_free_flow_s": np.log1p(routes.travel_time_s),
+        "distance_m": routes.length_m,
+        "straight_m": straight,
+        "detour_ratio": routes.length_m / np.maximum(straight, 1.0),
+        **_class_shares(routes.length_by_class_m, length),
+        "n_signals": routes.n_signals,
+        "signals_per_km": routes.n_signals / length * 1000,
+        "n_left_turns": routes.n_left_turns,
+        "n_right_turns": routes.n_right_turns,
+        "n_u_turns": routes.n_u_turns,
+        "hour": hour,
+        "hour_sin": np.sin(2 * np.pi * hour / 24),
+        "hour_cos": np.cos(2 * np.pi * hour / 24),
+        "dow_sin": np.sin(2 * np.pi * dow / 7),
+        "dow_cos": np.cos(2 * np.pi * dow / 7),
+        "is_weekend": (dow >= 5).astype(float),
+        "precipitation_mm": _optional(trips, "precipitation_mm"),
+        "snow": _optional(trips, "snow"),
+        "rain": _condition(trips, "rain"),
+        "temperature_c": _optional(trips, "temperature_c"),
+        "congestion_index": _optional(trips, "congestion_index"),
+        "origin_zone": grid.zone(trips["origin_lat"].to_numpy(), trips["origin_lon"].to_numpy()),
+        "dest_zone": grid.zone(trips["dest_lat"].to_numpy(), trips["dest_lon"].to_numpy()),
+    }
+    return pd.DataFrame(
+        {c: np.asarray(out[c], dtype=float) for c in FEATURE_COLUMNS}, index=trips.index
+    )
+
+
+def _class_shares(by_class: np.ndarray, length: np.ndarray) -> dict[str, np.ndarray]:
+    shares = {}
+    grouped = np.zeros(len(length))
+    for group, classes in _CLASS_GROUPS.items():
+        idx = [routing.ROAD_CLASSES.index(c) for c in classes]
+        part = by_class[:, idx].sum(axis=1)
+        grouped += part
+        shares[f"share_{group}"] = part / length
+    shares["share_local"] = np.clip(1.0 - grouped / length, 0.0, 1.0)
+    return shares
+
+
+def _optional(trips: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in trips.columns:
+        return np.full(len(trips), np.nan)
+    return pd.to_numeric(trips[column].astype("Float64"), errors="coerce").to_numpy(
+        dtype=float, na_value=np.nan
+    )
+
+
+def _condition(trips: pd.DataFrame, condition: str) -> np.ndarray:
+    if "weather_condition" not in trips.columns:
+        return np.full(len(trips), np.nan)
+    values = trips["weather_condition"]
+    return np.where(values.isna(), np.nan, (values == condition).astype(float))

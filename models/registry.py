@@ -1,0 +1,109 @@
+"""Model artifacts: a directory with the fitted model, its feature schema and its provenance."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import joblib
+
+from .cleaning import CleaningReport
+from .eta import EtaModel
+from .exceptions import ModelSchemaError
+from .features import FEATURE_COLUMNS
+from .training import TrainingResult
+
+SCHEMA_VERSION = 1
+MODEL_FILE = "model.joblib"
+METADATA_FILE = "metadata.json"
+CLEANING_FILE = "cleaning_report.json"
+
+
+@dataclass(frozen=True)
+class SavedModel:
+    """A loaded model and the metadata saved beside it."""
+
+    model: EtaModel
+    metadata: dict[str, Any]
+
+    @property
+    def version(self) -> str:
+        """Short id of this model: creation time and content hash."""
+        return str(self.metadata["model_version"])
+
+
+def save_model(
+    result: TrainingResult,
+    directory: str | Path,
+    *,
+    data_sha256: str,
+    cleaning: CleaningReport,
+    graph_source: dict[str, Any],
+) -> Path:
+    """Write model, feature schema, training hash and window, metrics and versions."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    model_path = directory / MODEL_FILE
+    joblib.dump(result.model, model_path)
+    digest = hashlib.sha256(model_path.read_bytes()).hexdigest()
+    created = datetime.now(UTC)
+    metadata = {
+        "schema_version": SCHEMA_VERSION,
+        "model_version": f"{created:%Y%m%d-%H%M%S}-{digest[:8]}",
+        "created_at": created.isoformat(),
+        "feature_columns": list(FEATURE_COLUMNS),
+        "params": result.model.get_params(),
+        "training_data_sha256": data_sha256,
+        "train_window": [d.isoformat() for d in result.train_window],
+        "test_window": [d.isoformat() for d in result.test_window] if result.test_window else None,
+        "n_train": result.n_train,
+        "n_test": result.n_test,
+        "metrics": result.metrics,
+        "baseline_metrics": result.baseline_metrics,
+        "graph": graph_source,
+        "library_versions": {
+            "python": platform.python_version(),
+            **{lib: version(lib) for lib in ("lightgbm", "scikit-learn", "numpy", "pandas")},
+        },
+    }
+    (directory / METADATA_FILE).write_text(json.dumps(metadata, indent=2))
+    cleaning.save(directory / CLEANING_FILE)
+    return directory
+
+
+def load_model(directory: str | Path) -> SavedModel:
+    """Load a model directory; refuses one whose feature schema differs from this code's."""
+    directory = Path(directory)
+    meta_path, model_path = directory / METADATA_FILE, directory / MODEL_FILE
+    if not meta_path.is_file() or not model_path.is_file():
+        msg = f"{directory} is not a model directory (needs {METADATA_FILE} and {MODEL_FILE})"
+        raise ModelSchemaError(msg)
+    try:
+        metadata = json.loads(meta_path.read_text())
+    except json.JSONDecodeError as exc:
+        msg = f"{meta_path} is not valid JSON: {exc}"
+        raise ModelSchemaError(msg) from exc
+    if metadata.get("schema_version") != SCHEMA_VERSION:
+        found = metadata.get("schema_version")
+        msg = f"{directory}: schema version {found}, expected {SCHEMA_VERSION}"
+        raise ModelSchemaError(msg)
+    saved_features = metadata.get("feature_columns")
+    if saved_features != list(FEATURE_COLUMNS):
+        missing = sorted(set(FEATURE_COLUMNS) - set(saved_features or []))
+        extra = sorted(set(saved_features or []) - set(FEATURE_COLUMNS))
+        msg = (
+            f"{directory}: the model was trained on other features (missing {missing}, "
+            f"unexpected {extra}, or another order); retrain it with this version"
+        )
+        raise ModelSchemaError(msg)
+    model = joblib.load(model_path)
+    if not isinstance(model, EtaModel):
+        msg = f"{model_path} holds a {type(model).__name__}, not an EtaModel"
+        raise ModelSchemaError(msg)
+    return SavedModel(model=model, metadata=metadata)
