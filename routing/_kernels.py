@@ -4,11 +4,17 @@ Callers (``routing.shortest_paths``) validate; kernels trust their input. Conven
 ``indptr`` int64, ``indices`` int32, ``weights`` float64 (non-negative), node and edge
 ids int32. Unreachable distances are ``inf``; missing predecessors ``-1``.
 
-A search *workspace* is a set of arrays of length ``n_nodes``: ``dist`` (all ``inf``),
-``pos`` (heap position, all ``-1``), ``pred`` (predecessor edge), ``heap_node`` and
-``heap_key`` (an indexed binary heap), ``touched`` (nodes whose ``dist`` was set) and
-``mark`` (target marks, all 0). Kernels leave a workspace as they found it, resetting only
-the entries they touched, so that one allocation serves many queries.
+A search *workspace* is ``dist`` (n, all ``inf``), ``pred`` (n, predecessor edge, all
+``-1``), ``touched`` (n, nodes whose ``dist`` was set), and a heap of ``heap_key`` and
+``heap_node`` with room for ``n_edges + 1`` entries. Kernels leave a workspace as they
+found it, resetting only the entries they touched, so one allocation serves many queries.
+``mark`` (n, all 0) flags the targets of a search.
+
+The heap is a 4-ary min-heap with lazy deletion: a node whose distance improves is pushed
+again and stale entries are skipped when popped. Each edge is relaxed at most once, so
+the heap never holds more than ``n_edges + 1`` entries. On road graphs this beats an
+indexed heap with decrease-key: no position array to keep in step, and the four children
+of an entry share a cache line.
 All kernels live in this one file: numba's cache does not see edits in other modules.
 """
 
@@ -17,73 +23,62 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-_UNSEEN = -1
-_SETTLED = -2
+
+@njit(cache=True, nogil=True)
+def _heap_push(heap_key, heap_node, size, key, node):  # type: ignore[no-untyped-def]
+    """Insert an entry; return the new heap size."""
+    i = size
+    while i > 0:
+        parent = (i - 1) >> 2
+        if heap_key[parent] <= key:
+            break
+        heap_key[i] = heap_key[parent]
+        heap_node[i] = heap_node[parent]
+        i = parent
+    heap_key[i] = key
+    heap_node[i] = node
+    return size + 1
 
 
 @njit(cache=True, nogil=True)
-def _heap_push(heap_node, heap_key, pos, size, node, key):  # type: ignore[no-untyped-def]
-    """Insert ``node`` or lower its key; return the new heap size."""
-    i = pos[node]
-    if i == _UNSEEN:
-        i = size
-        size += 1
-    while i > 0:
-        parent = (i - 1) >> 1
-        parent_key = heap_key[parent]
-        if parent_key <= key:
-            break
-        parent_node = heap_node[parent]
-        heap_node[i] = parent_node
-        heap_key[i] = parent_key
-        pos[parent_node] = i
-        i = parent
-    heap_node[i] = node
-    heap_key[i] = key
-    pos[node] = i
+def _heap_pop(heap_key, heap_node, size):  # type: ignore[no-untyped-def]
+    """Remove the minimum entry (read it from index 0 first); return the new heap size."""
+    size -= 1
+    if size > 0:
+        key = heap_key[size]
+        node = heap_node[size]
+        i = 0
+        while True:
+            first = 4 * i + 1
+            if first >= size:
+                break
+            best = first
+            best_key = heap_key[first]
+            for child in range(first + 1, min(first + 4, size)):
+                if heap_key[child] < best_key:
+                    best_key = heap_key[child]
+                    best = child
+            if best_key >= key:
+                break
+            heap_key[i] = best_key
+            heap_node[i] = heap_node[best]
+            i = best
+        heap_key[i] = key
+        heap_node[i] = node
     return size
 
 
 @njit(cache=True, nogil=True)
-def _heap_pop(heap_node, heap_key, pos, size):  # type: ignore[no-untyped-def]
-    """Remove the minimum, mark it settled; return (node, new size)."""
-    top = heap_node[0]
-    size -= 1
-    if size > 0:
-        node = heap_node[size]
-        key = heap_key[size]
-        i = 0
-        while True:
-            child = 2 * i + 1
-            if child >= size:
-                break
-            if child + 1 < size and heap_key[child + 1] < heap_key[child]:
-                child += 1
-            if heap_key[child] >= key:
-                break
-            heap_node[i] = heap_node[child]
-            heap_key[i] = heap_key[child]
-            pos[heap_node[i]] = i
-            i = child
-        heap_node[i] = node
-        heap_key[i] = key
-        pos[node] = i
-    pos[top] = _SETTLED
-    return top, size
-
-
-@njit(cache=True, nogil=True)
-def _reset(dist, pos, pred, touched, n_touched):  # type: ignore[no-untyped-def]
+def _reset(dist, pred, touched, n_touched):  # type: ignore[no-untyped-def]
     for k in range(n_touched):
         v = touched[k]
         dist[v] = np.inf
-        pos[v] = _UNSEEN
         pred[v] = -1
 
 
 @njit(cache=True, nogil=True)
 def _search(  # type: ignore[no-untyped-def]
-    indptr, indices, weights, source, mark, n_marked, dist, pos, pred, heap_node, heap_key, touched
+    indptr, indices, weights, source, mark, n_marked, dist, pred, touched, heap_key, heap_node
 ):
     """Dijkstra from ``source`` until the ``n_marked`` marked nodes are settled.
 
@@ -93,19 +88,20 @@ def _search(  # type: ignore[no-untyped-def]
     dist[source] = 0.0
     touched[0] = source
     n_touched = 1
-    size = _heap_push(heap_node, heap_key, pos, 0, source, 0.0)
+    size = _heap_push(heap_key, heap_node, 0, 0.0, source)
     remaining = n_marked
     while size > 0:
         du = heap_key[0]
-        u, size = _heap_pop(heap_node, heap_key, pos, size)
+        u = heap_node[0]
+        size = _heap_pop(heap_key, heap_node, size)
+        if du > dist[u]:
+            continue  # stale entry: u was settled with a smaller distance
         if mark[u]:
             remaining -= 1
             if remaining == 0:
                 break
         for e in range(indptr[u], indptr[u + 1]):
             v = indices[e]
-            if pos[v] == _SETTLED:
-                continue
             nd = du + weights[e]
             if nd < dist[v]:
                 if dist[v] == np.inf:
@@ -113,7 +109,7 @@ def _search(  # type: ignore[no-untyped-def]
                     n_touched += 1
                 dist[v] = nd
                 pred[v] = e
-                size = _heap_push(heap_node, heap_key, pos, size, v, nd)
+                size = _heap_push(heap_key, heap_node, size, nd, v)
     return n_touched
 
 
@@ -130,46 +126,40 @@ def _mark_targets(mark, targets, value):  # type: ignore[no-untyped-def]
 
 @njit(cache=True, nogil=True)
 def one_to_many(  # type: ignore[no-untyped-def]
-    indptr, indices, weights, source, targets, dist, pos, pred, heap_node, heap_key, touched, mark
+    indptr, indices, weights, source, targets, dist, pred, touched, heap_key, heap_node, mark
 ):
     """Travel times from one source to each target (``inf`` if unreachable)."""
     n_marked = _mark_targets(mark, targets, 1)
     n_touched = _search(
-        indptr,
-        indices,
-        weights,
-        source,
-        mark,
-        n_marked,
-        dist,
-        pos,
-        pred,
-        heap_node,
-        heap_key,
-        touched,
+        indptr, indices, weights, source, mark, n_marked, dist, pred, touched, heap_key, heap_node
     )
     out = np.empty(targets.size)
     for j in range(targets.size):
         out[j] = dist[targets[j]]
     _mark_targets(mark, targets, 0)
-    _reset(dist, pos, pred, touched, n_touched)
+    _reset(dist, pred, touched, n_touched)
     return out
+
+
+@njit(cache=True, nogil=True)
+def new_workspace(n, m):  # type: ignore[no-untyped-def]
+    """Fresh (dist, pred, touched, heap_key, heap_node) for n nodes and m edges."""
+    return (
+        np.full(n, np.inf),
+        np.full(n, -1, dtype=np.int32),
+        np.empty(n, dtype=np.int32),
+        np.empty(m + 1),
+        np.empty(m + 1, dtype=np.int32),
+    )
 
 
 @njit(cache=True, nogil=True)
 def shortest_path_tree(indptr, indices, weights, source):  # type: ignore[no-untyped-def]
     """Full single-source search: (dist, pred_edge) for every node."""
     n = indptr.size - 1
-    dist = np.full(n, np.inf)
-    pos = np.full(n, _UNSEEN, dtype=np.int32)
-    pred = np.full(n, -1, dtype=np.int32)
-    heap_node = np.empty(n, dtype=np.int32)
-    heap_key = np.empty(n)
-    touched = np.empty(n, dtype=np.int32)
+    dist, pred, touched, heap_key, heap_node = new_workspace(n, indices.size)
     mark = np.zeros(n, dtype=np.uint8)
-    _search(
-        indptr, indices, weights, source, mark, -1, dist, pos, pred, heap_node, heap_key, touched
-    )
+    _search(indptr, indices, weights, source, mark, -1, dist, pred, touched, heap_key, heap_node)
     return dist, pred
 
 
@@ -178,7 +168,7 @@ def many_to_many(indptr, indices, weights, sources, targets, n_chunks):  # type:
     """Travel-time matrix ``sources x targets``, searches run in parallel over sources.
 
     Sources are split into ``n_chunks`` blocks; each block owns one workspace, so memory
-    is ``n_chunks x n_nodes`` whatever the number of sources.
+    is ``n_chunks`` workspaces whatever the number of sources.
     """
     n = indptr.size - 1
     out = np.empty((sources.size, targets.size))
@@ -186,12 +176,7 @@ def many_to_many(indptr, indices, weights, sources, targets, n_chunks):  # type:
     n_marked = _mark_targets(mark, targets, 1)
     chunk = (sources.size + n_chunks - 1) // n_chunks
     for c in prange(n_chunks):
-        dist = np.full(n, np.inf)
-        pos = np.full(n, _UNSEEN, dtype=np.int32)
-        pred = np.full(n, -1, dtype=np.int32)
-        heap_node = np.empty(n, dtype=np.int32)
-        heap_key = np.empty(n)
-        touched = np.empty(n, dtype=np.int32)
+        dist, pred, touched, heap_key, heap_node = new_workspace(n, indices.size)
         for i in range(c * chunk, min((c + 1) * chunk, sources.size)):
             n_touched = _search(
                 indptr,
@@ -201,15 +186,14 @@ def many_to_many(indptr, indices, weights, sources, targets, n_chunks):  # type:
                 mark,
                 n_marked,
                 dist,
-                pos,
                 pred,
-                heap_node,
-                heap_key,
                 touched,
+                heap_key,
+                heap_node,
             )
             for j in range(targets.size):
                 out[i, j] = dist[targets[j]]
-            _reset(dist, pos, pred, touched, n_touched)
+            _reset(dist, pred, touched, n_touched)
     return out
 
 
@@ -225,35 +209,34 @@ def bidirectional(  # type: ignore[no-untyped-def]
     source,
     target,
     f_dist,
-    f_pos,
     f_pred,
-    f_heap_node,
-    f_heap_key,
     f_touched,
+    f_heap_key,
+    f_heap_node,
     b_dist,
-    b_pos,
     b_pred,
-    b_heap_node,
-    b_heap_key,
     b_touched,
+    b_heap_key,
+    b_heap_node,
     path_out,
 ):
     """Bidirectional Dijkstra for one pair.
 
     Returns ``(travel_time, n_path_edges)``; the path's forward edge ids are written to
     ``path_out[:n_path_edges]``. ``travel_time`` is ``inf`` (and 0 edges) if unreachable.
-    Both workspaces are reset before returning.
+    Both workspaces are reset before returning. Stale heap tops only make the stopping
+    test (sum of the two tops >= best) more cautious, never wrong.
     """
     if source == target:
         return 0.0, 0
     f_dist[source] = 0.0
     f_touched[0] = source
     nf = 1
-    fsize = _heap_push(f_heap_node, f_heap_key, f_pos, 0, source, 0.0)
+    fsize = _heap_push(f_heap_key, f_heap_node, 0, 0.0, source)
     b_dist[target] = 0.0
     b_touched[0] = target
     nb = 1
-    bsize = _heap_push(b_heap_node, b_heap_key, b_pos, 0, target, 0.0)
+    bsize = _heap_push(b_heap_key, b_heap_node, 0, 0.0, target)
     best = np.inf
     meet = -1
     while fsize > 0 and bsize > 0:
@@ -261,11 +244,12 @@ def bidirectional(  # type: ignore[no-untyped-def]
             break
         if f_heap_key[0] <= b_heap_key[0]:
             du = f_heap_key[0]
-            u, fsize = _heap_pop(f_heap_node, f_heap_key, f_pos, fsize)
+            u = f_heap_node[0]
+            fsize = _heap_pop(f_heap_key, f_heap_node, fsize)
+            if du > f_dist[u]:
+                continue
             for e in range(indptr[u], indptr[u + 1]):
                 v = indices[e]
-                if f_pos[v] == _SETTLED:
-                    continue
                 nd = du + weights[e]
                 if nd < f_dist[v]:
                     if f_dist[v] == np.inf:
@@ -273,17 +257,18 @@ def bidirectional(  # type: ignore[no-untyped-def]
                         nf += 1
                     f_dist[v] = nd
                     f_pred[v] = e
-                    fsize = _heap_push(f_heap_node, f_heap_key, f_pos, fsize, v, nd)
+                    fsize = _heap_push(f_heap_key, f_heap_node, fsize, nd, v)
                     if nd + b_dist[v] < best:
                         best = nd + b_dist[v]
                         meet = v
         else:
             du = b_heap_key[0]
-            u, bsize = _heap_pop(b_heap_node, b_heap_key, b_pos, bsize)
+            u = b_heap_node[0]
+            bsize = _heap_pop(b_heap_key, b_heap_node, bsize)
+            if du > b_dist[u]:
+                continue
             for r in range(rev_indptr[u], rev_indptr[u + 1]):
                 v = rev_indices[r]
-                if b_pos[v] == _SETTLED:
-                    continue
                 e = rev_edge[r]
                 nd = du + weights[e]
                 if nd < b_dist[v]:
@@ -292,7 +277,7 @@ def bidirectional(  # type: ignore[no-untyped-def]
                         nb += 1
                     b_dist[v] = nd
                     b_pred[v] = e
-                    bsize = _heap_push(b_heap_node, b_heap_key, b_pos, bsize, v, nd)
+                    bsize = _heap_push(b_heap_key, b_heap_node, bsize, nd, v)
                     if nd + f_dist[v] < best:
                         best = nd + f_dist[v]
                         meet = v
@@ -311,8 +296,8 @@ def bidirectional(  # type: ignore[no-untyped-def]
             path_out[n_edges] = e
             n_edges += 1
             v = indices[e]
-    _reset(f_dist, f_pos, f_pred, f_touched, nf)
-    _reset(b_dist, b_pos, b_pred, b_touched, nb)
+    _reset(f_dist, f_pred, f_touched, nf)
+    _reset(b_dist, b_pred, b_touched, nb)
     return best, n_edges
 
 
@@ -411,12 +396,7 @@ def route_statistics_batch(  # type: ignore[no-untyped-def]
     counts = np.zeros((n_pairs, 5))
     chunk = (sources.size + n_chunks - 1) // n_chunks
     for c in prange(n_chunks):
-        dist = np.full(n, np.inf)
-        pos = np.full(n, _UNSEEN, dtype=np.int32)
-        pred = np.full(n, -1, dtype=np.int32)
-        heap_node = np.empty(n, dtype=np.int32)
-        heap_key = np.empty(n)
-        touched = np.empty(n, dtype=np.int32)
+        dist, pred, touched, heap_key, heap_node = new_workspace(n, indices.size)
         mark = np.zeros(n, dtype=np.uint8)
         for i in range(c * chunk, min((c + 1) * chunk, sources.size)):
             group = targets[group_ptr[i] : group_ptr[i + 1]]
@@ -429,11 +409,10 @@ def route_statistics_batch(  # type: ignore[no-untyped-def]
                 mark,
                 n_marked,
                 dist,
-                pos,
                 pred,
-                heap_node,
-                heap_key,
                 touched,
+                heap_key,
+                heap_node,
             )
             for k in range(group_ptr[i], group_ptr[i + 1]):
                 time[k] = dist[targets[k]]
@@ -454,5 +433,5 @@ def route_statistics_batch(  # type: ignore[no-untyped-def]
                         counts[k],
                     )
             _mark_targets(mark, group, 0)
-            _reset(dist, pos, pred, touched, n_touched)
+            _reset(dist, pred, touched, n_touched)
     return time, class_length, counts

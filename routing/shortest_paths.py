@@ -37,29 +37,18 @@ class Path:
 class _Workspace:
     """Per-thread search arrays for one graph (see :mod:`routing._kernels`)."""
 
-    def __init__(self, n: int) -> None:
-        self.forward = _search_arrays(n)
-        self.backward = _search_arrays(n)
+    def __init__(self, n: int, m: int) -> None:
+        self.forward = _kernels.new_workspace(n, m)
+        self.backward = _kernels.new_workspace(n, m)
         self.mark = np.zeros(n, dtype=np.uint8)
         self.path = np.empty(max(n - 1, 1), dtype=np.int32)
-
-
-def _search_arrays(n: int) -> tuple[NDArray[np.generic], ...]:
-    return (
-        np.full(n, np.inf),
-        np.full(n, -1, dtype=np.int32),
-        np.full(n, -1, dtype=np.int32),
-        np.empty(n, dtype=np.int32),
-        np.empty(n),
-        np.empty(n, dtype=np.int32),
-    )
 
 
 def _workspace(graph: RoadGraph) -> _Workspace:
     local = graph._local
     ws: _Workspace | None = getattr(local, "workspace", None)
     if ws is None:
-        ws = _Workspace(graph.n_nodes)
+        ws = _Workspace(graph.n_nodes, graph.n_edges)
         local.workspace = ws
     return ws
 

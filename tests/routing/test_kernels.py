@@ -19,23 +19,21 @@ from . import reference
 SEEDS = range(24)
 
 
-def _workspace(n: int) -> tuple[np.ndarray, ...]:
+def _workspace(n: int, m: int) -> tuple[np.ndarray, ...]:
     """A fresh search workspace as documented in ``routing._kernels``."""
     return (
         np.full(n, np.inf),
         np.full(n, -1, dtype=np.int32),
-        np.full(n, -1, dtype=np.int32),
         np.empty(n, dtype=np.int32),
-        np.empty(n),
-        np.empty(n, dtype=np.int32),
+        np.empty(m + 1),
+        np.empty(m + 1, dtype=np.int32),
     )
 
 
 def _assert_reset(ws: tuple[np.ndarray, ...], mark: np.ndarray | None = None) -> None:
-    """Assert a workspace is as a kernel must leave it: dist inf, pos -1, pred -1, mark 0."""
-    dist, pos, pred = ws[:3]
+    """Assert a workspace is as a kernel must leave it: dist inf, pred -1, mark 0."""
+    dist, pred = ws[:2]
     assert np.all(np.isinf(dist)), f"dist not reset: {dist}"
-    assert_array_equal(pos, -1, "pos (heap positions) not reset")
     assert_array_equal(pred, -1, "pred not reset")
     if mark is not None:
         assert_array_equal(mark, 0, "target marks not reset")
@@ -109,7 +107,8 @@ def test_path_edges_on_a_diamond() -> None:
 def test_bidirectional_on_a_diamond(target: int, expected: float) -> None:
     """One-to-one search gives the known distance and a path of that cost."""
     a = reference.csr_arrays(5, **DIAMOND)
-    fwd, bwd, out = _workspace(5), _workspace(5), np.full(16, -7, dtype=np.int32)
+    m = a["indices"].size
+    fwd, bwd, out = _workspace(5, m), _workspace(5, m), np.full(16, -7, dtype=np.int32)
     cost, n_edges = _bidirectional(a, 5, 0, target, fwd, bwd, out)
     assert cost == expected
     if np.isfinite(expected):
@@ -129,7 +128,7 @@ def test_single_node_graph() -> None:
     dist, pred = _kernels.shortest_path_tree(a["indptr"], a["indices"], a["weights"], 0)
     assert_array_equal(dist, [0.0])
     assert_array_equal(pred, [-1])
-    ws, mark = _workspace(1), np.zeros(1, dtype=np.uint8)
+    ws, mark = _workspace(1, 0), np.zeros(1, dtype=np.uint8)
     out = _kernels.one_to_many(
         a["indptr"], a["indices"], a["weights"], 0, np.zeros(1, np.int32), *ws, mark
     )
@@ -139,7 +138,7 @@ def test_single_node_graph() -> None:
         a["indptr"], a["indices"], a["weights"], np.zeros(1, np.int32), np.zeros(1, np.int32), 1
     )
     assert_array_equal(matrix, [[0.0]])
-    fwd, bwd, path = _workspace(1), _workspace(1), np.empty(1, dtype=np.int32)
+    fwd, bwd, path = _workspace(1, 0), _workspace(1, 0), np.empty(1, dtype=np.int32)
     assert _bidirectional(a, 1, 0, 0, fwd, bwd, path) == (0.0, 0)
 
 
@@ -185,7 +184,7 @@ def test_one_to_many_matches_networkx_and_resets_workspace(seed: int) -> None:
     """One-to-many equals networkx for duplicate targets too, and leaves the workspace clean."""
     n, a, G = _random_csr(seed)
     rng = np.random.default_rng(1000 + seed)
-    ws, mark = _workspace(n), np.zeros(n, dtype=np.uint8)
+    ws, mark = _workspace(n, a["indices"].size), np.zeros(n, dtype=np.uint8)
     for source in range(n):
         expected = reference.distances_from(G, source, n)
         # duplicates, the source itself, and an early-stopping subset, on one shared workspace
@@ -221,7 +220,7 @@ def test_many_to_many_matches_networkx(seed: int, n_chunks: int) -> None:
 def test_bidirectional_matches_networkx_and_resets_workspaces(seed: int) -> None:
     """Every pair: networkx's distance, a valid path of <= n-1 edges, clean workspaces."""
     n, a, G = _random_csr(seed)
-    fwd, bwd = _workspace(n), _workspace(n)
+    fwd, bwd = _workspace(n, a["indices"].size), _workspace(n, a["indices"].size)
     sentinel = -7
     for source in range(n):
         expected = reference.distances_from(G, source, n)
@@ -249,7 +248,7 @@ def test_bidirectional_on_zero_weight_cycles() -> None:
     tail = list(range(n)) + [(i + 1) % n for i in range(n)]
     head = [(i + 1) % n for i in range(n)] + list(range(n))
     a = reference.csr_arrays(n, tail, head, [0.0] * (2 * n))
-    fwd, bwd = _workspace(n), _workspace(n)
+    fwd, bwd = _workspace(n, a["indices"].size), _workspace(n, a["indices"].size)
     for source in range(n):
         for target in range(n):
             out = np.full(2 * n, -7, dtype=np.int32)
