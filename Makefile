@@ -22,6 +22,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/routing.py
+	$(VENV)/bin/python benchmarks/eta.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -43,8 +43,8 @@ def model_families(random_state: int = 0) -> dict[str, BaseEstimator]:
         ),
         "random forest": LogRatioRegressor(
             RandomForestRegressor(
-                n_estimators=100,
-                max_depth=16,
+                n_estimators=60,
+                max_depth=14,
                 min_samples_leaf=5,
                 n_jobs=2,
                 random_state=random_state,
@@ -54,9 +54,9 @@ def model_families(random_state: int = 0) -> dict[str, BaseEstimator]:
             make_pipeline(
                 StandardScaler(),
                 MLPRegressor(
-                    hidden_layer_sizes=(64, 32),
+                    hidden_layer_sizes=(32, 16),
                     early_stopping=True,
-                    max_iter=300,
+                    max_iter=100,
                     random_state=random_state,
                 ),
             )

@@ -67,15 +67,15 @@ class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         """Fit on features ``X`` (rows in time order) and actual durations ``y`` (s)."""
         X = _check_frame(X)
         target = _log_ratio(X, np.asarray(y, dtype=float))
-        categorical = [c for c in CATEGORICAL_FEATURES if c in X.columns]
-        self.median_ = self._booster(objective="regression").fit(
-            X, target, categorical_feature=categorical
-        )
         n_fit = int(len(X) * (1 - self.calibration_fraction))
         if not 0 < n_fit < len(X):
             fraction = self.calibration_fraction
             msg = f"calibration_fraction {fraction} leaves no rows to fit or to calibrate"
             raise ValueError(msg)
+        categorical = [c for c in CATEGORICAL_FEATURES if c in X.columns]
+        self.median_ = self._booster(objective="regression").fit(
+            X, target, categorical_feature=categorical
+        )
         self.upper_ = self._booster(objective="quantile", alpha=self.quantile).fit(
             X.iloc[:n_fit], target[:n_fit], categorical_feature=categorical
         )

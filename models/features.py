@@ -93,11 +93,14 @@ class ZoneGrid:
 
 
 def build_features(trips: pd.DataFrame, graph: routing.RoadGraph) -> pd.DataFrame:
-    """The :data:`FEATURE_COLUMNS` of each cleaned trip (one route search per origin node)."""
+    """The :data:`FEATURE_COLUMNS` of each cleaned trip (one route search per origin node).
+
+    Hour and weekday are those of the map's local time, whatever zone the times are in.
+    """
     routes = routing.route_statistics_batch(graph, trips["origin_node"], trips["dest_node"])
     length = np.maximum(routes.length_m, 1.0)
     straight = straight_line_m(trips)
-    local = trips["pickup_time"]
+    local = trips["pickup_time"].dt.tz_convert(graph.timezone)
     hour = (local.dt.hour + local.dt.minute / 60.0).to_numpy(dtype=float)
     dow = local.dt.day_of_week.to_numpy(dtype=float)
     grid = ZoneGrid.of(graph)

@@ -106,12 +106,13 @@ def _read_file(path: Path) -> pd.DataFrame:
 def _parse_times(values: pd.Series, timezone: str | None, file: str) -> pd.Series:
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         return values
-    parsed = pd.to_datetime(values, errors="coerce", utc=False, format="mixed")
+    try:
+        parsed = pd.to_datetime(values, errors="coerce", format="mixed")
+    except ValueError:  # several UTC offsets (e.g. across a DST change): same instants in UTC
+        parsed = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
     _check_parse_share(values, parsed, "pickup_time", file)
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-        return parsed
-    if parsed.dtype == object:  # mixed offsets: normalise to UTC
-        return pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
+        return parsed.dt.tz_convert(timezone) if timezone else parsed
     if timezone is None:
         msg = (
             f"{file}: pickup_time has no time zone; declare one (e.g. timezone='America/New_York')"

@@ -89,6 +89,9 @@ def load_model(directory: str | Path) -> SavedModel:
     except json.JSONDecodeError as exc:
         msg = f"{meta_path} is not valid JSON: {exc}"
         raise ModelSchemaError(msg) from exc
+    if not isinstance(metadata, dict):
+        msg = f"{meta_path} must hold a JSON object, got {type(metadata).__name__}"
+        raise ModelSchemaError(msg)
     if metadata.get("schema_version") != SCHEMA_VERSION:
         found = metadata.get("schema_version")
         msg = f"{directory}: schema version {found}, expected {SCHEMA_VERSION}"
@@ -102,7 +105,11 @@ def load_model(directory: str | Path) -> SavedModel:
             f"unexpected {extra}, or another order); retrain it with this version"
         )
         raise ModelSchemaError(msg)
-    model = joblib.load(model_path)
+    try:
+        model = joblib.load(model_path)
+    except Exception as exc:  # unpickling raises many types for a corrupt file
+        msg = f"cannot load {model_path}: {exc} (corrupt or from another version?)"
+        raise ModelSchemaError(msg) from exc
     if not isinstance(model, EtaModel):
         msg = f"{model_path} holds a {type(model).__name__}, not an EtaModel"
         raise ModelSchemaError(msg)

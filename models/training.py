@@ -20,7 +20,7 @@ from .metrics import regression_metrics
 
 @dataclass(frozen=True)
 class PreparedTrips:
-    """Cleaned trips in time order, their features and actual durations."""
+    """Cleaned trips in time order (times in the map's zone), their features and durations."""
 
     trips: pd.DataFrame
     X: pd.DataFrame
@@ -58,6 +58,7 @@ def prepare_trips(
     """Clean the trips against the graph, sort them by time and compute their features."""
     clean, report = clean_trips(trips, graph, params)
     clean = clean.sort_values("pickup_time", kind="stable").reset_index(drop=True)
+    clean["pickup_time"] = clean["pickup_time"].dt.tz_convert(graph.timezone)
     X = build_features(clean, graph)
     return PreparedTrips(
         clean, X, clean["duration_s"].to_numpy(dtype=float), report, data_hash(trips)

@@ -6,6 +6,7 @@ import json
 import threading
 import zipfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,14 @@ class RoadGraph:
     def __repr__(self) -> str:
         source = self.metadata.get("source", "?")
         return f"RoadGraph({self.n_nodes:,} nodes, {self.n_edges:,} edges, source={source!r})"
+
+    @cached_property
+    def timezone(self) -> str:
+        """IANA time zone at the graph's centre (e.g. "America/New_York"), found offline."""
+        from timezonefinder import TimezoneFinder
+
+        lat, lon = float(np.median(self.lat)), float(np.median(self.lon))
+        return TimezoneFinder().timezone_at(lat=lat, lng=lon) or "UTC"
 
     def check_nodes(self, nodes: ArrayLike, name: str = "node") -> NDArray[np.int32]:
         """Validate node indices and return them as a contiguous int32 array."""

@@ -28,7 +28,7 @@ class WorldParams:
 
     n_vehicles: int = 40
     start_date: date = date(2026, 1, 5)
-    timezone: str = "America/New_York"
+    timezone: str | None = None  # default: the map's own zone
     min_facilities: int = 8
     truth: TruthParams = field(default_factory=TruthParams)
     weather: WeatherParams = field(default_factory=WeatherParams)
@@ -60,6 +60,7 @@ class World:
         self.seed = seed
         self.params = params or WorldParams()
         self.dates = day_dates(self.params.start_date, days)
+        self.timezone = self.params.timezone or graph.timezone
         self.weather: list[DayWeather] = simulate_weather(
             days, self.params.weather, self.rng(_STREAM_WEATHER)
         )
@@ -123,4 +124,4 @@ class World:
         """Timezone-aware timestamps of (day index, seconds after midnight) pairs."""
         dates = pd.to_datetime([self.dates[d] for d in day])
         naive = dates + pd.to_timedelta(t_s, unit="s")
-        return naive.tz_localize(self.params.timezone, ambiguous=False, nonexistent="shift_forward")
+        return naive.tz_localize(self.timezone, ambiguous=False, nonexistent="shift_forward")

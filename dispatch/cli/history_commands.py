@@ -18,7 +18,7 @@ from ._common import UsageError, load_graph, print_table
 
 
 def simulate_history(
-    map_file: str | None, days: int, vehicles: int, seed: int, timezone: str
+    map_file: str | None, days: int, vehicles: int, seed: int, timezone: str | None
 ) -> tuple[World, History, float]:
     """Build a world on a map and play it forward with a progress bar over days."""
     if days < 1:
@@ -69,7 +69,9 @@ def add_world_arguments(parser: argparse.ArgumentParser, days: int) -> None:
         "--vehicles", type=int, default=40, help="fleet size of the simulated world"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the simulated world")
-    parser.add_argument("--timezone", default="America/New_York", help="local time zone")
+    parser.add_argument(
+        "--timezone", help="local time zone of naive times and of the world (default: the map's)"
+    )
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
