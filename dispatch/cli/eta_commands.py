@@ -162,12 +162,13 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     ]
     rows = [
         (
-            r.model,
-            *(f"{r[c]:.3f}" if c == "mape" or c == "rmsle" else f"{r[c]:.1f}" for c in columns),
+            r["model"],
+            *(f"{r[c]:.3f}" if c in ("mape", "rmsle") else f"{r[c]:.1f}" for c in columns),
+            r["notes"],
         )
-        for r in result.table.itertuples()
+        for _, r in result.table.iterrows()
     ]
-    print_table(("model", *columns), rows)
+    print_table(("model", *columns, "notes"), rows)
     print(f"requirement: {requirement.describe()} -> {result.chosen or 'no model qualifies'}")
     if args.json:
         write_json(
