@@ -5,7 +5,7 @@
 
 from .cleaning import CleaningParams, CleaningReport, clean_trips
 from .comparison import Comparison, Requirement, compare_models, model_families
-from .eta import EtaModel
+from .eta import EtaModel, predict_durations
 from .exceptions import ModelSchemaError, ModelsError, NotFittedError, TripDataError
 from .features import FEATURE_COLUMNS, build_features
 from .metrics import regression_metrics
@@ -54,6 +54,7 @@ __all__ = [
     "parse_column_map",
     "plot_daily_error",
     "population_stability_index",
+    "predict_durations",
     "prepare_trips",
     "read_trips",
     "regression_metrics",

@@ -134,3 +134,14 @@ def _log_ratio(X: pd.DataFrame, y: NDArray[np.float64]) -> NDArray[np.float64]:
         msg = "durations y and free_flow_s must be finite and positive"
         raise ValueError(msg)
     return np.log(y / free_flow)
+
+
+def predict_durations(
+    model: EtaModel | None, X: pd.DataFrame
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(P50, P90) durations in seconds; without a model, both are the free-flow times."""
+    X = _check_frame(X)
+    if model is None:
+        free_flow = X["free_flow_s"].to_numpy(dtype=float)
+        return free_flow, free_flow.copy()
+    return model.predict(X), model.predict_p90(X)

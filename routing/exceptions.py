@@ -27,7 +27,7 @@ class NodeIndexError(RoutingError, IndexError):
 
 
 class InvalidWeightsError(RoutingError, ValueError):
-    """Per-edge weights have the wrong shape or contain negative or non-finite values."""
+    """A caller's array (per-edge weights, a predecessor tree) has the wrong shape or values."""
 
 
 class UnreachableError(RoutingError, ValueError):

@@ -18,7 +18,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from models.eta import EtaModel
+from models.eta import EtaModel, predict_durations
 from models.exceptions import ModelsError, NotFittedError
 from models.features import FEATURE_COLUMNS
 from models.training import PreparedTrips, TrainingResult, split_dates, train_eta
@@ -305,3 +305,16 @@ def test_failed_fit_leaves_the_model_unfitted(small_fit: tuple[pd.DataFrame, np.
     assert not any(name.endswith("_") for name in vars(model)), sorted(vars(model))
     with pytest.raises(NotFittedError):
         model.predict(small_fit[0])
+
+
+def test_predict_durations_falls_back_to_free_flow(
+    prepared: PreparedTrips, trained: TrainingResult
+) -> None:
+    """Without a model, P50 and P90 are the free-flow times; with one, the model's predictions."""
+    X = prepared.X.head(50)
+    p50, p90 = predict_durations(None, X)
+    np.testing.assert_array_equal(p50, X["free_flow_s"])
+    np.testing.assert_array_equal(p90, X["free_flow_s"])
+    p50, p90 = predict_durations(trained.model, X)
+    np.testing.assert_array_equal(p50, trained.model.predict(X))
+    np.testing.assert_array_equal(p90, trained.model.predict_p90(X))
