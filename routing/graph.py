@@ -19,7 +19,7 @@ from .road_classes import OTHER_CODE, ROAD_CLASSES
 
 FORMAT_VERSION = 1
 
-_ARRAY_FIELDS = (
+ARRAY_FIELDS = (
     "node_id",
     "lat",
     "lon",
@@ -228,7 +228,7 @@ class RoadGraph:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp.npz")
         meta = json.dumps({**self.metadata, "format_version": FORMAT_VERSION})
-        np.savez(tmp, metadata=np.array(meta), **{f: getattr(self, f) for f in _ARRAY_FIELDS})
+        np.savez(tmp, metadata=np.array(meta), **{f: getattr(self, f) for f in ARRAY_FIELDS})
         tmp.replace(path)
         return path
 
@@ -242,7 +242,7 @@ class RoadGraph:
         try:
             with path.open("rb") as handle, np.load(handle, allow_pickle=False) as data:
                 meta = json.loads(str(data["metadata"]))
-                arrays = {f: data[f] for f in _ARRAY_FIELDS}
+                arrays = {f: data[f] for f in ARRAY_FIELDS}
         except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError) as exc:
             msg = f"cannot read compiled graph {path}: {exc}"
             raise GraphSourceError(msg) from exc

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 import routing
+from models.schema import REQUIRED_COLUMNS
 
 from .demand import Trip
 from .fleet import FleetVehicle
@@ -30,12 +31,7 @@ from .world import STREAM_DRIVING, World
 LEG_KINDS = ("to_pickup", "with_rider", "to_depot")
 COLUMNS = (
     "trip_id",
-    "pickup_time",
-    "origin_lat",
-    "origin_lon",
-    "dest_lat",
-    "dest_lon",
-    "duration_s",
+    *REQUIRED_COLUMNS,
     "precipitation_mm",
     "snow",
     "temperature_c",

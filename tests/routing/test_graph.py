@@ -12,27 +12,9 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 import routing
+from routing.graph import ARRAY_FIELDS
 
-ARRAYS = (
-    "node_id",
-    "lat",
-    "lon",
-    "indptr",
-    "indices",
-    "travel_time_s",
-    "length_m",
-    "road_class",
-    "signals",
-    "bearing_start",
-    "bearing_end",
-    "edge_tail",
-    "rev_indptr",
-    "rev_indices",
-    "rev_edge",
-    "geom_indptr",
-    "geom_lat",
-    "geom_lon",
-)
+ARRAYS = ARRAY_FIELDS
 DTYPES = {
     "node_id": np.int64,
     "lat": np.float64,

@@ -15,29 +15,11 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 import routing
+from routing.graph import ARRAY_FIELDS
 
 from . import reference
 
-ARRAYS = (
-    "node_id",
-    "lat",
-    "lon",
-    "indptr",
-    "indices",
-    "travel_time_s",
-    "length_m",
-    "road_class",
-    "signals",
-    "bearing_start",
-    "bearing_end",
-    "edge_tail",
-    "rev_indptr",
-    "rev_indices",
-    "rev_edge",
-    "geom_indptr",
-    "geom_lat",
-    "geom_lon",
-)
+ARRAYS = ARRAY_FIELDS
 RESIDENTIAL_DEFAULT_KPH = 35.0  # osmnx imputes this class default when no tag is usable
 
 # Four corners of a ~170 x 170 m block in Baltimore, plus node 6, a traffic signal halfway
