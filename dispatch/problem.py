@@ -1,0 +1,100 @@
+"""Pickup-and-delivery problems and plans as arrays: what the solvers and the checker share.
+
+A :class:`PdpProblem` is index-based (nodes ``0..n_nodes-1``, requests, vehicles), in one
+time unit of the caller's choice (seconds for NEMT days, minutes for the literature
+instances). Domain objects become a problem in one place (the cost provider), and the
+literature readers build problems directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+@dataclass(frozen=True)
+class PdpProblem:
+    """A dial-a-ride / pickup-and-delivery problem with time windows.
+
+    Per node: ``service_time``, a window ``[window_open, window_close]`` on the start of
+    service, and ``demand`` per capacity dimension (positive at a pickup, the negative at
+    its delivery, zero at depots). Per request ``r``: ``pickups[r]`` and ``deliveries[r]``,
+    and ``max_ride_time[r]`` (from the end of pickup service to the start of delivery
+    service; ``inf`` for none). Per vehicle ``k``: start and end depot nodes, ``capacity``
+    per dimension, a shift ``[shift_start, shift_end]`` (leave the start depot no earlier,
+    reach the end depot no later), ``max_route_duration`` (``inf`` for none), and which
+    requests it may carry (``compatible``). ``travel_time`` drives the schedule and
+    ``cost`` (default: the travel times) the objective.
+    """
+
+    travel_time: NDArray[np.float64]
+    service_time: NDArray[np.float64]
+    window_open: NDArray[np.float64]
+    window_close: NDArray[np.float64]
+    demand: NDArray[np.float64]
+    pickups: NDArray[np.int64]
+    deliveries: NDArray[np.int64]
+    max_ride_time: NDArray[np.float64]
+    vehicle_start: NDArray[np.int64]
+    vehicle_end: NDArray[np.int64]
+    capacity: NDArray[np.float64]
+    shift_start: NDArray[np.float64]
+    shift_end: NDArray[np.float64]
+    max_route_duration: NDArray[np.float64]
+    compatible: NDArray[np.bool_]
+    cost: NDArray[np.float64] | None = None
+    name: str = ""
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes (depots and stops)."""
+        return int(self.travel_time.shape[0])
+
+    @property
+    def n_requests(self) -> int:
+        """Number of requests (pickup-delivery pairs)."""
+        return int(self.pickups.size)
+
+    @property
+    def n_vehicles(self) -> int:
+        """Number of vehicles."""
+        return int(self.vehicle_start.size)
+
+    @property
+    def arc_cost(self) -> NDArray[np.float64]:
+        """The objective's cost per arc (the travel times unless given)."""
+        return self.travel_time if self.cost is None else self.cost
+
+    def request_of(self) -> NDArray[np.int64]:
+        """Request index of each node (-1 for depots)."""
+        owner = np.full(self.n_nodes, -1, dtype=np.int64)
+        owner[self.pickups] = np.arange(self.n_requests)
+        owner[self.deliveries] = np.arange(self.n_requests)
+        return owner
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Routes of a solved problem: per vehicle its node sequence and service start times.
+
+    Each route starts at the vehicle's start depot and ends at its end depot; an unused
+    vehicle has the route ``[start, end]``. ``unserved`` lists request indices left out.
+    ``method`` says what produced the plan ("solver" or "greedy fallback").
+    """
+
+    routes: list[NDArray[np.int64]]
+    times: list[NDArray[np.float64]]
+    unserved: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    method: str = "solver"
+    solve_seconds: float = 0.0
+
+    def used_vehicles(self) -> int:
+        """Vehicles whose route visits at least one stop."""
+        return sum(len(r) > 2 for r in self.routes)
+
+    def cost(self, problem: PdpProblem) -> float:
+        """Objective recomputed in double precision: summed arc costs of all routes."""
+        c = problem.arc_cost
+        return float(sum(c[r[:-1], r[1:]].sum() for r in self.routes))
