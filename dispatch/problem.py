@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PdpProblem:
     """A dial-a-ride / pickup-and-delivery problem with time windows.
 
@@ -24,9 +24,11 @@ class PdpProblem:
     and ``max_ride_time[r]`` (from the end of pickup service to the start of delivery
     service; ``inf`` for none). Per vehicle ``k``: start and end depot nodes, ``capacity``
     per dimension, a shift ``[shift_start, shift_end]`` (leave the start depot no earlier,
-    reach the end depot no later), ``max_route_duration`` (``inf`` for none), and which
-    requests it may carry (``compatible``). ``travel_time`` drives the schedule and
-    ``cost`` (default: the travel times) the objective.
+    reach the end depot no later), ``max_route_duration`` (``inf`` for none; from leaving
+    the start depot to reaching the end depot), and which requests it may carry
+    (``compatible``, shape ``(n_vehicles, n_requests)``). ``travel_time`` (shape
+    ``(n_nodes, n_nodes)``) drives the schedule and ``cost`` (default: the travel times)
+    the objective. Shapes and basic sense are checked on construction.
     """
 
     travel_time: NDArray[np.float64]
@@ -46,6 +48,43 @@ class PdpProblem:
     compatible: NDArray[np.bool_]
     cost: NDArray[np.float64] | None = None
     name: str = ""
+
+    def __post_init__(self) -> None:
+        n, r, k = self.travel_time.shape[0], self.pickups.size, self.vehicle_start.size
+        expected = {
+            "travel_time": (n, n),
+            "service_time": (n,),
+            "window_open": (n,),
+            "window_close": (n,),
+            "deliveries": (r,),
+            "max_ride_time": (r,),
+            "vehicle_end": (k,),
+            "shift_start": (k,),
+            "shift_end": (k,),
+            "max_route_duration": (k,),
+            "compatible": (k, r),
+        }
+        for name, shape in expected.items():
+            if getattr(self, name).shape != shape:
+                msg = f"{name} must have shape {shape}, got {getattr(self, name).shape}"
+                raise ValueError(msg)
+        if self.demand.shape[0] != n or self.capacity.shape != (k, self.demand.shape[1]):
+            shapes = f"{self.demand.shape} and {self.capacity.shape}"
+            msg = f"demand must be (n_nodes, d) and capacity (n_vehicles, d); got {shapes}"
+            raise ValueError(msg)
+        if not np.all(np.isfinite(self.travel_time)) or np.any(self.travel_time < 0):
+            msg = "travel_time must be finite and non-negative"
+            raise ValueError(msg)
+        if np.any(self.window_open > self.window_close):
+            node = int(np.argmax(self.window_open > self.window_close))
+            msg = f"window_open exceeds window_close at node {node}"
+            raise ValueError(msg)
+        stops = np.concatenate((self.pickups, self.deliveries))
+        if stops.size and (
+            stops.min() < 0 or stops.max() >= n or np.unique(stops).size != stops.size
+        ):
+            msg = "pickups and deliveries must be distinct node indices of the problem"
+            raise ValueError(msg)
 
     @property
     def n_nodes(self) -> int:
@@ -75,7 +114,7 @@ class PdpProblem:
         return owner
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Plan:
     """Routes of a solved problem: per vehicle its node sequence and service start times.
 

@@ -17,15 +17,21 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from .greedy import greedy_plan, insert_requests
 from .problem import PdpProblem, Plan
 
 _MARGIN_S = 0.05  # kept from the budget for extracting the plan
+_SOLVER_SHARE = 0.85  # of the budget; the rest is for the greedy fallback
+_FIRST_PHASE = 0.5  # of the solver's time, before repairing and warm-starting
+_MIN_PHASE_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -42,36 +48,69 @@ class SolveParams:
 def solve_pdp(problem: PdpProblem, params: SolveParams | None = None) -> Plan | None:
     """Best plan OR-Tools finds within ``params.time_limit_s`` (None if it finds none).
 
-    ``drop_penalty`` (in cost units) lets requests go unserved at that price; the default
-    is large enough that a request is only dropped when it cannot be served.
+    Two phases: a first search on part of the budget; then the requests it left out are
+    inserted greedily where they fit, and the search resumes from that plan (warm start)
+    for the rest of the budget. Guided local search alone rarely re-inserts a dropped
+    pickup-delivery pair. ``drop_penalty`` (in cost units) prices an unserved request; the
+    default is large enough that a request is only dropped when it cannot be served.
     """
     p = params or SolveParams()
     started = time.perf_counter()
+    deadline = started + p.time_limit_s - _MARGIN_S
     model = _Model(problem, p)
-    remaining = p.time_limit_s - (time.perf_counter() - started) - _MARGIN_S
+    first = model.routing.SolveWithParameters(_search(p, (deadline - started) * _FIRST_PHASE))
+    if first is None:
+        return None
+    plan, warm = model.extract(first), first
+    if plan.unserved.size:
+        routes = [r.tolist() for r in plan.routes]
+        repaired = insert_requests(problem, routes, plan.unserved.tolist(), deadline)
+        if repaired.unserved.size < plan.unserved.size:
+            plan = repaired
+            warm = model.routing.ReadAssignmentFromRoutes(model.stops_by_index(plan), True)
+    remaining = deadline - time.perf_counter()
+    if remaining > _MIN_PHASE_S:
+        if warm is not None:
+            better = model.routing.SolveFromAssignmentWithParameters(warm, _search(p, remaining))
+            if better is not None:
+                candidate = model.extract(better)
+                if _rank(problem, candidate) <= _rank(problem, plan):
+                    plan = candidate
+    return replace(plan, method="solver", solve_seconds=time.perf_counter() - started)
+
+
+def _search(p: SolveParams, seconds: float) -> Any:
     search = pywrapcp.DefaultRoutingSearchParameters()
-    # local cheapest insertion gave better starts than the parallel variant on Cordeau's
-    # instances (a7-70 at 15 s: cost 949 against 960)
+    # parallel cheapest insertion: local cheapest insertion sometimes starts with a request
+    # dropped that guided local search never reinserts (Cordeau a2-24, request 4)
     search.first_solution_strategy = (
-        routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION
+        routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
     )
     if p.guided_local_search:
         search.local_search_metaheuristic = (
             routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
         )
-    search.time_limit.FromMilliseconds(max(int(remaining * 1000), 10))
-    solution = model.routing.SolveWithParameters(search)
-    if solution is None:
-        return None
-    return model.extract(solution, time.perf_counter() - started)
+    search.time_limit.FromMilliseconds(max(int(seconds * 1000), 10))
+    return search
+
+
+def _constant(value: int) -> Callable[[int, int], int]:
+    """A pickup-to-delivery limit callback that ignores which alternatives are used."""
+    return lambda _pickup, _delivery: value
+
+
+def _rank(problem: PdpProblem, plan: Plan) -> tuple[int, float]:
+    """Plans compare by requests left out, then cost."""
+    return int(plan.unserved.size), plan.cost(problem)
 
 
 class _Model:
     """The OR-Tools routing model of one problem."""
 
-    def __init__(self, problem: PdpProblem, p: SolveParams) -> None:
+    def __init__(self, problem: PdpProblem, p: SolveParams, *, allow_drops: bool = True) -> None:
         self.problem = problem
         self.scale = p.scale
+        self._callbacks: list[Callable[[int, int], int]] = []
         n, k = problem.n_nodes, problem.n_vehicles
         self.manager = pywrapcp.RoutingIndexManager(
             n, k, problem.vehicle_start.tolist(), problem.vehicle_end.tolist()
@@ -90,7 +129,7 @@ class _Model:
         self.time = self.routing.GetDimensionOrDie("time")
         self._add_windows_and_shifts(horizon)
         self._add_capacities()
-        self._add_requests(self._penalty(p, cost))
+        self._add_requests(self._penalty(p, cost) if allow_drops else None)
 
     def _index(self, node: int) -> int:
         return int(self.manager.NodeToIndex(node))
@@ -127,7 +166,7 @@ class _Model:
             return int(p.drop_penalty * self.scale)
         return int(max(int(cost.max()), 1) * (self.problem.n_nodes + 10) * 10)
 
-    def _add_requests(self, penalty: int) -> None:
+    def _add_requests(self, penalty: int | None) -> None:
         pr, s = self.problem, self.scale
         solver = self.routing.solver()
         for r in range(pr.n_requests):
@@ -139,14 +178,24 @@ class _Model:
                 # ride = start of delivery - (start of pickup + pickup service)
                 limit = math.floor((pr.max_ride_time[r] + pr.service_time[pr.pickups[r]]) * s)
                 solver.Add(self.time.CumulVar(drop) - self.time.CumulVar(pick) <= limit)
+                # the same limit, known to the local-search filters (not only to the CP check)
+                callback = _constant(limit)
+                self._callbacks.append(callback)  # OR-Tools keeps no reference of its own
+                self.time.SetPickupToDeliveryLimitFunctionForPair(callback, r)
             banned = np.flatnonzero(~pr.compatible[:, r]).tolist()
+            if penalty is not None:
+                # one disjunction for the pair: both stops served, or both dropped at one penalty
+                self.routing.AddDisjunction([pick, drop], penalty, 2)
             for index in (pick, drop):
                 if banned:
                     self.routing.VehicleVar(index).RemoveValues(banned)
-                self.routing.AddDisjunction([index], penalty)
                 self.routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(index))
 
-    def extract(self, solution: pywrapcp.Assignment, seconds: float) -> Plan:
+    def stops_by_index(self, plan: Plan) -> list[list[int]]:
+        """The plan's routes without depots, as routing indices (for a warm start)."""
+        return [[self._index(int(node)) for node in route[1:-1]] for route in plan.routes]
+
+    def extract(self, solution: pywrapcp.Assignment) -> Plan:
         """The plan of an OR-Tools assignment."""
         routes, times = [], []
         for v in range(self.problem.n_vehicles):
@@ -163,6 +212,18 @@ class _Model:
         for route in routes:
             visited[route] = True
         unserved = np.flatnonzero(~visited[self.problem.pickups]).astype(np.int64)
-        return Plan(
-            routes=routes, times=times, unserved=unserved, method="solver", solve_seconds=seconds
-        )
+        return Plan(routes=routes, times=times, unserved=unserved, method="solver")
+
+
+def schedule(problem: PdpProblem, params: SolveParams | None = None) -> Plan:
+    """A plan within the wall-clock budget, always.
+
+    The solver gets most of the budget; if it finds no solution, a greedy insertion plan
+    (``method="greedy fallback"``) is built in the rest, stopping by 105 % of the budget.
+    """
+    p = params or SolveParams()
+    started = time.perf_counter()
+    plan = solve_pdp(problem, replace(p, time_limit_s=p.time_limit_s * _SOLVER_SHARE))
+    if plan is not None:
+        return plan
+    return greedy_plan(problem, deadline=started + p.time_limit_s * 1.05)

@@ -12,9 +12,10 @@ import sys
 from collections.abc import Sequence
 
 import routing
+from dispatch.instances import InstanceFormatError
 from models.exceptions import ModelsError
 
-from . import eta_commands, graph_commands, history_commands
+from . import bench_commands, eta_commands, graph_commands, history_commands
 from ._common import UsageError
 
 
@@ -22,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``dispatch`` command."""
     parser = argparse.ArgumentParser(prog="dispatch", description="NEMT dispatch engine.")
     commands = parser.add_subparsers(dest="command", required=True)
-    for module in (graph_commands, history_commands, eta_commands):
+    for module in (graph_commands, history_commands, eta_commands, bench_commands):
         module.add_parsers(commands)
     return parser
 
@@ -32,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.handler(args)
-    except (routing.RoutingError, ModelsError, UsageError) as exc:
+    except (routing.RoutingError, ModelsError, InstanceFormatError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return code

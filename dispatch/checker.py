@@ -1,0 +1,451 @@
+"""An independent plan checker, and the route schedules a greedy solver needs.
+
+:func:`check_plan` takes a :class:`Plan` at its word (its routes and its service start
+times) and verifies every rule of the :class:`PdpProblem` against the travel-time matrix,
+reporting each broken rule as a :class:`Violation`; it never repairs or re-optimises.
+
+The rules, with B_v the start of service at node v of a route and ``tol`` an absolute
+tolerance in the problem's units:
+
+* a route runs from its vehicle's start depot to its end depot, with no depot or other
+  non-request node in between;
+* each request is served once, pickup then delivery on the same vehicle, by a compatible
+  vehicle, or is listed in ``Plan.unserved``;
+* B_w >= B_v + s_v + t_vw for consecutive nodes (waiting is allowed, even with riders);
+* window_open_v <= B_v <= window_close_v at every node, depots included;
+* 0 <= load <= capacity after every node, in every capacity dimension;
+* ride time B_delivery - (B_pickup + s_pickup) <= max_ride_time;
+* route duration B_end - (B_start + s_start) <= max_route_duration (from the departure);
+* shift: B_start >= shift_start and B_end <= shift_end.
+
+:func:`earliest_schedule` and :func:`schedule_with_ride_times` compute service start times
+for a route: the earliest ones, and ones delayed, as in Cordeau & Laporte (2003), so that
+ride-time limits hold.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .problem import PdpProblem, Plan
+
+ViolationKind = Literal[
+    "plan shape",
+    "route endpoints",
+    "request served twice",
+    "request missing",
+    "unserved list",
+    "pair split",
+    "delivery before pickup",
+    "incompatible vehicle",
+    "time travel",
+    "window",
+    "capacity",
+    "ride time",
+    "route duration",
+    "shift",
+]
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: its kind, where (vehicle, node, request; ``None`` if not one), and why."""
+
+    kind: ViolationKind
+    vehicle: int | None
+    node: int | None
+    request: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What :func:`check_plan` found.
+
+    ``cost`` is the objective recomputed in double precision (NaN when a route holds node
+    indices outside the problem), ``vehicles_used`` counts routes with a stop, and
+    ``n_served`` counts requests picked up and then delivered by one vehicle.
+    """
+
+    violations: list[Violation]
+    cost: float
+    vehicles_used: int
+    n_served: int
+
+    @property
+    def feasible(self) -> bool:
+        """Whether the plan breaks no rule (listed unserved requests are allowed)."""
+        return not self.violations
+
+    def summary(self, limit: int = 10) -> str:
+        """A few lines for people: the verdict, the counts, and up to ``limit`` violations."""
+        head = (
+            f"cost {self.cost:.4f}, {self.vehicles_used} vehicle(s) used, "
+            f"{self.n_served} request(s) served"
+        )
+        if self.feasible:
+            return f"feasible: {head}"
+        kinds = Counter(v.kind for v in self.violations)
+        counts = ", ".join(f"{kind} {n}" for kind, n in kinds.items())
+        lines = [f"infeasible, {len(self.violations)} violation(s) ({counts}): {head}"]
+        lines += [f"  {v.kind}: {v.message}" for v in self.violations[:limit]]
+        if len(self.violations) > limit:
+            lines.append(f"  ... and {len(self.violations) - limit} more")
+        return "\n".join(lines)
+
+
+def check_plan(problem: PdpProblem, plan: Plan, *, tol: float = 1e-6) -> CheckReport:
+    """Verify a plan against every rule of its problem.
+
+    Parameters
+    ----------
+    problem
+        The problem the plan claims to solve.
+    plan
+        One route and one array of service start times per vehicle.
+    tol
+        Absolute tolerance on times and loads, in the problem's units.
+
+    Returns
+    -------
+    CheckReport
+        Every violation found, the recomputed cost, vehicles used and requests served.
+    """
+    n_routes, n_times = len(plan.routes), len(plan.times)
+    if n_routes != problem.n_vehicles or n_times != problem.n_vehicles:
+        message = (
+            f"the plan has {n_routes} routes and {n_times} time arrays "
+            f"for {problem.n_vehicles} vehicles"
+        )
+        violation = Violation("plan shape", None, None, None, message)
+        return CheckReport([violation], math.nan, 0, 0)
+    checker = _Checker(problem, tol)
+    indexable = [checker.route(k, plan.routes[k], plan.times[k]) for k in range(n_routes)]
+    n_served = checker.requests(plan.unserved)
+    cost = plan.cost(problem) if all(indexable) else math.nan
+    return CheckReport(checker.violations, cost, plan.used_vehicles(), n_served)
+
+
+class _Checker:
+    """The state of one check: violations so far, where each node was visited, valid times."""
+
+    def __init__(self, problem: PdpProblem, tol: float) -> None:
+        self.problem = problem
+        self.tol = tol
+        self.owner = problem.request_of()
+        self.violations: list[Violation] = []
+        self.visits: dict[int, list[tuple[int, int]]] = {}  # node -> [(vehicle, position)]
+        self.times: dict[int, NDArray[np.float64]] = {}  # vehicle -> times that are well formed
+
+    def add(self, kind: ViolationKind, vehicle: int | None, node: int | None, message: str) -> None:
+        """Record a violation; the request is the node's, if any."""
+        request = None if node is None or self.owner[node] < 0 else int(self.owner[node])
+        self.violations.append(Violation(kind, vehicle, node, request, message))
+
+    def route(self, k: int, route: ArrayLike, times: ArrayLike) -> bool:
+        """Check vehicle ``k``'s route on its own; False if it holds unusable node indices."""
+        pr = self.problem
+        nodes = np.asarray(route)
+        if (
+            nodes.ndim != 1
+            or not np.issubdtype(nodes.dtype, np.integer)
+            or (nodes.size and (nodes.min() < 0 or nodes.max() >= pr.n_nodes))
+        ):
+            self.add("plan shape", k, None, f"vehicle {k}: route is not a list of node indices")
+            return False
+        if nodes.size < 2:
+            message = f"vehicle {k}: route has {nodes.size} node(s), it needs both depots"
+            self.add("route endpoints", k, None, message)
+            return True
+        for p, v in enumerate(nodes.tolist()):
+            self.visits.setdefault(v, []).append((k, p))
+        self._endpoints(k, nodes)
+        self._loads(k, nodes)
+        b = np.asarray(times, dtype=np.float64)
+        if b.shape != nodes.shape or not np.all(np.isfinite(b)):
+            message = f"vehicle {k}: times must be {nodes.size} finite numbers, one per node"
+            self.add("plan shape", k, None, message)
+        else:
+            self.times[k] = b
+            self._times(k, nodes, b)
+        return True
+
+    def _endpoints(self, k: int, nodes: NDArray[np.int64]) -> None:
+        pr = self.problem
+        start, end = int(pr.vehicle_start[k]), int(pr.vehicle_end[k])
+        if nodes[0] != start:
+            message = f"vehicle {k}: route starts at node {nodes[0]}, not its depot {start}"
+            self.add("route endpoints", k, int(nodes[0]), message)
+        if nodes[-1] != end:
+            message = f"vehicle {k}: route ends at node {nodes[-1]}, not its depot {end}"
+            self.add("route endpoints", k, int(nodes[-1]), message)
+        for p in np.flatnonzero(self.owner[nodes[1:-1]] < 0).tolist():
+            v = int(nodes[p + 1])
+            message = f"vehicle {k}: node {v} (no request's stop) at position {p + 1} mid-route"
+            self.add("route endpoints", k, v, message)
+
+    def _loads(self, k: int, nodes: NDArray[np.int64]) -> None:
+        pr, tol = self.problem, self.tol
+        load = np.cumsum(pr.demand[nodes], axis=0)
+        cap = pr.capacity[k]
+        for p, d in np.argwhere((load > cap + tol) | (load < -tol)).tolist():
+            v = int(nodes[p])
+            bound = f"over the capacity {cap[d]:g}" if load[p, d] > cap[d] else "negative"
+            message = f"vehicle {k}: load {load[p, d]:g} in dimension {d} after node {v} is {bound}"
+            self.add("capacity", k, v, message)
+
+    def _times(self, k: int, nodes: NDArray[np.int64], b: NDArray[np.float64]) -> None:
+        pr, tol = self.problem, self.tol
+        service = pr.service_time[nodes]
+        earliest = b[:-1] + service[:-1] + pr.travel_time[nodes[:-1], nodes[1:]]
+        for p in np.flatnonzero(b[1:] < earliest - tol).tolist():
+            v = int(nodes[p + 1])
+            message = (
+                f"vehicle {k}: service at node {v} starts at {b[p + 1]:.4f}, before "
+                f"{earliest[p]:.4f} = start at node {nodes[p]} + service + travel"
+            )
+            self.add("time travel", k, v, message)
+        open_, close = pr.window_open[nodes], pr.window_close[nodes]
+        for p in np.flatnonzero((b < open_ - tol) | (b > close + tol)).tolist():
+            v = int(nodes[p])
+            message = (
+                f"vehicle {k}: service at node {v} starts at {b[p]:.4f}, "
+                f"outside its window [{open_[p]:.4f}, {close[p]:.4f}]"
+            )
+            self.add("window", k, v, message)
+        if b[0] < pr.shift_start[k] - tol:
+            start = pr.shift_start[k]
+            message = f"vehicle {k}: leaves at {b[0]:.4f}, before its shift starts at {start:.4f}"
+            self.add("shift", k, int(nodes[0]), message)
+        if b[-1] > pr.shift_end[k] + tol:
+            end = pr.shift_end[k]
+            message = f"vehicle {k}: returns at {b[-1]:.4f}, after its shift ends at {end:.4f}"
+            self.add("shift", k, int(nodes[-1]), message)
+        duration = b[-1] - (b[0] + service[0])
+        if duration > pr.max_route_duration[k] + tol:
+            message = (
+                f"vehicle {k}: route lasts {duration:.4f}, "
+                f"over its limit {pr.max_route_duration[k]:.4f}"
+            )
+            self.add("route duration", k, None, message)
+
+    def requests(self, unserved: ArrayLike) -> int:
+        """Check pairing, order, compatibility and ride time per request; count served ones."""
+        pr, tol = self.problem, self.tol
+        listed: set[int] = set()
+        for r in np.asarray(unserved).ravel().tolist():
+            if isinstance(r, int) and 0 <= r < pr.n_requests:
+                listed.add(r)
+            else:
+                self.add("unserved list", None, None, f"unserved lists {r!r}, not a request index")
+        n_served = 0
+        for r in range(pr.n_requests):
+            pick, drop = int(pr.pickups[r]), int(pr.deliveries[r])
+            at_pick, at_drop = self.visits.get(pick, []), self.visits.get(drop, [])
+            for k in sorted({k for k, _ in at_pick + at_drop}):
+                if not pr.compatible[k, r]:
+                    message = f"request {r} rides vehicle {k}, which may not carry it"
+                    self.add("incompatible vehicle", k, pick, message)
+            if r in listed and (at_pick or at_drop):
+                self.add("unserved list", None, pick, f"request {r} is listed unserved but routed")
+            if len(at_pick) > 1 or len(at_drop) > 1:
+                message = (
+                    f"request {r} is visited {len(at_pick)} time(s) at its pickup {pick} and "
+                    f"{len(at_drop)} time(s) at its delivery {drop}"
+                )
+                self.add("request served twice", None, pick, message)
+            elif not at_pick and not at_drop:
+                if r not in listed:
+                    message = f"request {r} is neither routed nor listed unserved"
+                    self.add("request missing", None, pick, message)
+            elif not at_pick or not at_drop:
+                routed, node = ("pickup", pick) if at_pick else ("delivery", drop)
+                k = (at_pick or at_drop)[0][0]
+                message = f"request {r}: only its {routed} {node} is routed (vehicle {k})"
+                self.add("pair split", k, node, message)
+            elif at_pick[0][0] != at_drop[0][0]:
+                message = (
+                    f"request {r} is picked up by vehicle {at_pick[0][0]} "
+                    f"and delivered by vehicle {at_drop[0][0]}"
+                )
+                self.add("pair split", at_pick[0][0], pick, message)
+            elif at_drop[0][1] < at_pick[0][1]:
+                message = f"request {r}: delivery {drop} comes before pickup {pick}"
+                self.add("delivery before pickup", at_pick[0][0], drop, message)
+            else:
+                n_served += 1
+                k, p, q = at_pick[0][0], at_pick[0][1], at_drop[0][1]
+                if k in self.times:
+                    b = self.times[k]
+                    ride = b[q] - (b[p] + pr.service_time[pick])
+                    if ride > pr.max_ride_time[r] + tol:
+                        message = (
+                            f"request {r} rides {ride:.4f} on vehicle {k}, "
+                            f"over its limit {pr.max_ride_time[r]:.4f}"
+                        )
+                        self.add("ride time", k, drop, message)
+        return n_served
+
+
+def earliest_schedule(problem: PdpProblem, vehicle: int, route: ArrayLike) -> NDArray[np.float64]:
+    """Earliest service start times along a route, waiting where a window is not yet open.
+
+    The vehicle leaves its start depot at ``max(shift_start, window_open[start])``, and each
+    later stop starts at ``max(window_open, previous start + service + travel)``. Window
+    closes, ride times, capacity and duration are not checked.
+
+    Parameters
+    ----------
+    problem
+        The problem.
+    vehicle
+        The vehicle driving the route.
+    route
+        Node indices, from the vehicle's start depot to its end depot.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 array of shape (len(route),): the start of service at each node.
+    """
+    _, opens, _, legs = _route_arrays(problem, vehicle, route)
+    return _forward(opens[0], opens, legs)
+
+
+def schedule_with_ride_times(
+    problem: PdpProblem, vehicle: int, route: ArrayLike, *, tol: float = 1e-6
+) -> NDArray[np.float64] | None:
+    """Service start times that respect ride-time limits, or None if none is found.
+
+    The 8-step evaluation of Cordeau & Laporte (2003): start from the earliest schedule,
+    delay the departure by as much of the waiting as the forward time slack allows (this
+    minimises the route duration), then delay each pickup in route order by as much of the
+    waiting after it as its forward time slack allows (this shortens ride times without
+    moving the end of the route). The result is checked against windows, shift, ride
+    times and route duration. The procedure is a heuristic: it may miss a feasible
+    schedule of a route whose ride-time limits interact, but the times it returns keep
+    every timing rule (capacity and pairing are not its business).
+
+    Parameters
+    ----------
+    problem
+        The problem.
+    vehicle
+        The vehicle driving the route.
+    route
+        Node indices, from the vehicle's start depot to its end depot.
+    tol
+        Absolute tolerance on times, in the problem's units.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        float64 array of shape (len(route),), or None if the schedule found breaks a limit.
+    """
+    nodes, opens, closes, legs = _route_arrays(problem, vehicle, route)
+    service = problem.service_time[nodes]
+    owner = problem.request_of()[nodes]
+    is_pickup = np.isin(nodes, problem.pickups)
+    origin, limit = _ride_pairs(problem, nodes, owner, is_pickup)
+    times = _forward(opens[0], opens, legs)
+    delay = min(
+        _slack(0, times, legs, closes, service, origin, limit), _waits(times, legs)[1:-1].sum()
+    )
+    times = _forward(opens[0] + delay, opens, legs)
+    for j in np.flatnonzero(is_pickup).tolist():
+        slack = _slack(j, times, legs, closes, service, origin, limit)
+        delay = min(slack, _waits(times, legs)[j + 1 : -1].sum())
+        if delay > 0:
+            times[j:] = _forward(times[j] + delay, opens[j:], legs[j:])
+    rides = times - times[np.maximum(origin, 0)] - service[np.maximum(origin, 0)]
+    duration = times[-1] - times[0] - service[0]
+    if (
+        np.any(times > closes + tol)
+        or np.any((origin >= 0) & (rides > limit + tol))
+        or duration > problem.max_route_duration[vehicle] + tol
+    ):
+        return None
+    return times
+
+
+def _route_arrays(
+    problem: PdpProblem, vehicle: int, route: ArrayLike
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Nodes, window opens and closes tightened by the shift, and service + travel per leg."""
+    nodes = np.asarray(route, dtype=np.int64)
+    if nodes.ndim != 1 or nodes.size == 0:
+        msg = f"route must be a non-empty sequence of node indices, got shape {nodes.shape}"
+        raise ValueError(msg)
+    opens = problem.window_open[nodes].astype(np.float64)
+    closes = problem.window_close[nodes].astype(np.float64)
+    opens[0] = max(opens[0], problem.shift_start[vehicle])
+    closes[-1] = min(closes[-1], problem.shift_end[vehicle])
+    legs = problem.service_time[nodes[:-1]] + problem.travel_time[nodes[:-1], nodes[1:]]
+    return nodes, opens, closes, legs
+
+
+def _ride_pairs(
+    problem: PdpProblem,
+    nodes: NDArray[np.int64],
+    owner: NDArray[np.int64],
+    is_pickup: NDArray[np.bool_],
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Per position, where a delivery's pickup is earlier on the route, that pickup's position.
+
+    Elsewhere the position is -1 and the limit inf; otherwise the limit is the request's
+    maximum ride time.
+    """
+    position = {int(v): p for p, v in enumerate(nodes.tolist())}
+    origin = np.full(nodes.size, -1, dtype=np.int64)
+    limit = np.full(nodes.size, np.inf)
+    for p in np.flatnonzero((owner >= 0) & ~is_pickup).tolist():
+        r = int(owner[p])
+        o = position.get(int(problem.pickups[r]), -1)
+        if 0 <= o < p:
+            origin[p], limit[p] = o, problem.max_ride_time[r]
+    return origin, limit
+
+
+def _forward(
+    first: float, opens: NDArray[np.float64], legs: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """B[0] = first and B[p] = max(opens[p], B[p-1] + legs[p-1]), as a prefix maximum."""
+    reach = np.concatenate(([0.0], np.cumsum(legs)))
+    floor = opens - reach
+    floor[0] = first
+    return reach + np.maximum.accumulate(floor)
+
+
+def _waits(times: NDArray[np.float64], legs: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Waiting before service at each position (0 at the first)."""
+    return np.concatenate(([0.0], np.maximum(times[1:] - times[:-1] - legs, 0.0)))
+
+
+def _slack(
+    i: int,
+    times: NDArray[np.float64],
+    legs: NDArray[np.float64],
+    closes: NDArray[np.float64],
+    service: NDArray[np.float64],
+    origin: NDArray[np.int64],
+    limit: NDArray[np.float64],
+) -> float:
+    """Forward time slack at position i (Cordeau & Laporte 2003).
+
+    F_i = min over j >= i of (waiting at positions i+1..j) + max(0, min(close_j - B_j,
+    L - ride_j)), where the ride term counts only for a delivery whose pickup comes
+    before i: riders picked up at or after i move with i, so their ride times do not grow.
+    """
+    o = np.maximum(origin, 0)
+    onboard = (origin >= 0) & (origin < i)
+    ride_room = np.where(onboard, limit - (times - times[o] - service[o]), np.inf)
+    room = np.minimum(closes - times, ride_room)[i:]
+    waited = np.cumsum(_waits(times, legs)[i:])
+    waited -= waited[0]
+    return float(np.min(waited + np.maximum(room, 0.0)))
