@@ -23,6 +23,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/routing.py
 	$(VENV)/bin/python benchmarks/eta.py
+	$(VENV)/bin/python benchmarks/scheduling.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
