@@ -64,16 +64,19 @@ class CostProvider:
         nodes = np.asarray(
             routing.nearest_nodes(self.graph, lat, lon, max_distance_m=self.max_snap_m)
         )
-        free_flow = routing.travel_time_matrix(self.graph, nodes, nodes)
+        # stops sharing a graph node (a depot, a clinic) share their rows and columns
+        unique, inverse = np.unique(nodes, return_inverse=True)
+        expand = np.ix_(inverse, inverse)
+        free_flow = routing.travel_time_matrix(self.graph, unique, unique)
         if self.model is None:
-            return TravelTimes(free_flow, free_flow, nodes, None)
-        p50, p90 = self._corrected(nodes, free_flow, departure, observations or {})
-        return TravelTimes(p50, p90 if self.risk_aware else p50, nodes, self.model_version)
+            return TravelTimes(free_flow[expand], free_flow[expand], nodes, None)
+        p50, p90 = self._corrected(unique, departure, observations or {})
+        upper = p90 if self.risk_aware else p50
+        return TravelTimes(p50[expand], upper[expand], nodes, self.model_version)
 
     def _corrected(
         self,
         nodes: NDArray[np.int32],
-        free_flow: NDArray[np.float64],
         departure: datetime,
         observations: dict[str, float],
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:

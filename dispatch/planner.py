@@ -1,0 +1,224 @@
+"""Plan a day: NEMT requests and vehicles -> a dial-a-ride problem -> routes and reasons.
+
+The one place where domain objects become arrays (:class:`PdpProblem`) and the solver's
+plan becomes :class:`Route` objects again. Times in the problem are seconds after the
+earliest shift start; nodes are the distinct depots first, then each request's pickup
+and dropoff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .costs import CostProvider, TravelTimes
+from .diagnosis import unserved_reasons
+from .domain import (
+    DEFAULT_RIDE_TIME_RULE,
+    Location,
+    RideTimeRule,
+    Route,
+    Stop,
+    StopKind,
+    TripRequest,
+    UnassignedReason,
+    UnassignedTrip,
+    Vehicle,
+    capacity_dimensions,
+    validate_requests,
+)
+from .problem import PdpProblem, Plan
+from .scheduling import SolveParams, schedule
+
+
+@dataclass(frozen=True, eq=False)
+class DayPlan:
+    """Routes per vehicle, the unassigned trips with reasons, and the arrays behind them."""
+
+    routes: list[Route]
+    unassigned: list[UnassignedTrip]
+    method: str
+    solve_seconds: float
+    problem: PdpProblem
+    plan: Plan
+
+
+@dataclass(frozen=True, eq=False)
+class _Layout:
+    """How domain objects map to problem indices."""
+
+    origin: datetime
+    locations: list[Location]
+    depot_of_vehicle: NDArray[np.int64]
+    n_depots: int
+
+    def pickup(self, r: int) -> int:
+        return self.n_depots + 2 * r
+
+    def dropoff(self, r: int) -> int:
+        return self.n_depots + 2 * r + 1
+
+    def seconds(self, moment: datetime) -> float:
+        return (moment - self.origin).total_seconds()
+
+    def moment(self, seconds: float) -> datetime:
+        return self.origin + timedelta(seconds=float(seconds))
+
+
+def plan_day(
+    requests: Sequence[TripRequest],
+    vehicles: Sequence[Vehicle],
+    costs: CostProvider,
+    *,
+    time_limit_s: float = 10.0,
+    ride_rule: RideTimeRule = DEFAULT_RIDE_TIME_RULE,
+    observations: dict[str, float] | None = None,
+) -> DayPlan:
+    """Schedule the pre-booked requests on the fleet within ``time_limit_s`` seconds."""
+    if not vehicles:
+        msg = "vehicles: a plan needs at least one vehicle"
+        raise ValueError(msg)
+    validate_requests(requests, {v.type.name: v.type for v in vehicles}.values())
+    layout = _layout(requests, vehicles)
+    lat = [p.lat for p in layout.locations]
+    lon = [p.lon for p in layout.locations]
+    times = costs.travel_times(lat, lon, layout.origin, observations)
+    problem = _problem(requests, vehicles, layout, times, ride_rule)
+    space_names = capacity_dimensions([v.type for v in vehicles]).names
+    plan = schedule(problem, SolveParams(time_limit_s=time_limit_s))
+    reasons = unserved_reasons(problem, plan.unserved.tolist())
+    unassigned = [
+        UnassignedTrip(request_id=requests[r].id, reason=UnassignedReason(reason), detail=detail)
+        for r, (reason, detail) in reasons.items()
+    ]
+    routes = [
+        _route(
+            vehicle, plan.routes[k], plan.times[k], problem, layout, times, requests, space_names
+        )
+        for k, vehicle in enumerate(vehicles)
+    ]
+    return DayPlan(routes, unassigned, plan.method, plan.solve_seconds, problem, plan)
+
+
+def _layout(requests: Sequence[TripRequest], vehicles: Sequence[Vehicle]) -> _Layout:
+    depots: list[Location] = []
+    depot_of_vehicle = []
+    for vehicle in vehicles:
+        match = next((i for i, d in enumerate(depots) if d.same_place(vehicle.depot)), None)
+        if match is None:
+            depots.append(vehicle.depot)
+            match = len(depots) - 1
+        depot_of_vehicle.append(match)
+    stops = [place for r in requests for place in (r.pickup, r.dropoff)]
+    return _Layout(
+        origin=min(v.shift_start for v in vehicles),
+        locations=depots + stops,
+        depot_of_vehicle=np.asarray(depot_of_vehicle, dtype=np.int64),
+        n_depots=len(depots),
+    )
+
+
+def _problem(
+    requests: Sequence[TripRequest],
+    vehicles: Sequence[Vehicle],
+    layout: _Layout,
+    times: TravelTimes,
+    rule: RideTimeRule,
+) -> PdpProblem:
+    n, n_req = len(layout.locations), len(requests)
+    horizon = max(layout.seconds(v.shift_end) for v in vehicles)
+    types = [v.type for v in vehicles]
+    dims = capacity_dimensions(types)
+    service, open_, close = np.zeros(n), np.zeros(n), np.full(n, horizon)
+    demand = np.zeros((n, len(dims.names)))
+    max_ride = np.empty(n_req)
+    for r, request in enumerate(requests):
+        p, d = layout.pickup(r), layout.dropoff(r)
+        service[p], service[d] = request.board_s, request.alight_s
+        demand[p] = dims.demand(request.mobility, request.escorts)
+        demand[d] = -demand[p]
+        if request.ready_at is not None:
+            open_[p] = max(layout.seconds(request.ready_at), 0.0)
+            close[p] = min(open_[p] + request.pickup_window_s, horizon)
+        else:
+            assert request.appointment_at is not None
+            close[d] = min(layout.seconds(request.appointment_at), horizon)
+            open_[d] = max(close[d] - request.early_arrival_s, 0.0)
+        max_ride[r] = request.ride_limit_s(float(times.feasibility[p, d]), rule)
+    open_, close = np.minimum(open_, close), np.maximum(open_, close)
+    depot = layout.depot_of_vehicle
+    return PdpProblem(
+        travel_time=times.feasibility,
+        service_time=service,
+        window_open=open_,
+        window_close=close,
+        demand=demand,
+        pickups=np.array([layout.pickup(r) for r in range(n_req)], dtype=np.int64),
+        deliveries=np.array([layout.dropoff(r) for r in range(n_req)], dtype=np.int64),
+        max_ride_time=max_ride,
+        vehicle_start=depot,
+        vehicle_end=depot,
+        capacity=dims.limits.astype(np.float64),
+        shift_start=np.array([layout.seconds(v.shift_start) for v in vehicles]),
+        shift_end=np.array([layout.seconds(v.shift_end) for v in vehicles]),
+        max_route_duration=np.full(len(vehicles), np.inf),
+        compatible=np.array(
+            [[v.type.can_carry(r.mobility, r.escorts) for r in requests] for v in vehicles],
+            dtype=bool,
+        ).reshape(len(vehicles), n_req),
+        cost=times.plan,
+        name="day",
+    )
+
+
+def _route(
+    vehicle: Vehicle,
+    nodes: NDArray[np.int64],
+    starts: NDArray[np.float64],
+    problem: PdpProblem,
+    layout: _Layout,
+    times: TravelTimes,
+    requests: Sequence[TripRequest],
+    space_names: Sequence[str],
+) -> Route:
+    """The domain route of one vehicle: arrival (P50 and P90), service start, load per space."""
+    if len(nodes) <= 2:
+        return Route(vehicle_id=vehicle.id)
+    load = np.cumsum(problem.demand[nodes], axis=0)
+    stops = []
+    for i, (node, start) in enumerate(zip(nodes.tolist(), starts.tolist(), strict=True)):
+        if i == 0:
+            arrival = p90 = start
+        else:
+            prev, leave = nodes[i - 1], starts[i - 1] + problem.service_time[nodes[i - 1]]
+            arrival = min(leave + times.plan[prev, node], start)
+            p90 = max(leave + times.feasibility[prev, node], arrival)
+        kind, request_id = _stop_kind(node, layout, requests)
+        stops.append(
+            Stop(
+                request_id=request_id,
+                kind=kind,
+                location=layout.locations[node],
+                planned_arrival=layout.moment(arrival),
+                planned_start=layout.moment(max(start, arrival)),
+                p90_arrival=layout.moment(p90),
+                load_after={
+                    name: max(round(float(x)), 0)
+                    for name, x in zip(space_names, load[i], strict=True)
+                },
+            )
+        )
+    return Route(vehicle_id=vehicle.id, stops=tuple(stops))
+
+
+def _stop_kind(
+    node: int, layout: _Layout, requests: Sequence[TripRequest]
+) -> tuple[StopKind, str | None]:
+    if node < layout.n_depots:
+        return StopKind.DEPOT, None
+    r, offset = divmod(node - layout.n_depots, 2)
+    return (StopKind.DROPOFF if offset else StopKind.PICKUP), requests[r].id
