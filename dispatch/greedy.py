@@ -9,6 +9,7 @@ Requests that fit nowhere, or are still waiting when the deadline passes, stay u
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -34,19 +35,25 @@ def greedy_plan(problem: PdpProblem, deadline: float | None = None) -> Plan:
 
 
 def insert_requests(
-    problem: PdpProblem, routes: list[list[int]], requests: list[int], deadline: float | None = None
+    problem: PdpProblem,
+    routes: list[list[int]],
+    requests: list[int],
+    deadline: float | None = None,
+    locked: Sequence[int] | None = None,
 ) -> Plan:
     """Insert ``requests`` (in that order) into ``routes`` at their cheapest feasible positions.
 
-    Stops already in the routes keep their order. Requests that fit nowhere, or come up
+    Stops already in the routes keep their order; nothing is inserted among the first
+    ``locked[v]`` stops after vehicle ``v``'s start. Requests that fit nowhere, or come up
     after ``deadline``, are listed unserved.
     """
     routes = [list(r) for r in routes]
+    first_free = [1 + n for n in (locked or [0] * len(routes))]
     unserved = []
     for r in requests:
         best = None
         if deadline is None or time.perf_counter() <= deadline:
-            best = _best_insertion(problem, routes, r)
+            best = _best_insertion(problem, routes, r, first_free)
         if best is None:
             unserved.append(r)
         else:
@@ -61,7 +68,7 @@ def insert_requests(
 
 
 def _best_insertion(
-    problem: PdpProblem, routes: list[list[int]], request: int
+    problem: PdpProblem, routes: list[list[int]], request: int, first_free: list[int]
 ) -> tuple[int, list[int]] | None:
     """(vehicle, new route) of the cheapest feasible insertion of ``request``, if any."""
     pick, drop = int(problem.pickups[request]), int(problem.deliveries[request])
@@ -70,7 +77,7 @@ def _best_insertion(
     for vehicle in np.flatnonzero(problem.compatible[:, request]).tolist():
         route = routes[vehicle]
         base = float(cost[route[:-1], route[1:]].sum())
-        for i in range(1, len(route)):
+        for i in range(first_free[vehicle], len(route)):
             for j in range(i, len(route)):
                 candidate = [*route[:i], pick, *route[i:j], drop, *route[j:]]
                 added = float(cost[candidate[:-1], candidate[1:]].sum()) - base

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -61,22 +61,64 @@ def solve_pdp(problem: PdpProblem, params: SolveParams | None = None) -> Plan | 
     first = model.routing.SolveWithParameters(_search(p, (deadline - started) * _FIRST_PHASE))
     if first is None:
         return None
-    plan, warm = model.extract(first), first
-    if plan.unserved.size:
-        routes = [r.tolist() for r in plan.routes]
-        repaired = insert_requests(problem, routes, plan.unserved.tolist(), deadline)
-        if repaired.unserved.size < plan.unserved.size:
-            plan = repaired
-            warm = model.routing.ReadAssignmentFromRoutes(model.stops_by_index(plan), True)
-    remaining = deadline - time.perf_counter()
-    if remaining > _MIN_PHASE_S:
-        if warm is not None:
-            better = model.routing.SolveFromAssignmentWithParameters(warm, _search(p, remaining))
-            if better is not None:
-                candidate = model.extract(better)
-                if _rank(problem, candidate) <= _rank(problem, plan):
-                    plan = candidate
+    plan = model.extract(first)
+    locked = [0] * problem.n_vehicles
+    plan = _improve(problem, p, _repair(problem, plan, locked, deadline), locked, deadline)
     return replace(plan, method="solver", solve_seconds=time.perf_counter() - started)
+
+
+def reoptimize(
+    problem: PdpProblem, current: Plan, locked: Sequence[int], params: SolveParams | None = None
+) -> Plan:
+    """Insert the requests ``current`` does not serve, then improve, keeping each locked prefix.
+
+    ``locked[v]`` stops after vehicle ``v``'s start depot are done or under way (riders on
+    board were picked up there): they keep their vehicle and order, and every change
+    happens after them. New requests are inserted greedily after the prefixes, then the
+    solver improves the plan warm-started from it for the rest of the budget.
+    """
+    p = params or SolveParams()
+    started = time.perf_counter()
+    deadline = started + p.time_limit_s - _MARGIN_S
+    plan = _improve(problem, p, _repair(problem, current, locked, deadline), locked, deadline)
+    return replace(plan, solve_seconds=time.perf_counter() - started)
+
+
+def _repair(problem: PdpProblem, plan: Plan, locked: Sequence[int], deadline: float) -> Plan:
+    """The plan with its unserved requests inserted greedily where they fit."""
+    if plan.unserved.size == 0:
+        return plan
+    routes = [r.tolist() for r in plan.routes]
+    repaired = insert_requests(problem, routes, plan.unserved.tolist(), deadline, locked)
+    return repaired if repaired.unserved.size < plan.unserved.size else plan
+
+
+def _improve(
+    problem: PdpProblem, p: SolveParams, plan: Plan, locked: Sequence[int], deadline: float
+) -> Plan:
+    """Resume the search from ``plan`` until the deadline (warm start, prefixes locked).
+
+    A fresh model: OR-Tools reads routes into a model that has not been solved yet.
+    """
+    remaining = deadline - time.perf_counter()
+    if remaining <= _MIN_PHASE_S:
+        return plan
+    model = _Model(problem, p)
+    search = _search(p, remaining)
+    model.routing.CloseModelWithParameters(search)
+    stops = model.stops_by_index(plan)
+    model.routing.ApplyLocksToAllVehicles(
+        [route[:n] for route, n in zip(stops, locked, strict=True)], False
+    )
+    warm = model.routing.ReadAssignmentFromRoutes(stops, True)
+    if warm is None:
+        return plan
+    search.time_limit.FromMilliseconds(max(int((deadline - time.perf_counter()) * 1000), 10))
+    better = model.routing.SolveFromAssignmentWithParameters(warm, search)
+    if better is None:
+        return plan
+    candidate = model.extract(better)
+    return candidate if _rank(problem, candidate) <= _rank(problem, plan) else plan
 
 
 def _search(p: SolveParams, seconds: float) -> Any:
