@@ -24,6 +24,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/routing.py
 	$(VENV)/bin/python benchmarks/eta.py
 	$(VENV)/bin/python benchmarks/scheduling.py
+	$(VENV)/bin/python benchmarks/matching.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

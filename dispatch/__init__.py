@@ -1,1 +1,64 @@
 """Dispatch decisions for non-emergency medical transport, and the ``dispatch`` command line."""
+
+from .checker import CheckReport, Violation, check_plan
+from .costs import CostProvider, TravelTimes, own_matrix
+from .domain import (
+    RECONFIGURABLE_VAN,
+    SEDAN,
+    STRETCHER_VAN,
+    WHEELCHAIR_VAN,
+    DomainError,
+    Location,
+    Mobility,
+    RideTimeRule,
+    Route,
+    SpaceLimit,
+    Stop,
+    StopKind,
+    TripRequest,
+    UnassignedReason,
+    UnassignedTrip,
+    Vehicle,
+    VehicleType,
+)
+from .matching import MatchResult, UnmatchedReason, match
+from .planner import DayPlan, plan_day
+from .problem import PdpProblem, Plan
+from .scheduling import SolveParams, reoptimize, schedule, solve_pdp
+
+__all__ = [
+    "RECONFIGURABLE_VAN",
+    "SEDAN",
+    "STRETCHER_VAN",
+    "WHEELCHAIR_VAN",
+    "CheckReport",
+    "CostProvider",
+    "DayPlan",
+    "DomainError",
+    "Location",
+    "MatchResult",
+    "Mobility",
+    "PdpProblem",
+    "Plan",
+    "RideTimeRule",
+    "Route",
+    "SolveParams",
+    "SpaceLimit",
+    "Stop",
+    "StopKind",
+    "TravelTimes",
+    "TripRequest",
+    "UnassignedReason",
+    "UnassignedTrip",
+    "UnmatchedReason",
+    "Vehicle",
+    "VehicleType",
+    "Violation",
+    "check_plan",
+    "match",
+    "own_matrix",
+    "plan_day",
+    "reoptimize",
+    "schedule",
+    "solve_pdp",
+]
