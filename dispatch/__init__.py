@@ -22,6 +22,7 @@ from .domain import (
     VehicleType,
 )
 from .matching import MatchResult, UnmatchedReason, match
+from .on_demand import Assignment, OnDemandResult, match_now
 from .planner import DayPlan, plan_day
 from .problem import PdpProblem, Plan
 from .scheduling import SolveParams, reoptimize, schedule, solve_pdp
@@ -31,6 +32,7 @@ __all__ = [
     "SEDAN",
     "STRETCHER_VAN",
     "WHEELCHAIR_VAN",
+    "Assignment",
     "CheckReport",
     "CostProvider",
     "DayPlan",
@@ -38,6 +40,7 @@ __all__ = [
     "Location",
     "MatchResult",
     "Mobility",
+    "OnDemandResult",
     "PdpProblem",
     "Plan",
     "RideTimeRule",
@@ -56,6 +59,7 @@ __all__ = [
     "Violation",
     "check_plan",
     "match",
+    "match_now",
     "own_matrix",
     "plan_day",
     "reoptimize",

@@ -1,0 +1,74 @@
+"""On-demand matching on domain objects: free vehicles to open requests, now.
+
+The rules become the ``feasible`` matrix of :func:`dispatch.matching.match`: the vehicle
+can carry the rider (mobility, escorts), it can reach the pickup within the maximum wait,
+and it can finish the trip (pickup, direct ride, dropoff) before its shift ends. Costs are
+the predicted times to pickup from the cost provider.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from .costs import CostProvider
+from .domain import TripRequest, Vehicle
+from .matching import UnmatchedReason, match
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A vehicle sent to a request, with the predicted seconds to reach the pickup."""
+
+    vehicle_id: str
+    request_id: str
+    seconds_to_pickup: float
+
+
+@dataclass(frozen=True)
+class OnDemandResult:
+    """Assignments, and the reason for each request left unmatched (by request id)."""
+
+    assignments: list[Assignment]
+    unmatched: dict[str, UnmatchedReason]
+
+
+def match_now(
+    vehicles: Sequence[Vehicle],
+    requests: Sequence[TripRequest],
+    costs: CostProvider,
+    now: datetime,
+    *,
+    max_wait_s: float = 1800.0,
+) -> OnDemandResult:
+    """Match free vehicles (at their ``position``, else their depot) to open requests."""
+    if max_wait_s <= 0:
+        msg = f"max_wait_s must be positive, got {max_wait_s}"
+        raise ValueError(msg)
+    if not vehicles or not requests:
+        return OnDemandResult([], {r.id: UnmatchedReason.NO_FEASIBLE_VEHICLE for r in requests})
+    places = [v.position or v.depot for v in vehicles]
+    places += [p for r in requests for p in (r.pickup, r.dropoff)]
+    times = costs.travel_times([p.lat for p in places], [p.lon for p in places], now)
+    n_v = len(vehicles)
+    pickup = n_v + 2 * np.arange(len(requests))
+    to_pickup = times.plan[:n_v][:, pickup]
+    direct = times.feasibility[pickup, pickup + 1]
+    service = np.array([r.board_s + r.alight_s for r in requests])
+    left_s = np.array([(v.shift_end - now).total_seconds() for v in vehicles])
+    carries = np.array(
+        [[v.type.can_carry(r.mobility, r.escorts) for r in requests] for v in vehicles]
+    )
+    arrives = times.feasibility[:n_v][:, pickup] <= max_wait_s
+    finishes = times.feasibility[:n_v][:, pickup] + direct + service <= left_s[:, None]
+    result = match(to_pickup, carries & arrives & finishes)
+    assignments = [
+        Assignment(vehicles[v].id, requests[r].id, float(to_pickup[v, r]))
+        for r, v in enumerate(result.vehicle_of_request.tolist())
+        if v >= 0
+    ]
+    unmatched = {requests[r].id: reason for r, reason in result.unmatched_reasons.items()}
+    return OnDemandResult(assignments, unmatched)
