@@ -23,7 +23,7 @@ from .domain import (
 )
 from .matching import MatchResult, UnmatchedReason, match
 from .on_demand import Assignment, OnDemandResult, match_now
-from .planner import DayPlan, plan_day
+from .planner import DayPlan, insert_trip, plan_day
 from .problem import PdpProblem, Plan
 from .scheduling import SolveParams, reoptimize, schedule, solve_pdp
 
@@ -58,6 +58,7 @@ __all__ = [
     "VehicleType",
     "Violation",
     "check_plan",
+    "insert_trip",
     "match",
     "match_now",
     "own_matrix",

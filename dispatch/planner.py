@@ -8,8 +8,8 @@ and dropoff.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -32,12 +32,15 @@ from .domain import (
     validate_requests,
 )
 from .problem import PdpProblem, Plan
-from .scheduling import SolveParams, schedule
+from .scheduling import SolveParams, reoptimize, schedule
 
 
 @dataclass(frozen=True, eq=False)
 class DayPlan:
-    """Routes per vehicle, the unassigned trips with reasons, and the arrays behind them."""
+    """Routes per vehicle, the unassigned trips with reasons, and the arrays behind them.
+
+    ``requests`` and ``vehicles`` are the inputs, in the order the problem indexes them.
+    """
 
     routes: list[Route]
     unassigned: list[UnassignedTrip]
@@ -45,6 +48,8 @@ class DayPlan:
     solve_seconds: float
     problem: PdpProblem
     plan: Plan
+    requests: tuple[TripRequest, ...]
+    vehicles: tuple[Vehicle, ...]
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,13 +88,65 @@ def plan_day(
         msg = "vehicles: a plan needs at least one vehicle"
         raise ValueError(msg)
     validate_requests(requests, {v.type.name: v.type for v in vehicles}.values())
+    problem, layout, times = _build(requests, vehicles, costs, ride_rule, observations)
+    plan = schedule(problem, SolveParams(time_limit_s=time_limit_s))
+    return _day_plan(requests, vehicles, problem, plan, layout, times)
+
+
+def insert_trip(
+    day: DayPlan,
+    new: TripRequest,
+    costs: CostProvider,
+    *,
+    done_stops: Mapping[str, int] | None = None,
+    time_limit_s: float = 2.0,
+    ride_rule: RideTimeRule = DEFAULT_RIDE_TIME_RULE,
+    observations: dict[str, float] | None = None,
+) -> DayPlan:
+    """Insert a new request (a will-call return, a same-day trip) into a day's plan, live.
+
+    ``done_stops[vehicle_id]`` (default: the vehicle's ``completed_stops``) stops of each
+    route, after its depot, are done or under way: they keep their vehicle and order, so a
+    rider on board is never moved. The request is inserted after them and the plan is
+    improved, warm-started from the current one, within ``time_limit_s``.
+    """
+    requests = (*day.requests, new)
+    validate_requests(requests, {v.type.name: v.type for v in day.vehicles}.values())
+    problem, layout, times = _build(requests, day.vehicles, costs, ride_rule, observations)
+    done = done_stops or {}
+    locked = [
+        min(done.get(v.id, v.completed_stops), len(route) - 2)
+        for v, route in zip(day.vehicles, day.plan.routes, strict=True)
+    ]
+    # existing node indices stay valid: the new request's stops come last
+    current = replace(day.plan, unserved=np.append(day.plan.unserved, len(requests) - 1))
+    plan = reoptimize(problem, current, locked, SolveParams(time_limit_s=time_limit_s))
+    return _day_plan(requests, day.vehicles, problem, plan, layout, times)
+
+
+def _build(
+    requests: Sequence[TripRequest],
+    vehicles: Sequence[Vehicle],
+    costs: CostProvider,
+    rule: RideTimeRule,
+    observations: dict[str, float] | None,
+) -> tuple[PdpProblem, _Layout, TravelTimes]:
     layout = _layout(requests, vehicles)
     lat = [p.lat for p in layout.locations]
     lon = [p.lon for p in layout.locations]
     times = costs.travel_times(lat, lon, layout.origin, observations)
-    problem = _problem(requests, vehicles, layout, times, ride_rule)
+    return _problem(requests, vehicles, layout, times, rule), layout, times
+
+
+def _day_plan(
+    requests: Sequence[TripRequest],
+    vehicles: Sequence[Vehicle],
+    problem: PdpProblem,
+    plan: Plan,
+    layout: _Layout,
+    times: TravelTimes,
+) -> DayPlan:
     space_names = capacity_dimensions([v.type for v in vehicles]).names
-    plan = schedule(problem, SolveParams(time_limit_s=time_limit_s))
     reasons = unserved_reasons(problem, plan.unserved.tolist())
     unassigned = [
         UnassignedTrip(request_id=requests[r].id, reason=UnassignedReason(reason), detail=detail)
@@ -101,7 +158,16 @@ def plan_day(
         )
         for k, vehicle in enumerate(vehicles)
     ]
-    return DayPlan(routes, unassigned, plan.method, plan.solve_seconds, problem, plan)
+    return DayPlan(
+        routes,
+        unassigned,
+        plan.method,
+        plan.solve_seconds,
+        problem,
+        plan,
+        tuple(requests),
+        tuple(vehicles),
+    )
 
 
 def _layout(requests: Sequence[TripRequest], vehicles: Sequence[Vehicle]) -> _Layout:

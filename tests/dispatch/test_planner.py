@@ -23,7 +23,7 @@ from dispatch.domain import (
     TripRequest,
     Vehicle,
 )
-from dispatch.planner import plan_day
+from dispatch.planner import insert_trip, plan_day
 
 ZONE = ZoneInfo("America/New_York")
 DAY = datetime(2026, 3, 2, tzinfo=ZONE)
@@ -112,3 +112,32 @@ def test_a_space_need_no_vehicle_has_is_refused(baltimore: routing.RoadGraph) ->
     no_stretchers = [v for v in vehicles if v.type is not STRETCHER_VAN]
     with pytest.raises(DomainError, match=stretcher.id):
         plan_day([stretcher], no_stretchers, CostProvider(baltimore), time_limit_s=1)
+
+
+def test_will_call_is_inserted_live_without_moving_done_stops(baltimore: routing.RoadGraph) -> None:
+    """A will-call return joins the plan; done stops keep vehicle and order; the plan checks."""
+    requests, vehicles = nemt_instance(baltimore, 3, n_requests=16)
+    costs = CostProvider(baltimore)
+    day = plan_day(requests, vehicles, costs, time_limit_s=2)
+    outbound = next(r for r in requests if r.appointment_at is not None)
+    will_call = TripRequest(
+        id="WC1",
+        rider_id=outbound.rider_id,
+        pickup=outbound.dropoff,
+        dropoff=outbound.pickup,
+        mobility=outbound.mobility,
+        escorts=outbound.escorts,
+        ready_at=outbound.appointment_at + timedelta(hours=1),
+        return_of=outbound.id,
+        will_call=True,
+    )
+    done = {v.id: 2 for v in vehicles}
+    live = insert_trip(day, will_call, costs, done_stops=done, time_limit_s=1)
+    assert check_plan(live.problem, live.plan).feasible
+    for before, after in zip(day.routes, live.routes, strict=True):
+        kept = min(2, max(len(before.stops) - 2, 0)) + 1  # depot + done stops
+        assert [s.request_id for s in after.stops[:kept]] == [
+            s.request_id for s in before.stops[:kept]
+        ]
+    routed = {s.request_id for route in live.routes for s in route.stops}
+    assert "WC1" in routed
