@@ -36,13 +36,19 @@ _MIN_PHASE_S = 0.05
 
 @dataclass(frozen=True)
 class SolveParams:
-    """Solver settings: wall-clock budget, integer scale, penalties, search strategy."""
+    """Solver settings: wall-clock budget, integer scale, penalties, search strategy.
+
+    OR-Tools' routing search has no seed; what varies between runs is how far it gets in
+    the time budget. ``solution_limit`` stops each search phase after that many solutions,
+    so the same problem and limit give the same plan, as long as the budget is not hit.
+    """
 
     time_limit_s: float = 10.0
     scale: float = 1000.0
     drop_penalty: float | None = None
     vehicle_fixed_cost: float = 0.0
     guided_local_search: bool = True
+    solution_limit: int | None = None
 
 
 def solve_pdp(problem: PdpProblem, params: SolveParams | None = None) -> Plan | None:
@@ -133,6 +139,8 @@ def _search(p: SolveParams, seconds: float) -> Any:
             routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
         )
     search.time_limit.FromMilliseconds(max(int(seconds * 1000), 10))
+    if p.solution_limit is not None:
+        search.solution_limit = p.solution_limit
     return search
 
 
