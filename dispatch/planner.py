@@ -29,6 +29,7 @@ from .domain import (
     UnassignedTrip,
     Vehicle,
     capacity_dimensions,
+    check_on_map,
     validate_requests,
 )
 from .problem import PdpProblem, Plan
@@ -88,6 +89,7 @@ def plan_day(
         msg = "vehicles: a plan needs at least one vehicle"
         raise ValueError(msg)
     validate_requests(requests, {v.type.name: v.type for v in vehicles}.values())
+    check_on_map([*requests, *vehicles], costs.graph, costs.max_snap_m)
     problem, layout, times = _build(requests, vehicles, costs, ride_rule, observations)
     plan = schedule(problem, SolveParams(time_limit_s=time_limit_s))
     return _day_plan(requests, vehicles, problem, plan, layout, times)
@@ -112,6 +114,7 @@ def insert_trip(
     """
     requests = (*day.requests, new)
     validate_requests(requests, {v.type.name: v.type for v in day.vehicles}.values())
+    check_on_map([new], costs.graph, costs.max_snap_m)
     problem, layout, times = _build(requests, day.vehicles, costs, ride_rule, observations)
     done = done_stops or {}
     locked = [

@@ -141,3 +141,11 @@ def test_will_call_is_inserted_live_without_moving_done_stops(baltimore: routing
         ]
     routed = {s.request_id for route in live.routes for s in route.stops}
     assert "WC1" in routed
+
+
+def test_a_trip_off_the_map_is_refused_naming_it(baltimore: routing.RoadGraph) -> None:
+    """A dropoff in the Atlantic is refused naming the request and the field."""
+    requests, vehicles = nemt_instance(baltimore, 2, n_requests=3)
+    lost = requests[1].model_copy(update={"dropoff": Location(lat=38.0, lon=-70.0)})
+    with pytest.raises(DomainError, match=r"T1.*dropoff|dropoff.*T1"):
+        plan_day([requests[0], lost], vehicles, CostProvider(baltimore), time_limit_s=1)
