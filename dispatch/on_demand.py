@@ -2,15 +2,19 @@
 
 The rules become the ``feasible`` matrix of :func:`dispatch.matching.match`: the vehicle
 can carry the rider (mobility, escorts), it can reach the pickup within the maximum wait,
-and it can finish the trip (pickup, direct ride, dropoff) before its shift ends. Costs are
-the predicted times to pickup from the cost provider.
+and it can finish the trip (pickup, direct ride, dropoff) before its shift ends. The cost
+of a pair is the predicted time to pickup plus ``lateness_weight`` times the seconds the
+pickup would start after the latest moment that keeps the request on time (the end of its
+pickup window, or the appointment minus the direct ride and boarding). A request left
+unmatched is priced above any matching, plus the lateness it would reach by waiting the
+maximum wait, so the most requests are matched and, among them, the most urgent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -43,6 +47,7 @@ def match_now(
     now: datetime,
     *,
     max_wait_s: float = 1800.0,
+    lateness_weight: float = 2.0,
 ) -> OnDemandResult:
     """Match free vehicles (at their ``position``, else their depot) to open requests."""
     if max_wait_s <= 0:
@@ -64,7 +69,17 @@ def match_now(
     )
     arrives = times.feasibility[:n_v][:, pickup] <= max_wait_s
     finishes = times.feasibility[:n_v][:, pickup] + direct + service <= left_s[:, None]
-    result = match(to_pickup, carries & arrives & finishes)
+    latest = np.array(
+        [_latest_pickup_s(r, now, float(d)) for r, d in zip(requests, direct, strict=True)]
+    )
+    lateness = np.maximum(times.feasibility[:n_v][:, pickup] - latest[None, :], 0.0)
+    cost = to_pickup + lateness_weight * lateness
+    feasible = carries & arrives & finishes
+    # Leaving a request for later costs more than any matching (so the most requests are
+    # matched), plus its lateness if it then waits the maximum wait: urgent riders go first.
+    most = float(np.where(feasible, cost, 0.0).max(initial=0.0)) * min(n_v, len(requests)) + 1.0
+    waiting = lateness_weight * np.maximum(max_wait_s - latest, 0.0)
+    result = match(cost, feasible, unmatched_penalty=most + waiting)
     assignments = [
         Assignment(vehicles[v].id, requests[r].id, float(to_pickup[v, r]))
         for r, v in enumerate(result.vehicle_of_request.tolist())
@@ -72,3 +87,12 @@ def match_now(
     ]
     unmatched = {requests[r].id: reason for r, reason in result.unmatched_reasons.items()}
     return OnDemandResult(assignments, unmatched)
+
+
+def _latest_pickup_s(request: TripRequest, now: datetime, direct_s: float) -> float:
+    """Seconds from ``now`` until the latest pickup start that keeps the request on time."""
+    if request.ready_at is not None:
+        deadline = request.ready_at + timedelta(seconds=request.pickup_window_s)
+        return (deadline - now).total_seconds()
+    assert request.appointment_at is not None
+    return (request.appointment_at - now).total_seconds() - direct_s - request.board_s

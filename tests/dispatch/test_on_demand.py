@@ -20,7 +20,8 @@ def test_match_now_is_the_brute_force_optimum(baltimore: routing.RoadGraph) -> N
     """Most requests matched at least total time to pickup, as an exhaustive search finds."""
     requests, vehicles = nemt_instance(baltimore, 4, n_requests=5)
     now = DAY + timedelta(hours=9)
-    result = match_now(vehicles, requests, CostProvider(baltimore), now, max_wait_s=600)
+    costs = CostProvider(baltimore)
+    result = match_now(vehicles, requests, costs, now, max_wait_s=600, lateness_weight=0.0)
 
     def node(place):  # type: ignore[no-untyped-def]
         return int(routing.nearest_nodes(baltimore, [place.lat], [place.lon])[0])
@@ -68,3 +69,25 @@ def test_shift_end_and_wait_cap_are_rules(baltimore: routing.RoadGraph) -> None:
     nine = DAY + timedelta(hours=9)
     tight = match_now(vehicles, ambulatory, CostProvider(baltimore), nine, max_wait_s=1)
     assert all(a.seconds_to_pickup <= 1 for a in tight.assignments)
+
+
+def test_lateness_decides_between_two_riders(baltimore: routing.RoadGraph) -> None:
+    """One free sedan, two riders: without lateness it takes the nearer, with it the one due now."""
+    requests, vehicles = nemt_instance(baltimore, 8, n_requests=6)
+    sedan = next(v for v in vehicles if v.type is SEDAN)
+    now = DAY + timedelta(hours=9)
+    base = [r for r in requests if r.mobility is Mobility.AMBULATORY and r.escorts == 0][:2]
+    assert len(base) == 2
+    costs = CostProvider(baltimore)
+    first = match_now([sedan], base, costs, now, max_wait_s=3600, lateness_weight=0.0)
+    (chosen,) = first.assignments
+    other = next(r for r in base if r.id != chosen.request_id)
+    # the other rider was ready an hour ago; the chosen one can wait until the afternoon
+    due = [
+        other.model_copy(update={"ready_at": now - timedelta(hours=1), "appointment_at": None}),
+        next(r for r in base if r.id == chosen.request_id).model_copy(
+            update={"ready_at": now + timedelta(hours=5), "appointment_at": None}
+        ),
+    ]
+    second = match_now([sedan], due, costs, now, max_wait_s=3600, lateness_weight=2.0)
+    assert [a.request_id for a in second.assignments] == [other.id]
