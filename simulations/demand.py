@@ -60,7 +60,7 @@ class Rider:
 
 @dataclass(frozen=True)
 class Trip:
-    """One requested one-way ride.
+    """One requested one-way ride; ``kind`` is one of :data:`TRIP_KINDS`.
 
     ``appointment_s`` (arrive-by) is set for trips to an appointment, ``ready_s`` (pick up
     from) for returns and same-day trips; times are seconds after midnight of the day.

@@ -8,7 +8,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 REGIMES = ("dry", "rain", "snow")
-CONDITIONS = ("clear", "cloudy", "rain", "snow")
 
 
 @dataclass(frozen=True)
