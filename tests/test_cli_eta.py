@@ -39,6 +39,10 @@ def test_train_then_evaluate(
         "metadata.json",
         "cleaning_report.json",
     }
+    assert sorted(p.name for p in (model_dir / "plots").glob("*.png")) == [
+        "error_by_hour.png",
+        "predicted_vs_actual.png",
+    ]
     report = tmp_path / "eval.json"
     plots = tmp_path / "plots"
     argv = [

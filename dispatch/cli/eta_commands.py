@@ -11,6 +11,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import numpy as np
+from numpy.typing import NDArray
 from tqdm import tqdm
 
 import routing
@@ -95,8 +97,22 @@ def _cmd_train(args: argparse.Namespace) -> int:
         print_table(
             ("metric", "model", "free-flow"), _metric_rows(result.metrics, result.baseline_metrics)
         )
+        test = data.subset(data.local_dates() > result.train_window[1])
+        _accuracy_plots(test, result.model.predict(test.X), out / "plots", "test days")
     print(f"wrote model to {out}")
     return 0
+
+
+def _accuracy_plots(
+    data: PreparedTrips, predicted: NDArray[np.float64], folder: Path, title: str
+) -> None:
+    """Error by hour (model against free flow) and predicted against actual, as PNGs."""
+    lines = {"model": predicted, "free-flow": data.X["free_flow_s"].to_numpy()}
+    for plot in (
+        plot_error_by_hour(data.X["hour"].to_numpy(), data.y, lines, folder / "error_by_hour.png"),
+        plot_predicted_vs_actual(data.y, predicted, folder / "predicted_vs_actual.png", title),
+    ):
+        print(f"wrote {plot}")
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -118,15 +134,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             {"model_version": saved.version, "metrics": metrics, "free_flow": baseline}, args.json
         )
     if args.plots:
-        hour = data.X["hour"].to_numpy()
-        lines = {"model": predicted, "free-flow": data.X["free_flow_s"].to_numpy()}
-        for plot in (
-            plot_error_by_hour(hour, data.y, lines, Path(args.plots) / "error_by_hour.png"),
-            plot_predicted_vs_actual(
-                data.y, predicted, Path(args.plots) / "predicted_vs_actual.png", saved.version
-            ),
-        ):
-            print(f"wrote {plot}")
+        _accuracy_plots(data, predicted, Path(args.plots), saved.version)
     return 0
 
 
