@@ -25,6 +25,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/eta.py
 	$(VENV)/bin/python benchmarks/scheduling.py
 	$(VENV)/bin/python benchmarks/matching.py
+	$(VENV)/bin/python benchmarks/nemt_day.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
