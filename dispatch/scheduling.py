@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from .checker import schedule_with_ride_times
+from .checker import earliest_schedule, schedule_with_ride_times
 from .greedy import greedy_plan, insert_requests
 from .problem import PdpProblem, Plan
 
@@ -266,17 +266,45 @@ class _Model:
                 if self.routing.IsEnd(index):
                     break
                 index = solution.Value(self.routing.NextVar(index))
-            route = np.asarray(nodes, dtype=np.int64)
-            # The ride-time limits live in the dimension, not in the CP model, so the
-            # solver's cumuls may break them; the route admits a schedule that keeps them.
-            timed = schedule_with_ride_times(self.problem, v, route)
+            route, timed = _schedulable(self.problem, v, np.asarray(nodes, dtype=np.int64))
             routes.append(route)
-            times.append(np.asarray(starts, dtype=np.float64) if timed is None else timed)
+            times.append(timed)
         visited = np.zeros(self.problem.n_nodes, dtype=bool)
         for route in routes:
             visited[route] = True
         unserved = np.flatnonzero(~visited[self.problem.pickups]).astype(np.int64)
         return Plan(routes=routes, times=times, unserved=unserved, method="solver")
+
+
+def _schedulable(
+    problem: PdpProblem, vehicle: int, route: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """The route and service times that keep every rule, dropping riders if it must.
+
+    The ride-time limits live in the time dimension (the search's filters), not in the
+    CP model, so the solver's own times may break them: the times are recomputed with
+    :func:`schedule_with_ride_times`. On the rare route where the filters were too lenient
+    and no such schedule exists, the rider whose ride overruns most is taken off (reported
+    unserved, for the repair step to place elsewhere) until one does.
+    """
+    owner = problem.request_of()
+    while True:
+        timed = schedule_with_ride_times(problem, vehicle, route)
+        if timed is not None:
+            return route, timed
+        earliest = earliest_schedule(problem, vehicle, route)
+        position = {int(node): i for i, node in enumerate(route)}
+        riders = [r for r in {int(owner[n]) for n in route} if r >= 0]
+        if not riders:  # nothing left to take off: an empty route always has a schedule
+            return route, earliest
+
+        overrun = {}
+        for r in riders:
+            pick, drop = int(problem.pickups[r]), int(problem.deliveries[r])
+            ride = earliest[position[drop]] - earliest[position[pick]] - problem.service_time[pick]
+            overrun[r] = float(ride - problem.max_ride_time[r])
+        worst = max(overrun, key=overrun.__getitem__)
+        route = route[(route != problem.pickups[worst]) & (route != problem.deliveries[worst])]
 
 
 def schedule(problem: PdpProblem, params: SolveParams | None = None) -> Plan:
