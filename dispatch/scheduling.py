@@ -1,11 +1,12 @@
 """The dial-a-ride solver: OR-Tools routing on a :class:`PdpProblem`, within a time budget.
 
 Model: pickup and delivery by the same vehicle, pickup first; time windows on the start
-of service; capacity per dimension; maximum ride time per request (a constraint between
-the time cumuls of the pair); route duration as a span limit and shifts as limits on the
-depot cumuls; incompatible vehicles removed from a request's nodes; requests may be
-dropped at a penalty. Objective: total arc cost (+ penalties, + an optional fixed cost
-per used vehicle for "fewest vehicles first" objectives).
+of service; capacity per dimension; maximum ride time per request (a pickup-to-delivery
+limit of the time dimension, so that insertion and local search respect it; the service
+times of each route are then recomputed so the limits hold); route duration as a span
+limit and shifts as limits on the depot cumuls; incompatible vehicles removed from a
+request's nodes; requests may be dropped at a penalty. Objective: total arc cost
+(+ penalties, + an optional fixed cost per used vehicle for "fewest vehicles first").
 
 OR-Tools needs integers: times and costs are multiplied by ``scale``; travel and service
 times are rounded up and windows inwards, so an integer-feasible plan stays feasible in
