@@ -10,8 +10,9 @@ request's nodes; requests may be dropped at a penalty. Objective: total arc cost
 
 OR-Tools needs integers: times and costs are multiplied by ``scale``; travel and service
 times are rounded up and windows inwards, so an integer-feasible plan stays feasible in
-double precision. The returned times are the solver's (divided by ``scale``); the cost is
-recomputed in double precision by :meth:`Plan.cost`.
+double precision. The returned service times are computed per route in double precision
+(:func:`dispatch.checker.schedule_with_ride_times`); the cost is recomputed in double
+precision by :meth:`Plan.cost`.
 """
 
 from __future__ import annotations
