@@ -67,9 +67,9 @@ class CostProvider:
         # stops sharing a graph node (a depot, a clinic) share their rows and columns
         unique, inverse = np.unique(nodes, return_inverse=True)
         expand = np.ix_(inverse, inverse)
-        free_flow = routing.travel_time_matrix(self.graph, unique, unique)
         if self.model is None:
-            return TravelTimes(free_flow[expand], free_flow[expand], nodes, None)
+            free_flow = routing.travel_time_matrix(self.graph, unique, unique)[expand]
+            return TravelTimes(free_flow, free_flow, nodes, None)
         p50, p90 = self._corrected(unique, departure, observations or {})
         upper = p90 if self.risk_aware else p50
         return TravelTimes(p50[expand], upper[expand], nodes, self.model_version)

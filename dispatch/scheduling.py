@@ -289,11 +289,11 @@ def _schedulable(
     and no such schedule exists, the rider whose ride overruns most is taken off (reported
     unserved, for the repair step to place elsewhere) until one does.
     """
-    owner = problem.request_of()
     while True:
         timed = schedule_with_ride_times(problem, vehicle, route)
         if timed is not None:
             return route, timed
+        owner = problem.request_of()
         earliest = earliest_schedule(problem, vehicle, route)
         position = {int(node): i for i, node in enumerate(route)}
         riders = [r for r in {int(owner[n]) for n in route} if r >= 0]

@@ -92,9 +92,15 @@ class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
 
     def predict_p90(self, X: pd.DataFrame) -> NDArray[np.float64]:
         """Upper (``quantile``) duration (s) of each trip; never below :meth:`predict`."""
+        return self.predict_with_p90(X)[1]
+
+    def predict_with_p90(self, X: pd.DataFrame) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """(:meth:`predict`, :meth:`predict_p90`), running each booster once."""
         X = self._check_fitted_input(X)
-        upper = X["free_flow_s"].to_numpy() * np.exp(self.upper_.predict(X) + self.upper_offset_)
-        return np.asarray(np.maximum(upper, self.predict(X)))
+        free_flow = X["free_flow_s"].to_numpy()
+        median = np.asarray(free_flow * np.exp(self.median_.predict(X)))
+        upper = free_flow * np.exp(self.upper_.predict(X) + self.upper_offset_)
+        return median, np.asarray(np.maximum(upper, median))
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "median_")
@@ -144,4 +150,4 @@ def predict_durations(
     if model is None:
         free_flow = X["free_flow_s"].to_numpy(dtype=float)
         return free_flow, free_flow.copy()
-    return model.predict(X), model.predict_p90(X)
+    return model.predict_with_p90(X)

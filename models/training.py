@@ -101,7 +101,7 @@ def train_eta(
     baseline: dict[str, float] = {}
     if test.any():
         X_test, y_test = data.X[test], data.y[test]
-        metrics = regression_metrics(y_test, fitted.predict(X_test), fitted.predict_p90(X_test))
+        metrics = regression_metrics(y_test, *fitted.predict_with_p90(X_test))
         baseline = regression_metrics(y_test, X_test["free_flow_s"].to_numpy())
     return TrainingResult(
         model=fitted,

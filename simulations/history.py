@@ -107,12 +107,13 @@ def _play_day(world: World, day: int, rows: list[dict[str, Any]]) -> DaySummary:
     summary.cancelled = len(trips) - len(planned)
     logger = _LegLogger(world, day, rows, noise)
     for pickup_s, trip in sorted(planned, key=lambda p: (p[0], p[1].trip_id)):
-        state = _choose_vehicle(graph, states, trip, pickup_s)
-        if state is None:
+        chosen = _choose_vehicle(graph, states, trip, pickup_s)
+        if chosen is None:
             summary.unserved += 1
             continue
+        state, free_flow = chosen
         state.used = True
-        _serve(trip, pickup_s, state, logger, summary)
+        _serve(trip, pickup_s, state, free_flow, logger, summary)
     for state in states:
         if state.used and state.node != state.vehicle.depot:
             logger.drive(state, state.vehicle.depot, state.free_at, "to_depot", None)
@@ -130,7 +131,8 @@ def _planned_pickup(graph: routing.RoadGraph, trip: Trip) -> float:
 
 def _choose_vehicle(
     graph: routing.RoadGraph, states: list[_VehicleState], trip: Trip, pickup_s: float
-) -> _VehicleState | None:
+) -> tuple[_VehicleState, float] | None:
+    """The vehicle that can be at the pickup first, and its free-flow seconds to get there."""
     eligible = [
         s
         for s in states
@@ -143,14 +145,17 @@ def _choose_vehicle(
     to_pickup = routing.travel_times_to(graph, trip.pickup, [s.node for s in eligible])
     arrival = np.maximum([s.free_at for s in eligible] + to_pickup, pickup_s)
     best = min(range(len(eligible)), key=lambda i: (arrival[i], to_pickup[i], i))
-    return eligible[best]
+    return eligible[best], float(to_pickup[best])
 
 
 def _serve(
-    trip: Trip, pickup_s: float, state: _VehicleState, logger: _LegLogger, summary: DaySummary
+    trip: Trip,
+    pickup_s: float,
+    state: _VehicleState,
+    free_flow: float,
+    logger: _LegLogger,
+    summary: DaySummary,
 ) -> None:
-    graph = logger.world.graph
-    free_flow = routing.travel_time(graph, state.node, trip.pickup)
     depart = max(state.free_at, pickup_s - free_flow - PICKUP_SLACK_S)
     arrive = logger.drive(state, trip.pickup, depart, "to_pickup", trip.trip_id)
     picked_up = max(arrive, pickup_s)

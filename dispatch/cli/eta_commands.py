@@ -43,11 +43,10 @@ def _prepared_trips(args: argparse.Namespace) -> tuple[routing.RoadGraph, Prepar
         print(
             f"no --trips given: simulating {args.days} days of the default world (seed {args.seed})"
         )
-        _, history, _ = simulate_history(
+        world, history, _ = simulate_history(
             args.map, args.days, args.vehicles, args.seed, args.timezone
         )
-        trips = history.records
-        graph = load_graph(args.map)
+        trips, graph = history.records, world.graph
     else:
         trips = read_trips(
             args.trips,
@@ -124,8 +123,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     if len(data.y) == 0:
         msg = f"no trips on or after {since}"
         raise UsageError(msg)
-    predicted = saved.model.predict(data.X)
-    metrics = regression_metrics(data.y, predicted, saved.model.predict_p90(data.X))
+    predicted, upper = saved.model.predict_with_p90(data.X)
+    metrics = regression_metrics(data.y, predicted, upper)
     baseline = regression_metrics(data.y, data.X["free_flow_s"].to_numpy())
     print(f"model {saved.version}, trained on {saved.metadata['train_window']}")
     print_table(("metric", "model", "free-flow"), _metric_rows(metrics, baseline))
