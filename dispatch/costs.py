@@ -9,8 +9,10 @@ own matrix.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -30,8 +32,19 @@ class TravelTimes:
     model_version: str | None
 
 
+_MAX_BUCKETS = 128
+
+Observations = Mapping[str, float] | Callable[[datetime], Mapping[str, float]]
+"""Weather and congestion readings: one set for every drive, or a set per departure time."""
+
+
 class CostProvider:
-    """Builds :class:`TravelTimes` on one road graph, with an optional ETA model."""
+    """Builds :class:`TravelTimes` on one road graph, with an optional ETA model.
+
+    With a model, departures are rounded down to ``bucket_s`` and each corrected pair is
+    kept per (departure bucket, observations), so repeated calls on a growing set of stops
+    (live insertion, re-optimisation) only predict the pairs they have not seen.
+    """
 
     def __init__(
         self,
@@ -41,66 +54,148 @@ class CostProvider:
         model_version: str | None = None,
         risk_aware: bool = False,
         max_snap_m: float = 500.0,
+        bucket_s: float = 900.0,
     ) -> None:
+        if bucket_s <= 0:
+            msg = f"bucket_s must be positive, got {bucket_s}"
+            raise ValueError(msg)
         self.graph = graph
         self.model = model
         self.model_version = model_version if model is not None else None
         self.risk_aware = risk_aware
         self.max_snap_m = max_snap_m
+        self.bucket_s = bucket_s
+        self._cache: dict[tuple[datetime, tuple[tuple[str, float], ...]], _PairCache] = {}
 
     def travel_times(
         self,
         lat: ArrayLike,
         lon: ArrayLike,
         departure: datetime,
-        observations: dict[str, float] | None = None,
+        observations: Observations | None = None,
+        *,
+        row_departures: Sequence[datetime] | None = None,
     ) -> TravelTimes:
         """Matrix between the points (lat[i], lon[i]) for drives starting at ``departure``.
 
-        ``observations`` are the current weather and congestion readings (the model's
-        optional features: ``precipitation_mm``, ``snow``, ``temperature_c``,
-        ``congestion_index``); missing ones are left to the model.
+        ``row_departures[i]`` (optional) is when drives from point ``i`` start, so that a
+        day's matrix prices each leg at its own hour. ``observations`` are the weather and
+        congestion readings (the model's optional features: ``precipitation_mm``, ``snow``,
+        ``temperature_c``, ``congestion_index``), or a function giving them for a departure
+        time; missing ones are left to the model.
         """
         nodes = np.asarray(
             routing.nearest_nodes(self.graph, lat, lon, max_distance_m=self.max_snap_m)
         )
+        if row_departures is not None and len(row_departures) != nodes.size:
+            msg = (
+                f"row_departures must have one time per point ({nodes.size}), "
+                f"got {len(row_departures)}"
+            )
+            raise ValueError(msg)
         # stops sharing a graph node (a depot, a clinic) share their rows and columns
         unique, inverse = np.unique(nodes, return_inverse=True)
-        expand = np.ix_(inverse, inverse)
         if self.model is None:
-            free_flow = routing.travel_time_matrix(self.graph, unique, unique)[expand]
+            free_flow = routing.travel_time_matrix(self.graph, unique, unique)[
+                np.ix_(inverse, inverse)
+            ]
             return TravelTimes(free_flow, free_flow, nodes, None)
-        p50, p90 = self._corrected(unique, departure, observations or {})
+        starts = [self._bucket(t) for t in (row_departures or [departure] * nodes.size)]
+        p50, p90 = np.empty((nodes.size, nodes.size)), np.empty((nodes.size, nodes.size))
+        for start in sorted(set(starts)):
+            rows = np.flatnonzero([s == start for s in starts])
+            cache = self._pair_cache(start, observations)
+            p50[rows], p90[rows] = cache.lookup(nodes[rows], unique, inverse)
         upper = p90 if self.risk_aware else p50
-        return TravelTimes(p50[expand], upper[expand], nodes, self.model_version)
+        return TravelTimes(p50, upper, nodes, self.model_version)
+
+    def _bucket(self, moment: datetime) -> datetime:
+        stamp = moment.timestamp()
+        return moment + timedelta(seconds=stamp // self.bucket_s * self.bucket_s - stamp)
+
+    def _pair_cache(self, start: datetime, observations: Observations | None) -> _PairCache:
+        readings = observations(start) if callable(observations) else observations or {}
+        key = (start, tuple(sorted(readings.items())))
+        if key not in self._cache:
+            if len(self._cache) >= _MAX_BUCKETS:
+                self._cache.pop(next(iter(self._cache)))  # the oldest
+            self._cache[key] = _PairCache(partial(self._corrected, start, dict(readings)))
+        return self._cache[key]
 
     def _corrected(
         self,
-        nodes: NDArray[np.int32],
         departure: datetime,
         observations: dict[str, float],
+        origin: NDArray[np.int32],
+        dest: NDArray[np.int32],
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        n = nodes.size
-        origin, dest = np.repeat(np.arange(n), n), np.tile(np.arange(n), n)
-        moving = nodes[origin] != nodes[dest]
+        """Model P50 and P90 seconds of the drives ``origin[k] -> dest[k]``."""
+        moving = origin != dest
         trips = pd.DataFrame(
             {
                 "pickup_time": pd.Timestamp(departure),
-                "origin_node": nodes[origin][moving],
-                "dest_node": nodes[dest][moving],
-                "origin_lat": self.graph.lat[nodes[origin][moving]],
-                "origin_lon": self.graph.lon[nodes[origin][moving]],
-                "dest_lat": self.graph.lat[nodes[dest][moving]],
-                "dest_lon": self.graph.lon[nodes[dest][moving]],
+                "origin_node": origin[moving],
+                "dest_node": dest[moving],
+                "origin_lat": self.graph.lat[origin[moving]],
+                "origin_lon": self.graph.lon[origin[moving]],
+                "dest_lat": self.graph.lat[dest[moving]],
+                "dest_lon": self.graph.lon[dest[moving]],
                 **observations,
             }
         )
-        p50, p90 = np.zeros(n * n), np.zeros(n * n)
+        p50, p90 = np.zeros(origin.size), np.zeros(origin.size)
         if moving.any():
             p50[moving], p90[moving] = predict_durations(
                 self.model, build_features(trips, self.graph)
             )
-        return p50.reshape(n, n), p90.reshape(n, n)
+        return p50, p90
+
+
+class _PairCache:
+    """Corrected times between graph nodes for one departure bucket, grown on demand."""
+
+    def __init__(
+        self,
+        predict: Callable[
+            [NDArray[np.int32], NDArray[np.int32]],
+            tuple[NDArray[np.float64], NDArray[np.float64]],
+        ],
+    ) -> None:
+        self._predict = predict
+        self._index: dict[int, int] = {}
+        self._p50 = np.full((0, 0), np.nan)
+        self._p90 = np.full((0, 0), np.nan)
+
+    def lookup(
+        self, row_nodes: NDArray[np.int32], unique: NDArray[np.int32], inverse: NDArray[np.int64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """P50 and P90 from each of ``row_nodes`` to every ``unique[inverse]`` node."""
+        self._grow(unique)
+        rows = np.array([self._index[int(n)] for n in row_nodes], dtype=np.int64)
+        cols = np.array([self._index[int(n)] for n in unique], dtype=np.int64)
+        block = np.ix_(np.unique(rows), cols)
+        missing = np.argwhere(np.isnan(self._p50[block]))
+        if missing.size:
+            at_rows, at_cols = np.unique(rows)[missing[:, 0]], cols[missing[:, 1]]
+            nodes = np.fromiter(self._index, dtype=np.int32, count=len(self._index))
+            self._p50[at_rows, at_cols], self._p90[at_rows, at_cols] = self._predict(
+                nodes[at_rows], nodes[at_cols]
+            )
+        wanted = np.ix_(rows, cols[inverse])
+        return self._p50[wanted], self._p90[wanted]
+
+    def _grow(self, nodes: NDArray[np.int32]) -> None:
+        new = [int(n) for n in nodes if int(n) not in self._index]
+        if not new:
+            return
+        for node in new:
+            self._index[node] = len(self._index)
+        size = len(self._index)
+        for name in ("_p50", "_p90"):
+            old = getattr(self, name)
+            grown = np.full((size, size), np.nan)
+            grown[: old.shape[0], : old.shape[1]] = old
+            setattr(self, name, grown)
 
 
 def own_matrix(matrix: ArrayLike, n_points: int) -> TravelTimes:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from numpy.typing import NDArray
 
-from .costs import CostProvider, TravelTimes
+from .costs import CostProvider, Observations, TravelTimes
 from .diagnosis import unserved_reasons
 from .domain import (
     DEFAULT_RIDE_TIME_RULE,
@@ -82,7 +82,7 @@ def plan_day(
     *,
     time_limit_s: float = 10.0,
     ride_rule: RideTimeRule = DEFAULT_RIDE_TIME_RULE,
-    observations: dict[str, float] | None = None,
+    observations: Observations | None = None,
 ) -> DayPlan:
     """Schedule the pre-booked requests on the fleet within ``time_limit_s`` seconds."""
     if not vehicles:
@@ -103,7 +103,7 @@ def insert_trip(
     done_stops: Mapping[str, int] | None = None,
     time_limit_s: float = 2.0,
     ride_rule: RideTimeRule = DEFAULT_RIDE_TIME_RULE,
-    observations: dict[str, float] | None = None,
+    observations: Observations | None = None,
 ) -> DayPlan:
     """Insert a new request (a will-call return, a same-day trip) into a day's plan, live.
 
@@ -132,13 +132,24 @@ def _build(
     vehicles: Sequence[Vehicle],
     costs: CostProvider,
     rule: RideTimeRule,
-    observations: dict[str, float] | None,
+    observations: Observations | None,
 ) -> tuple[PdpProblem, _Layout, TravelTimes]:
     layout = _layout(requests, vehicles)
     lat = [p.lat for p in layout.locations]
     lon = [p.lon for p in layout.locations]
-    times = costs.travel_times(lat, lon, layout.origin, observations)
+    departures = [layout.origin] * layout.n_depots
+    departures += [t for r in requests for t in _departures(r)]
+    times = costs.travel_times(lat, lon, layout.origin, observations, row_departures=departures)
     return _problem(requests, vehicles, layout, times, rule), layout, times
+
+
+def _departures(request: TripRequest) -> tuple[datetime, datetime]:
+    """Roughly when the drives from a request's pickup and from its dropoff start."""
+    ride = timedelta(minutes=45)
+    if request.ready_at is not None:
+        return request.ready_at, request.ready_at + ride
+    assert request.appointment_at is not None
+    return request.appointment_at - ride, request.appointment_at
 
 
 def _day_plan(

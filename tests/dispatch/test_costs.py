@@ -65,6 +65,24 @@ def test_model_slows_rush_hour_and_p90_bounds_p50(
     assert rush.model_version == "test"
 
 
+def test_rows_priced_at_their_own_departure_and_cached_pairs_match(
+    baltimore: routing.RoadGraph, points: tuple, model: EtaModel
+) -> None:
+    """Each row uses its own departure; a warm cache on more stops gives the same numbers."""
+    lat, lon = points
+    half = len(lat) // 2
+    departures = [MONDAY_8AM] * half + [MONDAY_3AM] * (len(lat) - half)
+    warm = CostProvider(baltimore, model, model_version="test")
+    warm.travel_times(lat[:10], lon[:10], MONDAY_8AM, row_departures=departures[:10])
+    mixed = warm.travel_times(lat, lon, MONDAY_8AM, row_departures=departures)
+    rush = CostProvider(baltimore, model).travel_times(lat, lon, MONDAY_8AM)
+    night = CostProvider(baltimore, model).travel_times(lat, lon, MONDAY_3AM)
+    np.testing.assert_allclose(mixed.plan[:half], rush.plan[:half])
+    np.testing.assert_allclose(mixed.plan[half:], night.plan[half:])
+    with pytest.raises(ValueError, match="row_departures"):
+        warm.travel_times(lat, lon, MONDAY_8AM, row_departures=departures[:3])
+
+
 def test_off_map_points_are_refused(baltimore: routing.RoadGraph) -> None:
     """A stop in the Atlantic is refused with a SnapError naming its position."""
     with pytest.raises(routing.SnapError, match="#1"):
