@@ -68,6 +68,10 @@ class _Layout:
     def dropoff(self, r: int) -> int:
         return self.n_depots + 2 * r + 1
 
+    def owner(self, node: int) -> int:
+        """The request a pickup or dropoff node belongs to."""
+        return (node - self.n_depots) // 2
+
     def seconds(self, moment: datetime) -> float:
         return (moment - self.origin).total_seconds()
 

@@ -1,0 +1,219 @@
+"""Live re-planning: the rest of the day from where the fleet is now.
+
+Each vehicle starts at its ``position`` (default: its depot) when it is next free
+(``available_from``, default now, never before its shift) with its ``on_board`` riders,
+and ends at its depot. An on-board rider's trip is a pickup at the vehicle's start, at
+that moment, which only this vehicle can make and which stays first on its route. A
+waiting rider whose window no vehicle can still meet has it widened to the earliest
+possible arrival plus ``late_grace_s``: a late trip is served late rather than dropped.
+The current routes warm-start the search; a route that no longer fits gives its waiting
+riders back to insertion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+
+import numpy as np
+
+from .checker import schedule_with_ride_times
+from .costs import CostProvider, Observations
+from .domain import (
+    DEFAULT_RIDE_TIME_RULE,
+    Location,
+    RideTimeRule,
+    TripRequest,
+    Vehicle,
+    check_on_map,
+    validate_requests,
+)
+from .planner import DayPlan, _day_plan, _departures, _Layout, _problem
+from .problem import PdpProblem, Plan
+from .scheduling import SolveParams, reoptimize
+
+
+def replan(
+    requests: Sequence[TripRequest],
+    vehicles: Sequence[Vehicle],
+    costs: CostProvider,
+    now: datetime,
+    *,
+    current: Mapping[str, Sequence[str]] | None = None,
+    time_limit_s: float = 2.0,
+    ride_rule: RideTimeRule = DEFAULT_RIDE_TIME_RULE,
+    observations: Observations | None = None,
+    late_grace_s: float = 600.0,
+) -> DayPlan:
+    """Plan every unfinished request (waiting or on board) from the fleet's current state.
+
+    ``current[vehicle_id]`` is the vehicle's remaining stops as request ids in visiting
+    order (a waiting rider's id twice, pickup then dropoff; an on-board rider's once).
+    """
+    if not vehicles:
+        msg = "vehicles: a plan needs at least one vehicle"
+        raise ValueError(msg)
+    validate_requests(requests, {v.type.name: v.type for v in vehicles}.values())
+    check_on_map([*requests, *vehicles], costs.graph, costs.max_snap_m)
+    index = {r.id: i for i, r in enumerate(requests)}
+    carrier = {trip: k for k, v in enumerate(vehicles) for trip in v.on_board}
+    unknown = sorted(set(carrier) - set(index))
+    if unknown:
+        msg = f"vehicles.on_board: trips {unknown} are not among the requests"
+        raise ValueError(msg)
+    layout, ready = _live_layout(requests, vehicles, carrier, now)
+    departures = [layout.moment(s) for s in ready] + [layout.origin] * (
+        layout.n_depots - len(vehicles)
+    )
+    departures += [t for r in requests for t in _departures(r)]
+    times = costs.travel_times(
+        [p.lat for p in layout.locations],
+        [p.lon for p in layout.locations],
+        now,
+        observations,
+        row_departures=departures,
+    )
+    base = _problem(requests, vehicles, layout, times, ride_rule)
+    problem = _live_problem(base, layout, ready, {index[t]: k for t, k in carrier.items()})
+    problem = _widen_unreachable(problem, late_grace_s)
+    onboard_of = [[index[t] for t in v.on_board] for v in vehicles]
+    start = _warm_start(problem, layout, index, onboard_of, current or {}, vehicles)
+    plan = reoptimize(
+        problem, start, [len(o) for o in onboard_of], SolveParams(time_limit_s=time_limit_s)
+    )
+    return _day_plan(requests, vehicles, problem, plan, layout, times)
+
+
+def _live_layout(
+    requests: Sequence[TripRequest],
+    vehicles: Sequence[Vehicle],
+    carrier: Mapping[str, int],
+    now: datetime,
+) -> tuple[_Layout, list[float]]:
+    """Nodes: each vehicle's start, the distinct end depots, then each request's two stops."""
+    origin = min(now, *(v.shift_start for v in vehicles))
+    starts = [v.position or v.depot for v in vehicles]
+    depots: list[Location] = []
+    depot_of_vehicle = []
+    for vehicle in vehicles:
+        match = next((i for i, d in enumerate(depots) if d.same_place(vehicle.depot)), None)
+        if match is None:
+            depots.append(vehicle.depot)
+            match = len(depots) - 1
+        depot_of_vehicle.append(len(vehicles) + match)
+    stops = [
+        place
+        for r in requests
+        for place in ((starts[carrier[r.id]] if r.id in carrier else r.pickup), r.dropoff)
+    ]
+    layout = _Layout(
+        origin=origin,
+        locations=[*starts, *depots, *stops],
+        depot_of_vehicle=np.asarray(depot_of_vehicle, dtype=np.int64),
+        n_depots=len(vehicles) + len(depots),
+    )
+    ready = [layout.seconds(max(v.available_from or now, now, v.shift_start)) for v in vehicles]
+    return layout, ready
+
+
+def _live_problem(
+    base: PdpProblem, layout: _Layout, ready: Sequence[float], carrier: Mapping[int, int]
+) -> PdpProblem:
+    """Vehicles start at their own node when free; on-board pickups are pinned to them."""
+    k = len(ready)
+    service, opens, closes = (
+        base.service_time.copy(),
+        base.window_open.copy(),
+        base.window_close.copy(),
+    )
+    compatible, max_ride = base.compatible.copy(), base.max_ride_time.copy()
+    for r, vehicle in carrier.items():
+        p = layout.pickup(r)
+        service[p], opens[p], closes[p] = 0.0, ready[vehicle], ready[vehicle]
+        compatible[:, r] = False
+        compatible[vehicle, r] = True
+        max_ride[r] = np.inf
+    return replace(
+        base,
+        service_time=service,
+        window_open=opens,
+        window_close=np.maximum(closes, opens),
+        compatible=compatible,
+        max_ride_time=max_ride,
+        vehicle_start=np.arange(k, dtype=np.int64),
+        vehicle_end=layout.depot_of_vehicle,
+        shift_start=np.asarray(ready, dtype=np.float64),
+        name="live",
+    )
+
+
+def _widen_unreachable(problem: PdpProblem, grace_s: float) -> PdpProblem:
+    """Windows no compatible vehicle can still meet end at the earliest arrival + grace."""
+    tt = problem.travel_time
+    p, d = problem.pickups, problem.deliveries
+    reach = problem.shift_start[:, None] + tt[problem.vehicle_start][:, p]
+    earliest_pickup = np.where(problem.compatible, reach, np.inf).min(axis=0)
+    earliest_pickup = np.maximum(earliest_pickup, problem.window_open[p])
+    earliest_drop = earliest_pickup + problem.service_time[p] + tt[p, d]
+    closes = problem.window_close.copy()
+    reachable = np.isfinite(earliest_pickup)
+    late_p = reachable & (earliest_pickup > closes[p])
+    closes[p[late_p]] = earliest_pickup[late_p] + grace_s
+    late_d = reachable & (earliest_drop > closes[d])
+    closes[d[late_d]] = earliest_drop[late_d] + grace_s
+    return replace(problem, window_close=closes)
+
+
+def _warm_start(
+    problem: PdpProblem,
+    layout: _Layout,
+    index: Mapping[str, int],
+    onboard_of: Sequence[Sequence[int]],
+    current: Mapping[str, Sequence[str]],
+    vehicles: Sequence[Vehicle],
+) -> Plan:
+    """The current routes as a plan of ``problem``; riders of routes that no longer fit wait."""
+    routes, times = [], []
+    placed: set[int] = set()
+    for k, vehicle in enumerate(vehicles):
+        pinned = [layout.pickup(r) for r in onboard_of[k]]
+        stops = _stop_nodes(layout, index, onboard_of[k], current.get(vehicle.id, ()))
+        end = int(problem.vehicle_end[k])
+        route = [k, *pinned, *stops, end]
+        schedule = _schedule_if_fits(problem, k, route)
+        if schedule is None:
+            dropoffs = [layout.dropoff(r) for r in onboard_of[k]]
+            route = [k, *pinned, *dropoffs, end]
+            schedule = _schedule_if_fits(problem, k, route)
+        routes.append(np.asarray(route, dtype=np.int64))
+        times.append(np.zeros(len(route)) if schedule is None else schedule)
+        placed.update(problem.request_of()[route[1:-1]].tolist())
+    unserved = np.asarray(sorted(set(range(problem.n_requests)) - placed), dtype=np.int64)
+    return Plan(routes=routes, times=times, unserved=unserved, method="live")
+
+
+def _stop_nodes(
+    layout: _Layout, index: Mapping[str, int], onboard: Sequence[int], order: Sequence[str]
+) -> list[int]:
+    """Problem nodes of a vehicle's remaining stops; finished or unknown trips are skipped."""
+    seen: set[int] = set(onboard)
+    nodes = []
+    for trip_id in order:
+        r = index.get(trip_id)
+        if r is None:
+            continue
+        nodes.append(layout.dropoff(r) if r in seen else layout.pickup(r))
+        seen.add(r)
+    counts = {n: nodes.count(n) for n in nodes}
+    complete = {r for r in seen if layout.dropoff(r) in counts}
+    return [n for n in nodes if layout.owner(n) in complete and counts[n] == 1]
+
+
+def _schedule_if_fits(problem: PdpProblem, vehicle: int, route: list[int]) -> np.ndarray | None:
+    load = np.cumsum(problem.demand[route], axis=0)
+    if np.any(load > problem.capacity[vehicle] + 1e-9) or np.any(load < -1e-9):
+        return None
+    if not problem.compatible[vehicle, problem.request_of()[route[1:-1]]].all():
+        return None
+    return schedule_with_ride_times(problem, vehicle, np.asarray(route, dtype=np.int64))
