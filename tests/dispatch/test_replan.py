@@ -60,7 +60,7 @@ def test_replan_mid_day_keeps_riders_on_board_and_passes_the_checker(
 def test_a_late_rider_is_served_late_rather_than_dropped(baltimore: routing.RoadGraph) -> None:
     """A pickup window that closed before now is widened to the earliest arrival."""
     requests, vehicles = nemt_instance(baltimore, 0, n_requests=6)
-    ready = [r for r in requests if r.ready_at is not None][0]
+    ready = next(r for r in requests if r.ready_at is not None)
     now = ready.ready_at + timedelta(hours=1)
     vehicle = next(v for v in vehicles if v.type.can_carry(ready.mobility, ready.escorts))
     live = [vehicle.model_copy(update={"available_from": now})]
