@@ -349,17 +349,24 @@ def schedule_with_ride_times(
         float64 array of shape (len(route),), or None if the schedule found breaks a limit.
     """
     nodes, opens, closes, legs = _route_arrays(problem, vehicle, route)
+    times = _forward(opens[0], opens, legs)
+    if np.any(times > closes + tol):  # delays only make it later
+        return None
     service = problem.service_time[nodes]
     owner = problem.request_of()[nodes]
-    is_pickup = np.isin(nodes, problem.pickups)
+    is_pickup = owner >= 0
+    is_pickup[is_pickup] = problem.pickups[owner[is_pickup]] == nodes[is_pickup]
     origin, limit = _ride_pairs(problem, nodes, owner, is_pickup)
-    times = _forward(opens[0], opens, legs)
+    # delays use the slack before soft deadlines, so as not to make riders late
+    targets = closes
+    if problem.window_due is not None:
+        targets = np.minimum(closes, np.maximum(problem.window_due[nodes], times))
     delay = min(
-        _slack(0, times, legs, closes, service, origin, limit), _waits(times, legs)[1:-1].sum()
+        _slack(0, times, legs, targets, service, origin, limit), _waits(times, legs)[1:-1].sum()
     )
     times = _forward(opens[0] + delay, opens, legs)
     for j in np.flatnonzero(is_pickup).tolist():
-        slack = _slack(j, times, legs, closes, service, origin, limit)
+        slack = _slack(j, times, legs, targets, service, origin, limit)
         delay = min(slack, _waits(times, legs)[j + 1 : -1].sum())
         if delay > 0:
             times[j:] = _forward(times[j] + delay, opens[j:], legs[j:])

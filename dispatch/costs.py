@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -20,6 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 
 import routing
 from models import EtaModel, build_features, predict_durations
+from models.features import ROUTE_FEATURES, route_features
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,7 +34,8 @@ class TravelTimes:
 
 _MAX_BUCKETS = 128
 
-Observations = Mapping[str, float] | Callable[[datetime], Mapping[str, float]]
+Reading = float | bool | str
+Observations = Mapping[str, Reading] | Callable[[datetime], Mapping[str, Reading]]
 """Weather and congestion readings: one set for every drive, or a set per departure time."""
 
 
@@ -65,7 +66,8 @@ class CostProvider:
         self.risk_aware = risk_aware
         self.max_snap_m = max_snap_m
         self.bucket_s = bucket_s
-        self._cache: dict[tuple[datetime, tuple[tuple[str, float], ...]], _PairCache] = {}
+        self._cache: dict[tuple[datetime, tuple[tuple[str, Reading], ...]], _PairCache] = {}
+        self._routes = _RouteFeatureCache(graph)
 
     def travel_times(
         self,
@@ -101,10 +103,13 @@ class CostProvider:
             ]
             return TravelTimes(free_flow, free_flow, nodes, None)
         starts = [self._bucket(t) for t in (row_departures or [departure] * nodes.size)]
-        p50, p90 = np.empty((nodes.size, nodes.size)), np.empty((nodes.size, nodes.size))
+        blocks = []
         for start in sorted(set(starts)):
             rows = np.flatnonzero([s == start for s in starts])
-            cache = self._pair_cache(start, observations)
+            blocks.append((rows, self._pair_cache(start, observations)))
+        self._predict_missing([(cache, nodes[rows]) for rows, cache in blocks], unique)
+        p50, p90 = np.empty((nodes.size, nodes.size)), np.empty((nodes.size, nodes.size))
+        for rows, cache in blocks:
             p50[rows], p90[rows] = cache.lookup(nodes[rows], unique, inverse)
         upper = p90 if self.risk_aware else p50
         return TravelTimes(p50, upper, nodes, self.model_version)
@@ -119,73 +124,120 @@ class CostProvider:
         if key not in self._cache:
             if len(self._cache) >= _MAX_BUCKETS:
                 self._cache.pop(next(iter(self._cache)))  # the oldest
-            self._cache[key] = _PairCache(partial(self._corrected, start, dict(readings)))
+            self._cache[key] = _PairCache(start, dict(readings))
         return self._cache[key]
 
-    def _corrected(
-        self,
-        departure: datetime,
-        observations: dict[str, float],
-        origin: NDArray[np.int32],
-        dest: NDArray[np.int32],
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Model P50 and P90 seconds of the drives ``origin[k] -> dest[k]``."""
-        moving = origin != dest
-        trips = pd.DataFrame(
-            {
-                "pickup_time": pd.Timestamp(departure),
-                "origin_node": origin[moving],
-                "dest_node": dest[moving],
-                "origin_lat": self.graph.lat[origin[moving]],
-                "origin_lon": self.graph.lon[origin[moving]],
-                "dest_lat": self.graph.lat[dest[moving]],
-                "dest_lon": self.graph.lon[dest[moving]],
-                **observations,
-            }
+    def _predict_missing(
+        self, wanted: list[tuple[_PairCache, NDArray[np.int32]]], cols: NDArray[np.int32]
+    ) -> None:
+        """Fill every cache's missing pairs with one call to the model."""
+        gaps = [(cache, *cache.missing(rows, cols)) for cache, rows in wanted]
+        gaps = [g for g in gaps if g[1].size]
+        if not gaps:
+            return
+        origin = np.concatenate([g[1] for g in gaps])
+        dest = np.concatenate([g[2] for g in gaps])
+        trips = _pairs_frame(self.graph, origin, dest)
+        trips["pickup_time"] = np.repeat(
+            [pd.Timestamp(g[0].departure) for g in gaps], [g[1].size for g in gaps]
         )
+        for name in {name for g in gaps for name in g[0].readings}:
+            values = [g[0].readings.get(name) for g in gaps]
+            trips[name] = np.repeat(np.asarray(values, dtype=object), [g[1].size for g in gaps])
         p50, p90 = np.zeros(origin.size), np.zeros(origin.size)
+        moving = origin != dest
         if moving.any():
-            p50[moving], p90[moving] = predict_durations(
-                self.model, build_features(trips, self.graph)
-            )
-        return p50, p90
+            routes = self._routes.features(origin[moving], dest[moving])
+            features = build_features(trips[moving].reset_index(drop=True), self.graph, routes)
+            p50[moving], p90[moving] = predict_durations(self.model, features)
+        at = 0
+        for cache, o, d in gaps:
+            cache.fill(o, d, p50[at : at + o.size], p90[at : at + o.size])
+            at += o.size
+
+
+def _pairs_frame(
+    graph: routing.RoadGraph, origin: NDArray[np.int32], dest: NDArray[np.int32]
+) -> pd.DataFrame:
+    """Origin and destination nodes with their coordinates, as the feature code reads them."""
+    return pd.DataFrame(
+        {
+            "origin_node": origin,
+            "dest_node": dest,
+            "origin_lat": graph.lat[origin],
+            "origin_lon": graph.lon[origin],
+            "dest_lat": graph.lat[dest],
+            "dest_lon": graph.lon[dest],
+        }
+    )
+
+
+class _RouteFeatureCache:
+    """Route features (time-independent) of node pairs, each pair computed once."""
+
+    def __init__(self, graph: routing.RoadGraph) -> None:
+        self._graph = graph
+        self._row: dict[int, int] = {}
+        self._rows = np.empty((0, len(ROUTE_FEATURES)))
+
+    def features(self, origin: NDArray[np.int32], dest: NDArray[np.int32]) -> pd.DataFrame:
+        """The :data:`models.features.ROUTE_FEATURES` of each pair ``origin[k] -> dest[k]``."""
+        keys = origin.astype(np.int64) * self._graph.n_nodes + dest
+        missing = np.unique(keys[[int(k) not in self._row for k in keys.tolist()]])
+        if missing.size:
+            o, d = np.divmod(missing, self._graph.n_nodes)
+            new = route_features(_pairs_frame(self._graph, o, d), self._graph)
+            for k in missing.tolist():
+                self._row[k] = len(self._row)
+            self._rows = np.vstack([self._rows, new[list(ROUTE_FEATURES)].to_numpy()])
+        rows = np.fromiter((self._row[k] for k in keys.tolist()), dtype=np.int64, count=keys.size)
+        return pd.DataFrame(self._rows[rows], columns=list(ROUTE_FEATURES))
 
 
 class _PairCache:
-    """Corrected times between graph nodes for one departure bucket, grown on demand."""
+    """Corrected times between graph nodes for one departure bucket and readings."""
 
-    def __init__(
-        self,
-        predict: Callable[
-            [NDArray[np.int32], NDArray[np.int32]],
-            tuple[NDArray[np.float64], NDArray[np.float64]],
-        ],
-    ) -> None:
-        self._predict = predict
+    def __init__(self, departure: datetime, readings: dict[str, Reading]) -> None:
+        self.departure = departure
+        self.readings = readings
         self._index: dict[int, int] = {}
         self._p50 = np.full((0, 0), np.nan)
         self._p90 = np.full((0, 0), np.nan)
+
+    def missing(
+        self, row_nodes: NDArray[np.int32], cols: NDArray[np.int32]
+    ) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+        """(origin, destination) node pairs from ``row_nodes`` to ``cols`` not known yet."""
+        self._grow(np.concatenate([row_nodes, cols]))
+        rows = np.unique(self._positions(row_nodes))
+        at = self._positions(cols)
+        gap = np.argwhere(np.isnan(self._p50[np.ix_(rows, at)]))
+        nodes = np.fromiter(self._index, dtype=np.int32, count=len(self._index))
+        return nodes[rows[gap[:, 0]]], nodes[at[gap[:, 1]]]
+
+    def fill(
+        self,
+        origin: NDArray[np.int32],
+        dest: NDArray[np.int32],
+        p50: NDArray[np.float64],
+        p90: NDArray[np.float64],
+    ) -> None:
+        """Store predictions of the pairs ``origin[k] -> dest[k]``."""
+        rows, cols = self._positions(origin), self._positions(dest)
+        self._p50[rows, cols], self._p90[rows, cols] = p50, p90
 
     def lookup(
         self, row_nodes: NDArray[np.int32], unique: NDArray[np.int32], inverse: NDArray[np.int64]
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """P50 and P90 from each of ``row_nodes`` to every ``unique[inverse]`` node."""
-        self._grow(unique)
-        rows = np.array([self._index[int(n)] for n in row_nodes], dtype=np.int64)
-        cols = np.array([self._index[int(n)] for n in unique], dtype=np.int64)
-        block = np.ix_(np.unique(rows), cols)
-        missing = np.argwhere(np.isnan(self._p50[block]))
-        if missing.size:
-            at_rows, at_cols = np.unique(rows)[missing[:, 0]], cols[missing[:, 1]]
-            nodes = np.fromiter(self._index, dtype=np.int32, count=len(self._index))
-            self._p50[at_rows, at_cols], self._p90[at_rows, at_cols] = self._predict(
-                nodes[at_rows], nodes[at_cols]
-            )
-        wanted = np.ix_(rows, cols[inverse])
+        wanted = np.ix_(self._positions(row_nodes), self._positions(unique)[inverse])
         return self._p50[wanted], self._p90[wanted]
 
+    def _positions(self, nodes: NDArray[np.int32]) -> NDArray[np.int64]:
+        return np.fromiter((self._index[int(n)] for n in nodes), dtype=np.int64, count=len(nodes))
+
     def _grow(self, nodes: NDArray[np.int32]) -> None:
-        new = [int(n) for n in nodes if int(n) not in self._index]
+        new = [int(n) for n in np.unique(nodes) if int(n) not in self._index]
         if not new:
             return
         for node in new:

@@ -77,6 +77,10 @@ def _best_insertion(
     for vehicle in np.flatnonzero(problem.compatible[:, request]).tolist():
         route = routes[vehicle]
         base = float(cost[route[:-1], route[1:]].sum())
+        if problem.window_due is not None:
+            before = _schedule(problem, vehicle, route)
+            if before is not None:
+                base += problem.lateness_cost(np.asarray(route), before)
         for i in range(first_free[vehicle], len(route)):
             for j in range(i, len(route)):
                 candidate = [*route[:i], pick, *route[i:j], drop, *route[j:]]
@@ -85,7 +89,11 @@ def _best_insertion(
                     continue
                 if not _fits(problem, vehicle, candidate):
                     continue
-                if _schedule(problem, vehicle, candidate) is not None:
+                times = _schedule(problem, vehicle, candidate)
+                if times is None:
+                    continue
+                added += problem.lateness_cost(np.asarray(candidate), times)
+                if best is None or added < best[0]:
                     best = (added, vehicle, candidate)
     return None if best is None else (best[1], best[2])
 

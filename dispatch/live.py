@@ -5,13 +5,15 @@ Each vehicle starts at its ``position`` (default: its depot) when it is next fre
 and ends at its depot. An on-board rider's trip is a pickup at the vehicle's start, at
 that moment, which only this vehicle can make and which stays first on its route. A
 waiting rider whose window no vehicle can still meet has it widened to the earliest
-possible arrival plus ``late_grace_s``: a late trip is served late rather than dropped.
+possible arrival plus ``late_grace_s``: a late trip is served late rather than dropped. A
+vehicle still busy when its shift ends may work up to :data:`OVERTIME_S` more to finish.
 The current routes warm-start the search; a route that no longer fits gives its waiting
 riders back to insertion.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -29,9 +31,11 @@ from .domain import (
     check_on_map,
     validate_requests,
 )
-from .planner import DayPlan, _day_plan, _departures, _Layout, _problem
+from .planner import DayPlan, Lateness, _day_plan, _departures, _Layout, _problem
 from .problem import PdpProblem, Plan
 from .scheduling import SolveParams, reoptimize
+
+OVERTIME_S = 7200.0  # a vehicle still busy after its shift may finish within this
 
 
 def replan(
@@ -45,11 +49,16 @@ def replan(
     ride_rule: RideTimeRule = DEFAULT_RIDE_TIME_RULE,
     observations: Observations | None = None,
     late_grace_s: float = 600.0,
+    lateness: Lateness | None = None,
+    solution_limit: int | None = None,
+    improve: bool = True,
 ) -> DayPlan:
     """Plan every unfinished request (waiting or on board) from the fleet's current state.
 
     ``current[vehicle_id]`` is the vehicle's remaining stops as request ids in visiting
     order (a waiting rider's id twice, pickup then dropoff; an on-board rider's once).
+    Windows are hard (but widened when unreachable) unless ``lateness`` allows serving late.
+    Without ``improve`` waiting riders not on a route are only inserted, not re-optimised.
     """
     if not vehicles:
         msg = "vehicles: a plan needs at least one vehicle"
@@ -74,13 +83,17 @@ def replan(
         observations,
         row_departures=departures,
     )
-    base = _problem(requests, vehicles, layout, times, ride_rule)
+    base = _problem(requests, vehicles, layout, times, ride_rule, lateness)
     problem = _live_problem(base, layout, ready, {index[t]: k for t, k in carrier.items()})
     problem = _widen_unreachable(problem, late_grace_s)
     onboard_of = [[index[t] for t in v.on_board] for v in vehicles]
     start = _warm_start(problem, layout, index, onboard_of, current or {}, vehicles)
     plan = reoptimize(
-        problem, start, [len(o) for o in onboard_of], SolveParams(time_limit_s=time_limit_s)
+        problem,
+        start,
+        [len(o) for o in onboard_of],
+        SolveParams(time_limit_s=time_limit_s, solution_limit=solution_limit),
+        improve=improve,
     )
     return _day_plan(requests, vehicles, problem, plan, layout, times)
 
@@ -90,7 +103,7 @@ def _live_layout(
     vehicles: Sequence[Vehicle],
     carrier: Mapping[str, int],
     now: datetime,
-) -> tuple[_Layout, list[float]]:
+) -> tuple[_Layout, list[int]]:
     """Nodes: each vehicle's start, the distinct end depots, then each request's two stops."""
     origin = min(now, *(v.shift_start for v in vehicles))
     starts = [v.position or v.depot for v in vehicles]
@@ -113,7 +126,11 @@ def _live_layout(
         depot_of_vehicle=np.asarray(depot_of_vehicle, dtype=np.int64),
         n_depots=len(vehicles) + len(depots),
     )
-    ready = [layout.seconds(max(v.available_from or now, now, v.shift_start)) for v in vehicles]
+    # whole seconds: the solver's integer windows of pinned pickups must not be empty
+    ready = [
+        math.ceil(layout.seconds(max(v.available_from or now, now, v.shift_start)))
+        for v in vehicles
+    ]
     return layout, ready
 
 
@@ -128,9 +145,14 @@ def _live_problem(
         base.window_close.copy(),
     )
     compatible, max_ride = base.compatible.copy(), base.max_ride_time.copy()
+    due = None if base.window_due is None else base.window_due.copy()
+    shift_end = np.maximum(base.shift_end, np.asarray(ready) + OVERTIME_S)
     for r, vehicle in carrier.items():
-        p = layout.pickup(r)
+        p, d = layout.pickup(r), layout.dropoff(r)
         service[p], opens[p], closes[p] = 0.0, ready[vehicle], ready[vehicle]
+        closes[d] = shift_end.max()  # whatever happens, a rider on board is dropped off
+        if due is not None:
+            due[p] = ready[vehicle]
         compatible[:, r] = False
         compatible[vehicle, r] = True
         max_ride[r] = np.inf
@@ -139,11 +161,13 @@ def _live_problem(
         service_time=service,
         window_open=opens,
         window_close=np.maximum(closes, opens),
+        window_due=due,
         compatible=compatible,
         max_ride_time=max_ride,
         vehicle_start=np.arange(k, dtype=np.int64),
         vehicle_end=layout.depot_of_vehicle,
         shift_start=np.asarray(ready, dtype=np.float64),
+        shift_end=shift_end,
         name="live",
     )
 

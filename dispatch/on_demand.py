@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from .costs import CostProvider
+from .costs import CostProvider, Observations
 from .domain import TripRequest, Vehicle
 from .matching import UnmatchedReason, match
 
@@ -48,8 +48,12 @@ def match_now(
     *,
     max_wait_s: float = 1800.0,
     lateness_weight: float = 2.0,
+    observations: Observations | None = None,
 ) -> OnDemandResult:
-    """Match free vehicles (at their ``position``, else their depot) to open requests."""
+    """Match free vehicles (at their ``position``, else their depot) to open requests.
+
+    ``observations`` are the weather and congestion readings for the ETA model.
+    """
     if max_wait_s <= 0:
         msg = f"max_wait_s must be positive, got {max_wait_s}"
         raise ValueError(msg)
@@ -57,7 +61,7 @@ def match_now(
         return OnDemandResult([], {r.id: UnmatchedReason.NO_FEASIBLE_VEHICLE for r in requests})
     places = [v.position or v.depot for v in vehicles]
     places += [p for r in requests for p in (r.pickup, r.dropoff)]
-    times = costs.travel_times([p.lat for p in places], [p.lon for p in places], now)
+    times = costs.travel_times([p.lat for p in places], [p.lon for p in places], now, observations)
     n_v = len(vehicles)
     pickup = n_v + 2 * np.arange(len(requests))
     to_pickup = times.plan[:n_v][:, pickup]

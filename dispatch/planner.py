@@ -36,6 +36,19 @@ from .problem import PdpProblem, Plan
 from .scheduling import SolveParams, reoptimize, schedule
 
 
+@dataclass(frozen=True)
+class Lateness:
+    """Serve a trip late rather than not at all.
+
+    Up to ``max_s`` after its window closes (the pickup window of a ready-by trip, the
+    appointment of an arrive-by one), each second late costing as much as ``cost_per_s``
+    seconds of driving.
+    """
+
+    max_s: float = 3600.0
+    cost_per_s: float = 5.0
+
+
 @dataclass(frozen=True, eq=False)
 class DayPlan:
     """Routes per vehicle, the unassigned trips with reasons, and the arrays behind them.
@@ -87,15 +100,20 @@ def plan_day(
     time_limit_s: float = 10.0,
     ride_rule: RideTimeRule = DEFAULT_RIDE_TIME_RULE,
     observations: Observations | None = None,
+    lateness: Lateness | None = None,
+    solution_limit: int | None = None,
 ) -> DayPlan:
-    """Schedule the pre-booked requests on the fleet within ``time_limit_s`` seconds."""
+    """Schedule the pre-booked requests on the fleet within ``time_limit_s`` seconds.
+
+    Windows are hard unless ``lateness`` allows serving late at a cost.
+    """
     if not vehicles:
         msg = "vehicles: a plan needs at least one vehicle"
         raise ValueError(msg)
     validate_requests(requests, {v.type.name: v.type for v in vehicles}.values())
     check_on_map([*requests, *vehicles], costs.graph, costs.max_snap_m)
-    problem, layout, times = _build(requests, vehicles, costs, ride_rule, observations)
-    plan = schedule(problem, SolveParams(time_limit_s=time_limit_s))
+    problem, layout, times = _build(requests, vehicles, costs, ride_rule, observations, lateness)
+    plan = schedule(problem, SolveParams(time_limit_s=time_limit_s, solution_limit=solution_limit))
     return _day_plan(requests, vehicles, problem, plan, layout, times)
 
 
@@ -119,7 +137,7 @@ def insert_trip(
     requests = (*day.requests, new)
     validate_requests(requests, {v.type.name: v.type for v in day.vehicles}.values())
     check_on_map([new], costs.graph, costs.max_snap_m)
-    problem, layout, times = _build(requests, day.vehicles, costs, ride_rule, observations)
+    problem, layout, times = _build(requests, day.vehicles, costs, ride_rule, observations, None)
     done = done_stops or {}
     locked = [
         min(done.get(v.id, v.completed_stops), len(route) - 2)
@@ -127,7 +145,12 @@ def insert_trip(
     ]
     # existing node indices stay valid: the new request's stops come last
     current = replace(day.plan, unserved=np.append(day.plan.unserved, len(requests) - 1))
-    plan = reoptimize(problem, current, locked, SolveParams(time_limit_s=time_limit_s))
+    plan = reoptimize(
+        problem,
+        current,
+        locked,
+        SolveParams(time_limit_s=time_limit_s),
+    )
     return _day_plan(requests, day.vehicles, problem, plan, layout, times)
 
 
@@ -137,6 +160,7 @@ def _build(
     costs: CostProvider,
     rule: RideTimeRule,
     observations: Observations | None,
+    lateness: Lateness | None,
 ) -> tuple[PdpProblem, _Layout, TravelTimes]:
     layout = _layout(requests, vehicles)
     lat = [p.lat for p in layout.locations]
@@ -144,7 +168,7 @@ def _build(
     departures = [layout.origin] * layout.n_depots
     departures += [t for r in requests for t in _departures(r)]
     times = costs.travel_times(lat, lon, layout.origin, observations, row_departures=departures)
-    return _problem(requests, vehicles, layout, times, rule), layout, times
+    return _problem(requests, vehicles, layout, times, rule, lateness), layout, times
 
 
 def _departures(request: TripRequest) -> tuple[datetime, datetime]:
@@ -212,6 +236,7 @@ def _problem(
     layout: _Layout,
     times: TravelTimes,
     rule: RideTimeRule,
+    lateness: Lateness | None = None,
 ) -> PdpProblem:
     n, n_req = len(layout.locations), len(requests)
     horizon = max(layout.seconds(v.shift_end) for v in vehicles)
@@ -234,6 +259,11 @@ def _problem(
             open_[d] = max(close[d] - request.early_arrival_s, 0.0)
         max_ride[r] = request.ride_limit_s(float(times.feasibility[p, d]), rule)
     open_, close = np.minimum(open_, close), np.maximum(open_, close)
+    due = None
+    if lateness is not None:
+        due = close.copy()
+        close = np.minimum(close + lateness.max_s, horizon)
+        close[: layout.n_depots] = due[: layout.n_depots]
     depot = layout.depot_of_vehicle
     return PdpProblem(
         travel_time=times.feasibility,
@@ -256,6 +286,8 @@ def _problem(
         ).reshape(len(vehicles), n_req),
         cost=times.plan,
         name="day",
+        window_due=due,
+        late_cost=0.0 if lateness is None else lateness.cost_per_s,
     )
 
 

@@ -9,6 +9,7 @@ literature readers build problems directly.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,7 +29,9 @@ class PdpProblem:
     the start depot to reaching the end depot), and which requests it may carry
     (``compatible``, shape ``(n_vehicles, n_requests)``). ``travel_time`` (shape
     ``(n_nodes, n_nodes)``) drives the schedule and ``cost`` (default: the travel times)
-    the objective. Shapes and basic sense are checked on construction.
+    the objective. Optional soft deadlines: service starting after ``window_due`` (per
+    node, at most ``window_close``) adds ``late_cost`` per unit of lateness to the
+    objective. Shapes and basic sense are checked on construction.
     """
 
     travel_time: NDArray[np.float64]
@@ -48,6 +51,8 @@ class PdpProblem:
     compatible: NDArray[np.bool_]
     cost: NDArray[np.float64] | None = None
     name: str = ""
+    window_due: NDArray[np.float64] | None = None
+    late_cost: float = 0.0
 
     def __post_init__(self) -> None:
         n, r, k = self.travel_time.shape[0], self.pickups.size, self.vehicle_start.size
@@ -64,6 +69,8 @@ class PdpProblem:
             "max_route_duration": (k,),
             "compatible": (k, r),
         }
+        if self.window_due is not None:
+            expected["window_due"] = (n,)
         for name, shape in expected.items():
             if getattr(self, name).shape != shape:
                 msg = f"{name} must have shape {shape}, got {getattr(self, name).shape}"
@@ -106,11 +113,23 @@ class PdpProblem:
         """The objective's cost per arc (the travel times unless given)."""
         return self.travel_time if self.cost is None else self.cost
 
+    def lateness_cost(self, route: NDArray[np.int64], times: NDArray[np.float64]) -> float:
+        """``late_cost`` x the time service starts after ``window_due`` along a route."""
+        if self.window_due is None or len(route) <= 2:
+            return 0.0
+        late = np.maximum(times[1:-1] - self.window_due[route[1:-1]], 0.0)
+        return float(self.late_cost * late.sum())
+
     def request_of(self) -> NDArray[np.int64]:
-        """Request index of each node (-1 for depots)."""
+        """Request index of each node (-1 for depots); read-only, computed once."""
+        return self._owner
+
+    @cached_property
+    def _owner(self) -> NDArray[np.int64]:
         owner = np.full(self.n_nodes, -1, dtype=np.int64)
         owner[self.pickups] = np.arange(self.n_requests)
         owner[self.deliveries] = np.arange(self.n_requests)
+        owner.flags.writeable = False
         return owner
 
 
@@ -134,6 +153,9 @@ class Plan:
         return sum(len(r) > 2 for r in self.routes)
 
     def cost(self, problem: PdpProblem) -> float:
-        """Objective recomputed in double precision: summed arc costs of all routes."""
+        """Objective recomputed in double precision: summed arc costs (+ lateness costs)."""
         c = problem.arc_cost
-        return float(sum(c[r[:-1], r[1:]].sum() for r in self.routes))
+        travel = float(sum(c[r[:-1], r[1:]].sum() for r in self.routes))
+        return travel + sum(
+            problem.lateness_cost(r, t) for r, t in zip(self.routes, self.times, strict=True)
+        )

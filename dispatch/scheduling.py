@@ -36,6 +36,7 @@ _SOLVER_SHARE = 0.85  # of the budget; the rest is for the greedy fallback
 _FIRST_PHASE = 0.5  # of the solver's time, before repairing and warm-starting
 _MIN_PHASE_S = 0.05
 _PARALLEL_INSERTION_MAX_REQUESTS = 100
+_ON_TIME_SHARE = 0.7  # of the budget, with soft deadlines: the on-time plan first
 
 
 @dataclass(frozen=True)
@@ -80,19 +81,27 @@ def solve_pdp(problem: PdpProblem, params: SolveParams | None = None) -> Plan | 
 
 
 def reoptimize(
-    problem: PdpProblem, current: Plan, locked: Sequence[int], params: SolveParams | None = None
+    problem: PdpProblem,
+    current: Plan,
+    locked: Sequence[int],
+    params: SolveParams | None = None,
+    *,
+    improve: bool = True,
 ) -> Plan:
     """Insert the requests ``current`` does not serve, then improve, keeping each locked prefix.
 
     ``locked[v]`` stops after vehicle ``v``'s start depot are done or under way (riders on
     board were picked up there): they keep their vehicle and order, and every change
-    happens after them. New requests are inserted greedily after the prefixes, then the
-    solver improves the plan warm-started from it for the rest of the budget.
+    happens after them. New requests are inserted greedily after the prefixes, then (if
+    ``improve``) the solver improves the plan warm-started from it for the rest of the
+    budget. Without it, a live insertion takes milliseconds instead of the solver's setup.
     """
     p = params or SolveParams()
     started = time.perf_counter()
     deadline = started + p.time_limit_s - _MARGIN_S
-    plan = _improve(problem, p, _repair(problem, current, locked, deadline), locked, deadline)
+    plan = _repair(problem, current, locked, deadline)
+    if improve:
+        plan = _improve(problem, p, plan, locked, deadline)
     return replace(plan, solve_seconds=time.perf_counter() - started)
 
 
@@ -201,7 +210,16 @@ class _Model:
         for node in range(pr.n_nodes):
             if node not in depots:
                 lo, hi = math.ceil(pr.window_open[node] * s), math.floor(pr.window_close[node] * s)
+                if lo > min(hi, horizon):  # opens after every shift ends: cannot be served
+                    self.routing.ActiveVar(self._index(node)).SetValue(0)
+                    continue
                 self.time.CumulVar(self._index(node)).SetRange(lo, min(hi, horizon))
+                if pr.window_due is not None and pr.window_due[node] < pr.window_close[node]:
+                    self.time.SetCumulVarSoftUpperBound(
+                        self._index(node),
+                        max(math.floor(pr.window_due[node] * s), lo),
+                        max(round(pr.late_cost), 1),
+                    )
         for v in range(pr.n_vehicles):
             start, end = self.routing.Start(v), self.routing.End(v)
             first = max(pr.shift_start[v], pr.window_open[pr.vehicle_start[v]])
@@ -317,7 +335,24 @@ def schedule(problem: PdpProblem, params: SolveParams | None = None) -> Plan:
     """
     p = params or SolveParams()
     started = time.perf_counter()
+    if problem.window_due is not None:
+        return _schedule_late_last(problem, p)
     plan = solve_pdp(problem, replace(p, time_limit_s=p.time_limit_s * _SOLVER_SHARE))
     if plan is not None:
         return plan
     return greedy_plan(problem, deadline=started + p.time_limit_s * 1.05)
+
+
+def _schedule_late_last(problem: PdpProblem, p: SolveParams) -> Plan:
+    """Soft deadlines: plan on time first, then let what did not fit in come late.
+
+    Searching the soft problem directly builds first plans blind to lateness (the first
+    solution heuristics see arc costs only) that the rest of the budget cannot repair.
+    """
+    started = time.perf_counter()
+    assert problem.window_due is not None
+    on_time = replace(problem, window_close=problem.window_due, window_due=None)
+    first = schedule(on_time, replace(p, time_limit_s=p.time_limit_s * _ON_TIME_SHARE))
+    rest = max(p.time_limit_s - (time.perf_counter() - started), _MIN_PHASE_S)
+    plan = reoptimize(problem, first, [0] * problem.n_vehicles, replace(p, time_limit_s=rest))
+    return replace(plan, method=first.method, solve_seconds=time.perf_counter() - started)

@@ -92,17 +92,32 @@ class ZoneGrid:
         return row * ZONE_GRID + col
 
 
-def build_features(trips: pd.DataFrame, graph: routing.RoadGraph) -> pd.DataFrame:
-    """The :data:`FEATURE_COLUMNS` of each cleaned trip (one route search per origin node).
+ROUTE_FEATURES = (
+    "free_flow_s",
+    "log_free_flow_s",
+    "distance_m",
+    "straight_m",
+    "detour_ratio",
+    "share_motorway",
+    "share_arterial",
+    "share_collector",
+    "share_local",
+    "n_signals",
+    "signals_per_km",
+    "n_left_turns",
+    "n_right_turns",
+    "n_u_turns",
+    "origin_zone",
+    "dest_zone",
+)
+"""The features that depend only on the route (origin and destination), not on the time."""
 
-    Hour and weekday are those of the map's local time, whatever zone the times are in.
-    """
+
+def route_features(trips: pd.DataFrame, graph: routing.RoadGraph) -> pd.DataFrame:
+    """The :data:`ROUTE_FEATURES` of each trip (one route search per origin node)."""
     routes = routing.route_statistics_batch(graph, trips["origin_node"], trips["dest_node"])
     length = np.maximum(routes.length_m, 1.0)
     straight = straight_line_m(trips)
-    local = trips["pickup_time"].dt.tz_convert(graph.timezone)
-    hour = (local.dt.hour + local.dt.minute / 60.0).to_numpy(dtype=float)
-    dow = local.dt.day_of_week.to_numpy(dtype=float)
     grid = ZoneGrid.of(graph)
     out = {
         "free_flow_s": routes.travel_time_s,
@@ -116,6 +131,30 @@ def build_features(trips: pd.DataFrame, graph: routing.RoadGraph) -> pd.DataFram
         "n_left_turns": routes.n_left_turns,
         "n_right_turns": routes.n_right_turns,
         "n_u_turns": routes.n_u_turns,
+        "origin_zone": grid.zone(trips["origin_lat"].to_numpy(), trips["origin_lon"].to_numpy()),
+        "dest_zone": grid.zone(trips["dest_lat"].to_numpy(), trips["dest_lon"].to_numpy()),
+    }
+    return pd.DataFrame(
+        {c: np.asarray(out[c], dtype=float) for c in ROUTE_FEATURES}, index=trips.index
+    )
+
+
+def build_features(
+    trips: pd.DataFrame, graph: routing.RoadGraph, routes: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The :data:`FEATURE_COLUMNS` of each cleaned trip.
+
+    ``routes`` (optional) are the trips' :func:`route_features`, computed earlier: a caller
+    pricing the same pairs at many times computes them once. Hour and weekday are those of
+    the map's local time, whatever zone the times are in.
+    """
+    if routes is None:
+        routes = route_features(trips, graph)
+    local = trips["pickup_time"].dt.tz_convert(graph.timezone)
+    hour = (local.dt.hour + local.dt.minute / 60.0).to_numpy(dtype=float)
+    dow = local.dt.day_of_week.to_numpy(dtype=float)
+    out = {
+        **{c: routes[c].to_numpy(dtype=float) for c in ROUTE_FEATURES},
         "hour": hour,
         "hour_sin": np.sin(2 * np.pi * hour / 24),
         "hour_cos": np.cos(2 * np.pi * hour / 24),
@@ -127,8 +166,6 @@ def build_features(trips: pd.DataFrame, graph: routing.RoadGraph) -> pd.DataFram
         "rain": _condition(trips, "rain"),
         "temperature_c": _optional(trips, "temperature_c"),
         "congestion_index": _optional(trips, "congestion_index"),
-        "origin_zone": grid.zone(trips["origin_lat"].to_numpy(), trips["origin_lon"].to_numpy()),
-        "dest_zone": grid.zone(trips["dest_lat"].to_numpy(), trips["dest_lon"].to_numpy()),
     }
     return pd.DataFrame(
         {c: np.asarray(out[c], dtype=float) for c in FEATURE_COLUMNS}, index=trips.index

@@ -29,6 +29,17 @@ class VehicleType:
             return self.wheelchairs >= 1 and self.seats >= escorts
         return self.stretchers >= 1 and self.seats >= escorts
 
+    def fits(self, riders: list[tuple[str, int]]) -> bool:
+        """Whether all ``riders`` (mobility, escorts) fit at once."""
+        seats = sum(escorts + (mobility == "ambulatory") for mobility, escorts in riders)
+        wheelchairs = sum(mobility == "wheelchair" for mobility, _ in riders)
+        stretchers = sum(mobility == "stretcher" for mobility, _ in riders)
+        return (
+            seats <= self.seats
+            and wheelchairs <= self.wheelchairs
+            and stretchers <= self.stretchers
+        )
+
 
 SEDAN = VehicleType("sedan", seats=3, wheelchairs=0, stretchers=0)
 WHEELCHAIR_VAN = VehicleType("wheelchair_van", seats=4, wheelchairs=2, stretchers=0)

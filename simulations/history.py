@@ -83,11 +83,13 @@ class History:
     days: list[DaySummary] = field(default_factory=list)
 
 
-def generate_history(world: World, progress: Callable[[int], None] | None = None) -> History:
-    """Play every day of ``world`` with the nearest-vehicle rule and log the legs."""
+def generate_history(
+    world: World, progress: Callable[[int], None] | None = None, *, days: int | None = None
+) -> History:
+    """Play the first ``days`` days (default: all) of ``world`` with the nearest-vehicle rule."""
     rows: list[dict[str, Any]] = []
     summaries = []
-    for day in range(world.days):
+    for day in range(world.days if days is None else min(days, world.days)):
         summaries.append(_play_day(world, day, rows))
         if progress is not None:
             progress(day)

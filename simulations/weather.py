@@ -18,6 +18,7 @@ class WeatherParams:
     by one of regime ``REGIMES[j]``: dry spells last about a week, rainy spells two days,
     snow rarely more than one. ``wet_hour_share`` is the share of hours with precipitation
     on a rain or snow day; precipitation per wet hour is gamma-distributed (mm).
+    ``forced`` sets the regime of given days (a scenario's snowy week), after the draws.
     """
 
     transition: tuple[tuple[float, float, float], ...] = (
@@ -30,6 +31,7 @@ class WeatherParams:
     mean_temperature_c: tuple[float, float, float] = (6.0, 8.0, -3.0)
     daily_temperature_swing_c: float = 8.0
     guarantee_snow_day_after_days: int = 14
+    forced: tuple[tuple[int, str], ...] = ()  # (day, regime): weather decided in advance
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,9 @@ def simulate_weather(
         regimes.append(int(rng.choice(3, p=params.transition[regimes[-1]])))
     if days >= params.guarantee_snow_day_after_days and 2 not in regimes:
         regimes[int(rng.integers(days // 2, days))] = 2
+    for day, regime in params.forced:
+        if 0 <= day < days:
+            regimes[day] = REGIMES.index(regime)
     return [_day(REGIMES[r], params, rng) for r in regimes]
 
 

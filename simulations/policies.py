@@ -1,0 +1,369 @@
+"""Dispatch policies the simulator compares, behind one interface (:class:`engine.Policy`).
+
+- :class:`GreedyPolicy`: the rule many small providers run on. Trips are dispatched first
+  come first served, in order of their planned pickup, shortly before it, each to the
+  compatible vehicle that can be there first; one trip at a time, no shared rides.
+- :class:`BatchPolicy`: every ``interval_s`` the free vehicles and the trips due soon are
+  matched at least cost with the matching solver (:func:`dispatch.on_demand.match_now`).
+- :class:`ScheduledPolicy`: the pre-booked day is planned in advance with the scheduling
+  solver (:func:`dispatch.planner.plan_day`, shared rides); will-calls and same-day trips
+  are inserted live and the rest of the day is re-optimised every ``reoptimise_s`` from
+  where the vehicles are (:func:`dispatch.live.replan`).
+
+Each takes a :class:`TravelEstimator`: free-flow times or the learned ETA model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dispatch.domain import StopKind
+from dispatch.live import replan
+from dispatch.on_demand import match_now
+from dispatch.planner import DayPlan, Lateness, plan_day
+
+from .adapters import fleet_vehicle, live_vehicle, trip_request
+from .engine import DROPOFF, PICKUP, SimView, Task, VehicleView
+from .estimator import TravelEstimator
+
+# An arrive-by trip is planned to be picked up this long before its appointment: direct
+# drive x factor + buffer, as dispatchers pad for traffic (the history's rule too).
+ARRIVE_BY_FACTOR = 1.3
+ARRIVE_BY_BUFFER_S = 900.0
+
+
+def committed_trips(v: VehicleView) -> list[str]:
+    """Riders the vehicle carries once its current task is done."""
+    riders = list(v.on_board)
+    if v.current is not None and v.current.kind == PICKUP and v.current.trip_id not in riders:
+        riders.append(v.current.trip_id)  # on its way, or waiting at the door
+    if v.current is not None and v.current.kind == DROPOFF:
+        riders.remove(v.current.trip_id)
+    return riders
+
+
+def next_free_s(view: SimView, v: VehicleView, estimator: TravelEstimator) -> float:
+    """When the vehicle will be done with its current task, by the policy's estimate."""
+    now = view.now
+    if v.current is None:
+        return max(now, v.vehicle.shift_start_s)
+    if v.driving_since_s is None or v.driving_from is None:
+        return max(v.busy_until_s or now, now)
+    arrive = v.driving_since_s + estimator.seconds(v.driving_from, v.node, v.driving_since_s)
+    trip = view.trip(v.current.trip_id)
+    if v.current.kind == PICKUP:
+        return max(arrive, now, view.ready_from(trip.trip_id)) + trip.board_s
+    return max(arrive, now) + trip.alight_s
+
+
+class _PlannedPickups:
+    """Each trip's planned pickup: its ready time, or padded back from its appointment."""
+
+    def __init__(self, estimator: TravelEstimator) -> None:
+        self.estimator = estimator
+        self._planned: dict[str, float] = {}
+
+    def __call__(self, view: SimView, trip_id: str) -> float:
+        if trip_id not in self._planned:
+            trip = view.trip(trip_id)
+            if trip.ready_s is not None:
+                planned = trip.ready_s
+            else:
+                appointment = trip.appointment_s or 0.0
+                direct = self.estimator.seconds(trip.pickup, trip.dropoff, appointment - 3600)
+                planned = max(
+                    view.ready_from(trip_id),
+                    appointment - direct * ARRIVE_BY_FACTOR - trip.board_s - ARRIVE_BY_BUFFER_S,
+                )
+            self._planned[trip_id] = planned
+        return self._planned[trip_id]
+
+
+@dataclass
+class _Free:
+    """Where and when a vehicle's queue is estimated to end."""
+
+    at_s: float
+    node: int
+
+
+class GreedyPolicy:
+    """Nearest free compatible vehicle, first come first served."""
+
+    def __init__(
+        self, estimator: TravelEstimator, *, lead_s: float = 2700.0, give_up_s: float = 7200.0
+    ) -> None:
+        self.name = f"greedy/{estimator.label}"
+        self.tick_s: float | None = 60.0
+        self.estimator = estimator
+        self.lead_s = lead_s
+        self.give_up_s = give_up_s
+        self._planned = _PlannedPickups(estimator)
+        self._free: dict[str, _Free] = {}
+
+    def estimate(self, origin: int, dest: int, depart_s: float) -> float:
+        """Predicted seconds of a drive."""
+        return self.estimator.seconds(origin, dest, depart_s)
+
+    def start(self, view: SimView) -> None:
+        """Nothing is planned ahead."""
+
+    def on_booking(self, view: SimView, trip_id: str) -> None:
+        """Dispatch what is due."""
+        self._dispatch(view)
+
+    def on_cancel(self, view: SimView, trip_id: str) -> None:
+        """The queue loses the trip; estimates catch up when the vehicle is idle."""
+
+    def on_idle(self, view: SimView, vehicle_id: str) -> None:
+        """The vehicle is free here and now."""
+        self._free.pop(vehicle_id, None)
+        self._dispatch(view)
+
+    def on_tick(self, view: SimView) -> None:
+        """Dispatch what is due."""
+        self._dispatch(view)
+
+    def _dispatch(self, view: SimView) -> None:
+        assigned = view.assigned()
+        due = sorted(
+            (self._planned(view, t), t)
+            for t in view.waiting()
+            if t not in assigned and self._planned(view, t) - self.lead_s <= view.now
+        )
+        vehicles = {v.vehicle_id: v for v in view.vehicles() if not v.off_duty}
+        queues = {k: list(v.pending) for k, v in vehicles.items()}
+        for planned, trip_id in due:
+            best = self._choose(view, list(vehicles.values()), trip_id, planned)
+            if best is None:
+                if view.now > planned + self.give_up_s:
+                    view.reject(trip_id, "no compatible vehicle free in time")
+                continue
+            vehicle, free, to_pickup = best
+            trip = view.trip(trip_id)
+            queues[vehicle.vehicle_id] += [Task(trip_id, PICKUP, planned), Task(trip_id, DROPOFF)]
+            view.assign(vehicle.vehicle_id, queues[vehicle.vehicle_id])
+            picked = max(free.at_s + to_pickup, planned, view.ready_from(trip_id))
+            ride = self.estimator.seconds(trip.pickup, trip.dropoff, picked)
+            self._free[vehicle.vehicle_id] = _Free(
+                picked + trip.board_s + ride + trip.alight_s, trip.dropoff
+            )
+
+    def _choose(
+        self, view: SimView, vehicles: list[VehicleView], trip_id: str, planned: float
+    ) -> tuple[VehicleView, _Free, float] | None:
+        """The vehicle that can be at the pickup first, its free estimate and drive there."""
+        trip = view.trip(trip_id)
+        best: tuple[float, float, int, VehicleView, _Free] | None = None
+        for k, v in enumerate(vehicles):
+            kind = v.vehicle.vehicle_type
+            if not kind.can_carry(trip.mobility, trip.escorts):
+                continue
+            free = self._free_of(view, v)
+            start = max(free.at_s, planned)
+            if v.vehicle.shift_start_s > planned or start >= v.vehicle.shift_end_s - 1800:
+                continue
+            to_pickup = self.estimator.seconds(free.node, trip.pickup, free.at_s)
+            key = (max(free.at_s + to_pickup, planned), to_pickup, k)
+            if best is None or key < best[:3]:
+                best = (*key, v, free)
+        if best is None:
+            return None
+        return best[3], best[4], best[1]
+
+    def _free_of(self, view: SimView, v: VehicleView) -> _Free:
+        if v.current is None and not v.pending:
+            self._free.pop(v.vehicle_id, None)
+            return _Free(max(view.now, v.vehicle.shift_start_s), v.node)
+        if v.vehicle_id not in self._free:
+            self._free[v.vehicle_id] = _Free(next_free_s(view, v, self.estimator), v.node)
+        return self._free[v.vehicle_id]
+
+
+class BatchPolicy:
+    """Every ``interval_s``: free vehicles matched to trips due soon, at least cost."""
+
+    def __init__(
+        self,
+        estimator: TravelEstimator,
+        *,
+        interval_s: float = 120.0,
+        lead_s: float = 2700.0,
+        max_wait_s: float = 2700.0,
+        give_up_s: float = 7200.0,
+    ) -> None:
+        self.name = f"batch/{estimator.label}"
+        self.tick_s: float | None = interval_s
+        self.estimator = estimator
+        self.lead_s = lead_s
+        self.max_wait_s = max_wait_s
+        self.give_up_s = give_up_s
+        self._planned = _PlannedPickups(estimator)
+
+    def estimate(self, origin: int, dest: int, depart_s: float) -> float:
+        """Predicted seconds of a drive."""
+        return self.estimator.seconds(origin, dest, depart_s)
+
+    def start(self, view: SimView) -> None:
+        """Nothing is planned ahead."""
+
+    def on_booking(self, view: SimView, trip_id: str) -> None:
+        """Bookings wait for the next batch."""
+
+    def on_cancel(self, view: SimView, trip_id: str) -> None:
+        """The trip leaves the queue of its vehicle."""
+
+    def on_idle(self, view: SimView, vehicle_id: str) -> None:
+        """Free vehicles join the next batch."""
+
+    def on_tick(self, view: SimView) -> None:
+        """Match the free vehicles to the trips due."""
+        now = view.now
+        assigned = view.assigned()
+        due = []
+        for trip_id in view.waiting():
+            planned = self._planned(view, trip_id)
+            if trip_id in assigned or planned - self.lead_s > now:
+                continue
+            if now > planned + self.give_up_s:
+                view.reject(trip_id, "no vehicle matched in time")
+            else:
+                due.append(trip_id)
+        free = [
+            v
+            for v in view.vehicles()
+            if v.current is None
+            and not v.pending
+            and not v.off_duty
+            and v.vehicle.shift_start_s <= now < v.vehicle.shift_end_s
+        ]
+        if not due or not free:
+            return
+        est = self.estimator
+        result = match_now(
+            [fleet_vehicle(est, v.vehicle, position=v.node) for v in free],
+            [trip_request(est, view.trip(t)) for t in due],
+            est.costs,
+            est.moment(now),
+            max_wait_s=self.max_wait_s,
+            observations=est.forecast,
+        )
+        for a in result.assignments:
+            planned = self._planned(view, a.request_id)
+            view.assign(
+                a.vehicle_id, [Task(a.request_id, PICKUP, planned), Task(a.request_id, DROPOFF)]
+            )
+
+
+class ScheduledPolicy:
+    """The pre-booked day solved in advance; live insertion; re-optimised every so often."""
+
+    def __init__(
+        self,
+        estimator: TravelEstimator,
+        *,
+        plan_s: float = 20.0,
+        reoptimise_every_s: float = 1800.0,
+        reoptimise_s: float = 2.0,
+        insert_s: float = 1.0,
+        lateness: Lateness | None = None,
+        early_s: float = 300.0,
+        solution_limit: int | None = None,
+    ) -> None:
+        self.name = f"scheduled/{estimator.label}"
+        self.tick_s: float | None = reoptimise_every_s
+        self.estimator = estimator
+        self.plan_s = plan_s
+        self.reoptimise_s = reoptimise_s
+        self.insert_s = insert_s
+        self.lateness = lateness or Lateness()
+        self.early_s = early_s  # a pickup may start this long before its planned time
+        self.solution_limit = solution_limit
+
+    def estimate(self, origin: int, dest: int, depart_s: float) -> float:
+        """Predicted seconds of a drive."""
+        return self.estimator.seconds(origin, dest, depart_s)
+
+    def start(self, view: SimView) -> None:
+        """Plan every pre-booked trip on the whole fleet."""
+        est = self.estimator
+        waiting = view.waiting()
+        if not waiting:
+            return
+        day = plan_day(
+            [trip_request(est, view.trip(t)) for t in waiting],
+            [fleet_vehicle(est, v) for v in view.world.fleet],
+            est.costs,
+            time_limit_s=self.plan_s,
+            observations=est.forecast,
+            lateness=self.lateness,
+            solution_limit=self.solution_limit,
+        )
+        self._apply(view, day, {})
+
+    def on_booking(self, view: SimView, trip_id: str) -> None:
+        """Insert the new trip into the live routes."""
+        self._replan(view, self.insert_s, improve=False)
+
+    def on_cancel(self, view: SimView, trip_id: str) -> None:
+        """The trip leaves its route; the next re-optimisation uses the time it frees."""
+
+    def on_idle(self, view: SimView, vehicle_id: str) -> None:
+        """Idle vehicles are used at the next re-optimisation or insertion."""
+
+    def on_tick(self, view: SimView) -> None:
+        """Re-optimise the rest of the day from where the vehicles are."""
+        if view.waiting():
+            self._replan(view, self.reoptimise_s)
+
+    def _replan(self, view: SimView, seconds: float, *, improve: bool = True) -> None:
+        est = self.estimator
+        live, current, committed = [], {}, {}
+        for v in view.vehicles():
+            if v.off_duty:
+                continue
+            riders = committed_trips(v)
+            committed[v.vehicle_id] = riders
+            live.append(live_vehicle(est, v, riders, next_free_s(view, v, est)))
+            current[v.vehicle_id] = [t.trip_id for t in v.pending]
+        riding = {t for riders in committed.values() for t in riders}
+        trips = [t for t in view.waiting() if t not in riding] + sorted(riding)
+        if not live or not trips:
+            return
+        day = replan(
+            [trip_request(est, view.trip(t)) for t in trips],
+            live,
+            est.costs,
+            est.moment(view.now),
+            current=current,
+            time_limit_s=seconds,
+            observations=est.forecast,
+            lateness=self.lateness,
+            solution_limit=self.solution_limit,
+            improve=improve,
+        )
+        self._apply(view, day, committed)
+
+    def _apply(self, view: SimView, day: DayPlan, committed: dict[str, list[str]]) -> None:
+        """Routes become the vehicles' queues; trips left out are declined with the reason."""
+        riding = {t for riders in committed.values() for t in riders}
+        waiting = set(view.waiting())
+        for unassigned in day.unassigned:
+            if unassigned.request_id in waiting and unassigned.request_id not in riding:
+                view.reject(unassigned.request_id, unassigned.reason.value)
+        for route in day.routes:
+            tasks = []
+            riders = committed.get(route.vehicle_id, [])
+            for stop in route.stops:
+                if stop.request_id is None or (
+                    stop.kind == StopKind.PICKUP and stop.request_id in riders
+                ):
+                    continue
+                if stop.kind == StopKind.PICKUP:  # the rider was told this pickup time
+                    start_s = self.estimator.seconds_of(stop.planned_start) - self.early_s
+                    tasks.append(Task(stop.request_id, PICKUP, start_s))
+                else:
+                    tasks.append(Task(stop.request_id, DROPOFF))
+            dropped = {t.trip_id for t in tasks if t.kind == DROPOFF}
+            if set(riders) <= dropped:
+                view.assign(route.vehicle_id, tasks)

@@ -1,0 +1,217 @@
+"""A scenario: a world, the ETA model trained on its earlier days, and policies compared on one day.
+
+The model learns from the history of days ``0 .. history_days - 1`` (played with the
+nearest-vehicle rule, as a provider's logs would be); the policies are compared on day
+``history_days``, which the model never saw. Policies are named ``kind/times``: ``kind``
+one of :data:`POLICY_KINDS`, ``times`` ``free-flow`` or ``eta-model``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import routing
+from models import EtaModel
+from models.training import prepare_trips, train_eta
+
+from .engine import DayResult, Policy, run_day
+from .estimator import TravelEstimator, congestion_profile
+from .history import generate_history
+from .kpis import day_kpis
+from .policies import BatchPolicy, GreedyPolicy, ScheduledPolicy
+from .weather import REGIMES, WeatherParams
+from .world import World, WorldParams
+
+POLICY_KINDS = ("greedy", "batch", "scheduled")
+TIME_SOURCES = ("free-flow", "eta-model")
+DEFAULT_POLICIES = (
+    "greedy/free-flow",
+    "batch/eta-model",
+    "scheduled/free-flow",
+    "scheduled/eta-model",
+)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Everything that defines a comparison run (a world, a day, solver budgets)."""
+
+    seed: int = 0
+    vehicles: int = 40
+    demand: float = 1.0  # scales the riders per vehicle
+    history_days: int = 28  # day 28 from the default start date is a Monday
+    weather: str | None = None  # force the simulated day's weather regime
+    plan_s: float = 20.0
+    reoptimise_every_s: float = 3600.0
+    reoptimise_s: float = 2.0
+    solution_limit: int | None = None  # repeatable plans (see dispatch.scheduling)
+    map_path: str | None = None
+    world: WorldParams = field(default_factory=WorldParams)
+
+    def __post_init__(self) -> None:
+        checks = {
+            "vehicles": self.vehicles >= 1,
+            "demand": self.demand > 0,
+            "history_days": self.history_days >= 2,
+            "weather": self.weather is None or self.weather in REGIMES,
+            "plan_s": self.plan_s > 0,
+        }
+        bad = [name for name, ok in checks.items() if not ok]
+        if bad:
+            msg = f"invalid scenario field {bad[0]}={getattr(self, bad[0])!r}"
+            raise ValueError(msg)
+
+    @property
+    def day(self) -> int:
+        """Index of the simulated day."""
+        return self.history_days
+
+    def world_params(self) -> WorldParams:
+        """The world's parameters with this scenario's fleet, demand and weather."""
+        base = self.world
+        demand = replace(
+            base.demand, riders_per_vehicle=base.demand.riders_per_vehicle * self.demand
+        )
+        weather: WeatherParams = base.weather
+        if self.weather is not None:
+            weather = replace(weather, forced=((self.day, self.weather),))
+        return replace(base, n_vehicles=self.vehicles, demand=demand, weather=weather)
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """The ETA model of a world, what it was trained on, and the typical congestion."""
+
+    model: EtaModel
+    version: str
+    profile: np.ndarray
+    metrics: dict[str, float]
+    n_train: int
+
+
+def build_world(scenario: Scenario, graph: routing.RoadGraph | None = None) -> World:
+    """The scenario's world: its history days plus the simulated day."""
+    graph = graph or routing.load_graph(scenario.map_path)
+    map_path = Path(scenario.map_path) if scenario.map_path else routing.default_map_path()
+    return World(
+        graph,
+        days=scenario.history_days + 1,
+        seed=scenario.seed,
+        params=scenario.world_params(),
+        map_path=map_path,
+    )
+
+
+def train_model(world: World, history_days: int) -> TrainedModel:
+    """LightGBM ETA model trained on the world's first ``history_days`` days of logs."""
+    history = generate_history(world, days=history_days).records
+    data = prepare_trips(history, world.graph)
+    result = train_eta(data, test_fraction=0.15)
+    version = f"eta-{data.data_sha256[:12]}"
+    return TrainedModel(
+        result.model, version, congestion_profile(history), result.metrics, result.n_train
+    )
+
+
+def parse_policy(name: str) -> tuple[str, str]:
+    """``(kind, times)`` of a policy name, or a ValueError saying what is expected."""
+    kind, _, times = name.partition("/")
+    if kind not in POLICY_KINDS or times not in TIME_SOURCES:
+        msg = (
+            f"policy {name!r}: expected kind/times with kind in {POLICY_KINDS} "
+            f"and times in {TIME_SOURCES}"
+        )
+        raise ValueError(msg)
+    return kind, times
+
+
+def make_policy(
+    name: str, world: World, scenario: Scenario, trained: TrainedModel | None
+) -> Policy:
+    """The policy ``kind/times`` for the scenario's day."""
+    kind, times = parse_policy(name)
+    if times == "eta-model" and trained is None:
+        msg = f"policy {name!r} needs a trained model"
+        raise ValueError(msg)
+    estimator = (
+        TravelEstimator(
+            world,
+            scenario.day,
+            trained.model,
+            model_version=trained.version,
+            profile=trained.profile,
+        )
+        if times == "eta-model" and trained is not None
+        else TravelEstimator(world, scenario.day)
+    )
+    if kind == "greedy":
+        return GreedyPolicy(estimator)
+    if kind == "batch":
+        return BatchPolicy(estimator)
+    return ScheduledPolicy(
+        estimator,
+        plan_s=scenario.plan_s,
+        reoptimise_every_s=scenario.reoptimise_every_s,
+        reoptimise_s=scenario.reoptimise_s,
+        solution_limit=scenario.solution_limit,
+    )
+
+
+@dataclass
+class Comparison:
+    """The day under each policy, its KPIs, and the model the ETA policies used."""
+
+    scenario: Scenario
+    results: list[DayResult]
+    kpis: list[dict[str, Any]]
+    model: TrainedModel | None
+
+
+def compare_policies(
+    scenario: Scenario,
+    policies: Sequence[str] = DEFAULT_POLICIES,
+    *,
+    workers: int = 1,
+    progress: Callable[[str], None] | None = None,
+) -> Comparison:
+    """Replay the scenario's day under each policy (in ``workers`` processes)."""
+    needs_model = any(parse_policy(name)[1] == "eta-model" for name in policies)
+    world = build_world(scenario)
+    trained = train_model(world, scenario.history_days) if needs_model else None
+    if progress is not None:
+        progress("model trained" if needs_model else "world built")
+    results: dict[str, DayResult] = {}
+    if workers <= 1:
+        for name in policies:
+            results[name] = run_day(
+                world, scenario.day, make_policy(name, world, scenario, trained)
+            )
+            if progress is not None:
+                progress(name)
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            # the longest first: a scheduled policy's day takes a minute or more
+            longest_first = sorted(policies, key=lambda n: parse_policy(n)[0] != "scheduled")
+            futures = {
+                pool.submit(_run_policy, scenario, name, trained): name for name in longest_first
+            }
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                if progress is not None:
+                    progress(futures[future])
+    ordered = [results[name] for name in policies]
+    return Comparison(scenario, ordered, [day_kpis(r) for r in ordered], trained)
+
+
+def _run_policy(scenario: Scenario, name: str, trained: TrainedModel | None) -> DayResult:
+    """One policy's day, in a worker process (the world is rebuilt from its seed)."""
+    world = build_world(scenario)
+    return run_day(world, scenario.day, make_policy(name, world, scenario, trained))
