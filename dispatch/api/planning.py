@@ -99,9 +99,9 @@ def planned_stops(plan: dict[str, Any] | None, trip_id: str) -> dict[str, Any] |
             pickup, dropoff = stops.get("pickup", {}), stops.get("dropoff", {})
             return {
                 "vehicle_id": route["vehicle_id"],
-                "pickup_at": pickup.get("planned_start"),
-                "pickup_p90": pickup.get("p90_arrival"),
-                "dropoff_at": dropoff.get("planned_arrival"),
-                "dropoff_p90": dropoff.get("p90_arrival"),
+                "pickup_start": pickup.get("planned_start"),
+                "pickup_p90_arrival": pickup.get("p90_arrival"),
+                "dropoff_arrival": dropoff.get("planned_arrival"),
+                "dropoff_p90_arrival": dropoff.get("p90_arrival"),
             }
     return None

@@ -301,13 +301,14 @@ class EventOut(BaseModel):
 
 
 class PlannedOut(BaseModel):
-    """Where the current plan has the trip: its vehicle and planned stop times."""
+    """Where the current plan has the trip: its vehicle, when the pickup starts (the
+    vehicle may arrive earlier and wait), and the P90 arrival times at both stops."""
 
     vehicle_id: str
-    pickup_at: datetime | None
-    pickup_p90: datetime | None
-    dropoff_at: datetime | None
-    dropoff_p90: datetime | None
+    pickup_start: datetime | None
+    pickup_p90_arrival: datetime | None
+    dropoff_arrival: datetime | None
+    dropoff_p90_arrival: datetime | None
 
 
 class TripOut(BaseModel):
