@@ -202,7 +202,11 @@ class Store:
         self.url = sa.make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite and self.url.database not in (None, "", ":memory:"):
-            Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                msg = f"cannot create the folder of the store {self.url.database}: {exc}"
+                raise StoreError(msg) from exc
         connect_args = {"check_same_thread": False, "timeout": 30} if self.is_sqlite else {}
         self.engine: Engine = sa.create_engine(self.url, connect_args=connect_args)
         if self.is_sqlite:
