@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 import anyio
 from fastapi import FastAPI
 
+from .batching import EtaBatcher
 from .errors import install_error_handlers
 from .metrics import MetricsMiddleware
 from .routes import fleet, health, model, plan, stateless, trips
@@ -56,6 +57,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.service = service
+    app.state.eta_batcher = EtaBatcher(service)
     install_error_handlers(app)
     for module in (health, stateless, trips, fleet, plan, model):
         app.include_router(module.router)

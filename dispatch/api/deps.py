@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from .batching import EtaBatcher
 from .errors import ApiError, FieldError
 from .state import ServiceState
 
@@ -19,3 +20,12 @@ def get_state(request: Request) -> ServiceState:
 
 
 StateDep = Annotated[ServiceState, Depends(get_state)]
+
+
+def get_batcher(request: Request) -> EtaBatcher:
+    """The app's ETA batcher."""
+    batcher: EtaBatcher = request.app.state.eta_batcher
+    return batcher
+
+
+BatcherDep = Annotated[EtaBatcher, Depends(get_batcher)]

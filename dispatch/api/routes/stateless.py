@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import anyio
 import numpy as np
 from fastapi import APIRouter
 
@@ -11,7 +12,7 @@ import routing
 
 from ...on_demand import match_now
 from ...planner import plan_day
-from ..deps import StateDep
+from ..deps import BatcherDep, StateDep
 from ..errors import invalid
 from ..estimates import estimate, snap
 from ..schemas import (
@@ -35,43 +36,39 @@ router = APIRouter(prefix="/v1", tags=["stateless"])
 
 
 @router.post("/eta", response_model=EtaResponse, responses=INVALID)
-async def eta(body: EtaRequest, state: StateDep) -> EtaResponse:
-    """P50 and P90 driving seconds, free-flow seconds and distance for each drive."""
-    graph, live = state.graph, state.live
+async def eta(body: EtaRequest, state: StateDep, batcher: BatcherDep) -> EtaResponse:
+    """P50 and P90 driving seconds, free-flow seconds and distance for each drive.
+
+    Concurrent requests are computed together in batches (see ``dispatch.api.batching``).
+    """
+    graph = state.graph
     assert graph is not None
     places = [
         place
         for i, q in enumerate(body.items)
         for place in ((f"items.{i}.origin", q.origin), (f"items.{i}.destination", q.destination))
     ]
-
-    def work() -> EtaResponse:
-        nodes = snap(graph, places, state.settings.max_snap_m)
-        result = estimate(
-            graph,
-            live.model,
-            nodes[0::2],
-            nodes[1::2],
-            [q.departure for q in body.items],
-            [q.observations.as_columns() if q.observations else {} for q in body.items],
-        )
-        columns = zip(
-            result.p50_s.tolist(),
-            result.p90_s.tolist(),
-            result.free_flow_s.tolist(),
-            result.distance_m.tolist(),
-            strict=True,
-        )
-        return EtaResponse(
-            model_version=live.version,
-            estimates=[
-                EtaEstimate(p50_s=a, p90_s=b, free_flow_s=c, distance_m=d) for a, b, c, d in columns
-            ],
-        )
-
-    response = await state.compute(work)
+    nodes = await anyio.to_thread.run_sync(snap, graph, places, state.settings.max_snap_m)
+    answer = await batcher.estimate(
+        nodes[0::2],
+        nodes[1::2],
+        [q.departure for q in body.items],
+        [q.observations.as_columns() if q.observations else {} for q in body.items],
+    )
     state.metrics.eta_pairs.inc(len(body.items))
-    return response
+    columns = zip(
+        answer.p50_s.tolist(),
+        answer.p90_s.tolist(),
+        answer.free_flow_s.tolist(),
+        answer.distance_m.tolist(),
+        strict=True,
+    )
+    return EtaResponse(
+        model_version=answer.model_version,
+        estimates=[
+            EtaEstimate(p50_s=a, p90_s=b, free_flow_s=c, distance_m=d) for a, b, c, d in columns
+        ],
+    )
 
 
 @router.post("/route", response_model=RouteResponse, responses=INVALID)
