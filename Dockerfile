@@ -27,7 +27,7 @@ COPY routing ./routing
 COPY models ./models
 COPY dispatch ./dispatch
 COPY simulations ./simulations
-RUN pip install . uvloop httptools
+RUN pip install .
 
 # bake the defaults: compiled map and numba kernels, then the default model
 RUN python -c "import routing; routing.load_graph(); routing.warm_up()" \

@@ -76,6 +76,28 @@ _REQUEST_EXAMPLE = {
 }
 
 
+BOOKING_EXAMPLES = {
+    "arrive-by": {
+        "summary": "a wheelchair rider to a 09:30 appointment",
+        "value": _REQUEST_EXAMPLE,
+    },
+    "will-call return": {
+        "summary": "the return, picked up when the rider calls (ready from 11:00)",
+        "value": {
+            **_REQUEST_EXAMPLE,
+            "id": "trip-1-return",
+            "pickup": BALTIMORE_B,
+            "dropoff": BALTIMORE_A,
+            "appointment_at": None,
+            "ready_at": "2026-03-02T11:00:00-05:00",
+            "will_call": True,
+            "return_of": "trip-1",
+        },
+    },
+}
+VEHICLE_EXAMPLES = {"wheelchair van": {"value": _VEHICLE_EXAMPLE}}
+
+
 class Observations(_Body):
     """What a provider observes when a drive starts (the model's optional features)."""
 

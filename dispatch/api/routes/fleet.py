@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Response
 
 from ...domain import Location, Vehicle
 from ..deps import StateDep
 from ..errors import invalid, not_found
 from ..estimates import snap
-from ..schemas import PositionIn, PositionOut, VehicleIn
+from ..schemas import VEHICLE_EXAMPLES, PositionIn, PositionOut, VehicleIn
 from ..state import ServiceState
 from ..store import now_utc
 from . import INVALID, UNKNOWN
@@ -26,7 +28,10 @@ def _stored(state: ServiceState, vehicle_id: str) -> Vehicle:
 
 @router.put("/{vehicle_id}", response_model=Vehicle, responses=INVALID)
 def put_vehicle(
-    vehicle_id: str, vehicle: VehicleIn, state: StateDep, response: Response
+    vehicle_id: str,
+    vehicle: Annotated[VehicleIn, Body(openapi_examples=VEHICLE_EXAMPLES)],
+    state: StateDep,
+    response: Response,
 ) -> Vehicle:
     """Register a vehicle (201) or replace its record (200)."""
     assert state.store is not None and state.graph is not None

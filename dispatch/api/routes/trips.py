@@ -8,14 +8,22 @@ from typing import Annotated
 
 import numpy as np
 import pandas as pd
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Body, Header, Response
 
 from ...domain import STANDARD_TYPES, DomainError, TripRequest, validate_requests
 from ..deps import StateDep
 from ..errors import conflict, invalid, not_found
 from ..estimates import estimate, snap
 from ..planning import insert_called, planned_stops
-from ..schemas import EventIn, EventOut, PlannedOut, TripOut, WillCallIn, WillCallOut
+from ..schemas import (
+    BOOKING_EXAMPLES,
+    EventIn,
+    EventOut,
+    PlannedOut,
+    TripOut,
+    WillCallIn,
+    WillCallOut,
+)
 from ..state import ServiceState
 from ..store import TripRow, now_utc
 from . import CONFLICT, INVALID, UNKNOWN
@@ -93,7 +101,11 @@ def _check_booking(state: ServiceState, trip: TripRequest) -> None:
     responses={**INVALID, **CONFLICT},
     summary="Book a trip",
 )
-def book(trip: TripRequest, state: StateDep, idempotency_key: IdempotencyKey = None) -> Response:
+def book(
+    trip: Annotated[TripRequest, Body(openapi_examples=BOOKING_EXAMPLES)],
+    state: StateDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     """Book a trip; it is committed to the store before the 201 is sent.
 
     With an ``Idempotency-Key`` a retry (same key, same body) returns the first answer
@@ -130,7 +142,10 @@ def get_trip(trip_id: str, state: StateDep) -> TripOut:
 
 @router.delete("/{trip_id}", response_model=TripOut, responses={**UNKNOWN, **CONFLICT})
 def cancel(trip_id: str, state: StateDep) -> TripOut:
-    """Cancel a booked trip (a trip under way, done or cancelled cannot be: 409)."""
+    """Cancel a booked trip (a trip under way, done or cancelled cannot be: 409).
+
+    The current plan keeps the trip's stops until the next ``POST /v1/plan``.
+    """
     assert state.store is not None
     row = _stored(state, trip_id)
     if not state.store.set_status(trip_id, "cancelled", expected=("booked",), now=now_utc()):
