@@ -1,9 +1,9 @@
 """The FastAPI application: ``create_app(settings)`` wires state, routes, errors and metrics.
 
 Start-up (the lifespan) loads the graph, the model and the store once and warms the numba
-kernels, in a worker thread; ``/health`` answers 503 until then. A module-level app for
-``uvicorn dispatch.api.app:app`` is deliberately absent: ``dispatch serve`` builds it from
-its flags and environment (:func:`app_from_env` serves ``uvicorn --factory``).
+kernels, in a worker thread; ``/health`` answers 503 until then. There is no module-level
+app: ``dispatch serve`` builds it from its flags and environment, and one process serves
+it (the live plan and the model monitor are held in memory).
 """
 
 from __future__ import annotations
@@ -64,7 +64,3 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=service.metrics)
     return app
 
-
-def app_from_env() -> FastAPI:
-    """The app configured by ``DISPATCH_*`` variables (for ``uvicorn --factory``)."""
-    return create_app(ServiceSettings.from_env())
