@@ -63,4 +63,3 @@ def create_app(
         app.include_router(module.router)
     app.add_middleware(MetricsMiddleware, metrics=service.metrics)
     return app
-

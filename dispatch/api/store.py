@@ -208,7 +208,12 @@ class Store:
                 msg = f"cannot create the folder of the store {self.url.database}: {exc}"
                 raise StoreError(msg) from exc
         connect_args = {"check_same_thread": False, "timeout": 30} if self.is_sqlite else {}
-        self.engine: Engine = sa.create_engine(self.url, connect_args=connect_args)
+        try:
+            self.engine: Engine = sa.create_engine(self.url, connect_args=connect_args)
+        except (ImportError, sa.exc.ArgumentError) as exc:
+            shown = self.url.render_as_string(hide_password=True)
+            msg = f"cannot use the store {shown}: {exc} (is its database driver installed?)"
+            raise StoreError(msg) from exc
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self._create()
@@ -302,6 +307,14 @@ class Store:
             msg = f"a trip with id {request.id!r} exists already"
             raise DuplicateTripError(msg) from None
         return Booking(response, replayed=False)
+
+    def replay(self, key: str, body_sha256: str) -> Booking | None:
+        """The stored answer to an earlier booking with this key and body, if any.
+
+        Raises :class:`IdempotencyMismatchError` when the key was used for another body.
+        """
+        with self._read() as conn:
+            return self._replay(conn, key, body_sha256)
 
     @staticmethod
     def _replay(conn: Connection, key: str, body_sha256: str) -> Booking | None:

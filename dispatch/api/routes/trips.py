@@ -113,16 +113,16 @@ def book(
     another body is refused (422). Without a key, a second booking of an id is a 409.
     """
     assert state.store is not None
-    _check_booking(state, trip)
-    now = now_utc()
-    body = TripOut(id=trip.id, status="booked", request=trip, created_at=now, updated_at=now)
-    booking = state.store.book(
-        trip,
-        key=idempotency_key,
-        body_sha256=hashlib.sha256(trip.model_dump_json().encode()).hexdigest(),
-        response=body.model_dump_json(),
-        now=now,
-    )
+    digest = hashlib.sha256(trip.model_dump_json().encode()).hexdigest()
+    # a retry is answered as the first time, whatever has changed since
+    booking = None if idempotency_key is None else state.store.replay(idempotency_key, digest)
+    if booking is None:
+        _check_booking(state, trip)
+        now = now_utc()
+        body = TripOut(id=trip.id, status="booked", request=trip, created_at=now, updated_at=now)
+        booking = state.store.book(
+            trip, key=idempotency_key, body_sha256=digest, response=body.model_dump_json(), now=now
+        )
     return Response(
         booking.response,
         status_code=201,

@@ -79,3 +79,9 @@ def test_unreachable_database_is_a_store_error(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     with pytest.raises(StoreError, match="store"):
         Store(f"sqlite:///{blocker / 'store.sqlite'}")
+
+
+def test_missing_database_driver_is_a_store_error() -> None:
+    """A URL whose driver is not installed is a StoreError saying so, not an ImportError."""
+    with pytest.raises(StoreError, match="driver"):
+        Store("postgresql+nosuchdriver://user@localhost/dispatch")
