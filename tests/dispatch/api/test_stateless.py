@@ -112,3 +112,16 @@ def test_points_off_the_map_are_named(shared_client: TestClient) -> None:
     assert response.status_code == 422
     assert [e["field"] for e in errors_of(response)] == ["requests.0.dropoff"]
     assert "from the road network" in errors_of(response)[0]["reason"]
+
+
+def test_metrics_count_requests_and_time_the_solver(shared_client: TestClient) -> None:
+    """/metrics has request counts and latency per route template, and the solver's time."""
+    body = {"vehicles": [vehicle()], "requests": [], "now": "2026-03-02T08:00:00-05:00"}
+    assert shared_client.post("/v1/match", json=body).status_code == 200
+    assert shared_client.get("/v1/trips/unknown-id").status_code == 404
+    text = shared_client.get("/metrics").text
+    assert 'dispatch_http_requests_total{endpoint="/v1/match",method="POST",status="200"}' in text
+    assert 'endpoint="/v1/trips/{trip_id}",method="GET",status="404"' in text
+    assert "unknown-id" not in text
+    assert 'dispatch_http_request_duration_seconds_bucket{endpoint="/v1/match"' in text
+    assert 'dispatch_solver_duration_seconds_count{solver="match"}' in text
