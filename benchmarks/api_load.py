@@ -317,7 +317,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{ETA_PAIRS} origin-destination pairs at random nodes and times; `/v1/match` "
             f"requests {MATCH_SIZE} wheelchair vans and {MATCH_SIZE} requests. Latency is "
             f"what the clients saw. Load average (1 min) {load_before:.2f} before, "
-            f"{load_after:.2f} after (the client shares the 2 cores with the server).",
+            f"{load_after:.2f} after; the client shares the machine's {os.cpu_count()} cores "
+            "with the server"
+            + (
+                ", and other work was running: a load above 1 before the run means the "
+                "server had less than the whole machine."
+                if load_before > 1
+                else "."
+            ),
             markdown_table(
                 [
                     "endpoint",
