@@ -11,12 +11,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     ROUTING_CACHE_DIR=/opt/dispatch/cache/graphs \
     DISPATCH_MODEL_CACHE=/opt/dispatch/cache/models \
     NUMBA_CACHE_DIR=/opt/dispatch/cache/numba \
+    NUMBA_THREADING_LAYER=omp \
     DISPATCH_DB=sqlite:////var/lib/dispatch/dispatch.sqlite \
     DISPATCH_MODELS_DIR=/var/lib/dispatch/models \
     DISPATCH_HOST=0.0.0.0 \
     DISPATCH_PORT=8000
 
-# LightGBM's wheel needs the GNU OpenMP runtime
+# LightGBM's wheel needs the GNU OpenMP runtime, and numba's thread-safe "omp" threading
+# layer uses it too (ETA batches and solves may run parallel kernels from two threads)
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libgomp1 \
     && rm -rf /var/lib/apt/lists/*
