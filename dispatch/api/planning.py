@@ -23,7 +23,22 @@ DONE_DROPOFF = ("completed", "no_show")
 
 def open_requests(rows: list[TripRow]) -> list[TripRequest]:
     """Requests to plan: booked trips, except will-call returns whose rider has not called."""
-    return [r.request for r in rows if not (r.request.will_call and r.called_at is None)]
+    waiting = [r.request for r in rows if not (r.request.will_call and r.called_at is None)]
+    return detached(waiting, {r.id for r in waiting})
+
+
+def detached(requests: list[TripRequest], planned: set[str]) -> list[TripRequest]:
+    """The requests, a return whose outbound is not among ``planned`` ids cut loose from it.
+
+    An outbound that is done (or under way) is no longer part of the problem; its return
+    is then planned on its own times, which already follow the outbound's.
+    """
+    return [
+        r
+        if r.return_of is None or r.return_of in planned
+        else r.model_copy(update={"return_of": None})
+        for r in requests
+    ]
 
 
 def plan_body(day: DayPlan, model_version: str | None) -> dict[str, Any]:
@@ -56,6 +71,7 @@ def insert_called(state: ServiceState, request: TripRequest, time_limit_s: float
     day = state.day_plan
     if day is None:
         return replan(state, time_limit_s, risk_aware=False, reason=f"will-call {request.id}")
+    (request,) = detached([request], {r.id for r in day.requests})
     costs = state.costs()
     done = _done_stops(state, day)
     new = insert_trip(day, request, costs, done_stops=done, time_limit_s=time_limit_s)

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from fastapi.testclient import TestClient
 
+from dispatch.api import ServiceSettings, create_app
+
 from .helpers import CLINIC, HOME, errors_of, trip, vehicle
 
 
@@ -78,3 +80,35 @@ def test_vehicle_positions(client: TestClient) -> None:
     mismatch = client.put("/v1/vehicles/van-1", json=vehicle("van-9"))
     assert mismatch.status_code == 422
     assert errors_of(mismatch)[0]["field"] == "id"
+
+
+def test_will_call_after_a_restart_replans_with_the_outbound_done(
+    settings: ServiceSettings,
+) -> None:
+    """With no live plan in memory (a restart) and the outbound completed, the call re-plans
+    the open trips and the return is planned on its own."""
+    with TestClient(create_app(settings)) as client:
+        client.put("/v1/vehicles/van-1", json=vehicle())
+        client.post("/v1/trips", json=trip("out"))
+        back = trip(
+            "back",
+            pickup=CLINIC,
+            dropoff=HOME,
+            appointment_at=None,
+            ready_at="2026-03-02T10:00:00-05:00",
+            will_call=True,
+            return_of="out",
+        )
+        client.post("/v1/trips", json=back)
+        assert client.post("/v1/plan", json={"time_limit_s": 1}).status_code == 201
+        for kind, at in (("picked_up", "09:00"), ("dropped_off", "09:12")):
+            event = {"kind": kind, "at": f"2026-03-02T{at}:00-05:00"}
+            assert client.post("/v1/trips/out/events", json=event).status_code == 201
+    with TestClient(create_app(settings)) as restarted:
+        called = restarted.post(
+            "/v1/trips/back/will-call", json={"ready_at": "2026-03-02T11:00:00-05:00"}
+        )
+        assert called.status_code == 200, called.text
+        assert called.json()["unassigned_reason"] is None
+        assert called.json()["trip"]["planned"]["vehicle_id"] == "van-1"
+        assert _planned_ids(restarted.get("/v1/plan").json()) == {"back"}
