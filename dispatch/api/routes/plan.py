@@ -32,7 +32,12 @@ def current_plan(state: StateDep) -> StoredPlanOut:
 
 @router.post("", status_code=201, response_model=StoredPlanOut, responses={**INVALID, **CONFLICT})
 def make_plan(body: PlanRequest, state: StateDep) -> StoredPlanOut:
-    """Plan every open trip on every registered vehicle within the time budget."""
+    """Plan every booked trip on every registered vehicle within the time budget.
+
+    A plan from scratch (the day's plan, made before it starts): trips under way or done
+    are not in it. During the day, a called will-call return is inserted into the live
+    plan instead (``POST /v1/trips/{id}/will-call``), keeping riders on board where they are.
+    """
     with state.plan_lock:
         state.solve(
             lambda: replan(state, body.time_limit_s, risk_aware=body.risk_aware, reason="planned")
