@@ -26,6 +26,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/scheduling.py
 	$(VENV)/bin/python benchmarks/matching.py
 	$(VENV)/bin/python benchmarks/nemt_day.py
+	$(VENV)/bin/python benchmarks/api_load.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

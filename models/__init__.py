@@ -20,7 +20,7 @@ from .monitoring import (
     retrain_and_decide,
 )
 from .records import parse_column_map, read_trips
-from .registry import SavedModel, load_model, save_model
+from .registry import SavedModel, load_model, load_reference, save_model, save_reference
 from .schema import REQUIRED_COLUMNS, TripRecord, WeatherCondition
 from .training import PreparedTrips, TrainingResult, prepare_trips, train_eta
 
@@ -50,6 +50,7 @@ __all__ = [
     "compare_models",
     "decide_promotion",
     "load_model",
+    "load_reference",
     "model_families",
     "parse_column_map",
     "plot_daily_error",
@@ -60,5 +61,6 @@ __all__ = [
     "regression_metrics",
     "retrain_and_decide",
     "save_model",
+    "save_reference",
     "train_eta",
 ]

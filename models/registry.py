@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import joblib
+import pandas as pd
 
 from .cleaning import CleaningReport
 from .eta import EtaModel
@@ -23,6 +24,8 @@ SCHEMA_VERSION = 1
 MODEL_FILE = "model.joblib"
 METADATA_FILE = "metadata.json"
 CLEANING_FILE = "cleaning_report.json"
+REFERENCE_FILE = "reference_features.parquet"
+REFERENCE_ROWS = 5000
 
 
 @dataclass(frozen=True)
@@ -114,3 +117,27 @@ def load_model(directory: str | Path) -> SavedModel:
         msg = f"{model_path} holds a {type(model).__name__}, not an EtaModel"
         raise ModelSchemaError(msg)
     return SavedModel(model=model, metadata=metadata)
+
+
+def save_reference(directory: str | Path, features: pd.DataFrame, *, seed: int = 0) -> Path:
+    """Save a sample of the training features beside a model: the drift monitor's reference.
+
+    At most :data:`REFERENCE_ROWS` rows, drawn with ``seed``.
+    """
+    if len(features) > REFERENCE_ROWS:
+        features = features.sample(REFERENCE_ROWS, random_state=seed).sort_index()
+    path = Path(directory) / REFERENCE_FILE
+    features.reset_index(drop=True).to_parquet(path)
+    return path
+
+
+def load_reference(directory: str | Path) -> pd.DataFrame | None:
+    """The reference features saved beside a model, or None when there are none."""
+    path = Path(directory) / REFERENCE_FILE
+    if not path.is_file():
+        return None
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        msg = f"cannot read {path}: {exc}"
+        raise ModelSchemaError(msg) from exc

@@ -163,7 +163,7 @@ def shortest_path_tree(indptr, indices, weights, source):  # type: ignore[no-unt
     return dist, pred
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def many_to_many(indptr, indices, weights, sources, targets, n_chunks):  # type: ignore[no-untyped-def]
     """Travel-time matrix ``sources x targets``, searches run in parallel over sources.
 
@@ -363,7 +363,7 @@ def _walk_route(  # type: ignore[no-untyped-def]
         v = edge_tail[e]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def route_statistics_batch(  # type: ignore[no-untyped-def]
     indptr,
     indices,

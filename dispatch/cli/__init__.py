@@ -15,7 +15,7 @@ import routing
 from dispatch.instances import InstanceFormatError
 from models.exceptions import ModelsError
 
-from . import bench_commands, eta_commands, graph_commands, history_commands
+from . import bench_commands, eta_commands, graph_commands, history_commands, serve_commands
 from ._common import UsageError
 
 
@@ -23,7 +23,13 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``dispatch`` command."""
     parser = argparse.ArgumentParser(prog="dispatch", description="NEMT dispatch engine.")
     commands = parser.add_subparsers(dest="command", required=True)
-    for module in (graph_commands, history_commands, eta_commands, bench_commands):
+    for module in (
+        graph_commands,
+        history_commands,
+        eta_commands,
+        bench_commands,
+        serve_commands,
+    ):
         module.add_parsers(commands)
     return parser
 

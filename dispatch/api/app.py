@@ -1,0 +1,65 @@
+"""The FastAPI application: ``create_app(settings)`` wires state, routes, errors and metrics.
+
+Start-up (the lifespan) loads the graph, the model and the store once and warms the numba
+kernels, in a worker thread; ``/health`` answers 503 until then. There is no module-level
+app: ``dispatch serve`` builds it from its flags and environment, and one process serves
+it (the live plan and the model monitor are held in memory).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+from fastapi import FastAPI
+
+from .batching import EtaBatcher
+from .errors import install_error_handlers
+from .metrics import MetricsMiddleware
+from .routes import fleet, health, model, plan, stateless, trips
+from .settings import ServiceSettings
+from .state import ServiceState
+
+DESCRIPTION = """\
+Dispatch engine for non-emergency medical transport over HTTP: learned ETAs on an
+OpenStreetMap road graph, on-demand matching and day scheduling with OR-Tools, a durable
+store of trips, outcomes that feed the model monitor, and retraining.
+
+Errors are JSON, `{"errors": [{"field": "...", "reason": "..."}]}`: 422 for invalid
+input, 404 for unknown ids, 409 for state conflicts.
+"""
+
+
+def create_app(
+    settings: ServiceSettings | None = None, state: ServiceState | None = None
+) -> FastAPI:
+    """The service for ``settings`` (default: from the environment).
+
+    ``state`` may be given already loaded (``dispatch serve`` loads before listening so a
+    bad map or model fails at once); otherwise the lifespan loads it.
+    """
+    settings = settings or ServiceSettings.from_env()
+    service = state or ServiceState(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await anyio.to_thread.run_sync(service.load)
+        try:
+            yield
+        finally:
+            service.close()
+
+    app = FastAPI(
+        title="NEMT dispatch",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    app.state.eta_batcher = EtaBatcher(service)
+    install_error_handlers(app)
+    for module in (health, stateless, trips, fleet, plan, model):
+        app.include_router(module.router)
+    app.add_middleware(MetricsMiddleware, metrics=service.metrics)
+    return app

@@ -1,0 +1,127 @@
+"""Errors as JSON naming the field and the reason; the only module that maps errors to HTTP.
+
+Every error body is ``{"errors": [{"field": "requests.0.pickup", "reason": "..."}]}``:
+422 for invalid input (request validation, domain rules, points off the map, numbers out
+of range), 404 for unknown ids, 409 for state conflicts, 503 while the service loads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from ..domain import DomainError
+from .store import DuplicateTripError, IdempotencyMismatchError
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem: the dotted path of the field (None for the whole request) and why."""
+
+    field: str | None
+    reason: str
+
+
+class ApiError(Exception):
+    """An error with its HTTP status and the field errors to report."""
+
+    def __init__(self, status: int, errors: Sequence[FieldError]) -> None:
+        super().__init__("; ".join(e.reason for e in errors))
+        self.status = status
+        self.errors = list(errors)
+
+
+def invalid(field: str | None, reason: str) -> ApiError:
+    """422: the input is invalid."""
+    return ApiError(422, [FieldError(field, reason)])
+
+
+def not_found(field: str, reason: str) -> ApiError:
+    """404: an unknown id."""
+    return ApiError(404, [FieldError(field, reason)])
+
+
+def conflict(field: str | None, reason: str) -> ApiError:
+    """409: the request conflicts with the current state."""
+    return ApiError(409, [FieldError(field, reason)])
+
+
+def error_body(errors: Sequence[FieldError]) -> dict[str, list[dict[str, str | None]]]:
+    """The JSON body of an error response."""
+    return {"errors": [{"field": e.field, "reason": e.reason} for e in errors]}
+
+
+def _response(status: int, errors: Sequence[FieldError]) -> JSONResponse:
+    return JSONResponse(error_body(errors), status_code=status)
+
+
+def _dotted(loc: Sequence[int | str]) -> str | None:
+    """``("body", "items", 0, "origin")`` -> ``items.0.origin``; other sources keep a prefix."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    return ".".join(parts) or None
+
+
+def validation_errors(errors: Sequence[dict[str, object]]) -> list[FieldError]:
+    """Field errors from pydantic's error list."""
+    out = []
+    for error in errors:
+        if error.get("type") == "json_invalid":
+            ctx = error.get("ctx")
+            detail = ctx.get("error") if isinstance(ctx, dict) else None
+            out.append(FieldError(None, f"the body is not valid JSON ({detail or 'unparseable'})"))
+            continue
+        loc = error.get("loc", ())
+        path = _dotted(loc if isinstance(loc, (list, tuple)) else ())
+        out.append(FieldError(path, str(error.get("msg", "invalid value"))))
+    return out
+
+
+async def _on_api_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return _response(exc.status, exc.errors)
+
+
+async def _on_request_validation(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return _response(422, validation_errors(list(exc.errors())))
+
+
+async def _on_pydantic_validation(_request: Request, exc: Exception) -> JSONResponse:
+    # a domain object built inside a handler from valid parts that are impossible together
+    assert isinstance(exc, ValidationError)
+    return _response(422, validation_errors(list(exc.errors())))  # type: ignore[arg-type]
+
+
+async def _on_domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    return _response(422, [FieldError("requests", str(exc))])
+
+
+async def _on_overflow(_request: Request, exc: Exception) -> JSONResponse:
+    reason = f"a time or duration is out of the representable range ({exc})"
+    return _response(422, [FieldError(None, reason)])
+
+
+async def _on_duplicate(_request: Request, exc: Exception) -> JSONResponse:
+    return _response(409, [FieldError("id", str(exc))])
+
+
+async def _on_key_reuse(_request: Request, exc: Exception) -> JSONResponse:
+    return _response(422, [FieldError("header.Idempotency-Key", str(exc))])
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every expected error to its JSON response."""
+    app.add_exception_handler(ApiError, _on_api_error)
+    app.add_exception_handler(RequestValidationError, _on_request_validation)
+    app.add_exception_handler(ValidationError, _on_pydantic_validation)
+    app.add_exception_handler(DomainError, _on_domain_error)
+    app.add_exception_handler(OverflowError, _on_overflow)
+    app.add_exception_handler(DuplicateTripError, _on_duplicate)
+    app.add_exception_handler(IdempotencyMismatchError, _on_key_reuse)

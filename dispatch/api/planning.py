@@ -1,0 +1,123 @@
+"""The live plan over the store: plan the open trips, insert a called will-call return.
+
+The current plan is the latest one stored. The solver's own view of it (a
+:class:`~dispatch.planner.DayPlan`) is kept in memory so that a will-call return is
+inserted into it live, without moving riders already on board; after a restart there is
+none, and a will-call then re-plans every open trip.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..domain import StopKind, TripRequest
+from ..planner import DayPlan, insert_trip, plan_day
+from .errors import conflict
+from .state import ServiceState
+from .store import TripRow, now_utc
+
+OPEN = ("booked",)
+DONE_PICKUP = ("picked_up", "completed", "no_show")
+DONE_DROPOFF = ("completed", "no_show")
+
+
+def open_requests(rows: list[TripRow]) -> list[TripRequest]:
+    """Requests to plan: booked trips, except will-call returns whose rider has not called."""
+    waiting = [r.request for r in rows if not (r.request.will_call and r.called_at is None)]
+    return detached(waiting, {r.id for r in waiting})
+
+
+def detached(requests: list[TripRequest], planned: set[str]) -> list[TripRequest]:
+    """The requests, a return whose outbound is not among ``planned`` ids cut loose from it.
+
+    An outbound that is done (or under way) is no longer part of the problem; its return
+    is then planned on its own times, which already follow the outbound's.
+    """
+    return [
+        r
+        if r.return_of is None or r.return_of in planned
+        else r.model_copy(update={"return_of": None})
+        for r in requests
+    ]
+
+
+def plan_body(day: DayPlan, model_version: str | None) -> dict[str, Any]:
+    """The JSON stored for a plan (the fields of :class:`~dispatch.api.schemas.PlanOut`)."""
+    return {
+        "routes": [r.model_dump(mode="json") for r in day.routes],
+        "unassigned": [u.model_dump(mode="json") for u in day.unassigned],
+        "method": day.method,
+        "solve_seconds": day.solve_seconds,
+        "model_version": model_version,
+    }
+
+
+def replan(state: ServiceState, time_limit_s: float, *, risk_aware: bool, reason: str) -> int:
+    """Plan every open trip on every registered vehicle; store it as current; its id."""
+    store = state.store
+    assert store is not None
+    vehicles = store.all_vehicles()
+    if not vehicles:
+        raise conflict(None, "no vehicles are registered: PUT /v1/vehicles/{id} first")
+    requests = open_requests(store.trips_with_status(OPEN))
+    costs = state.costs(risk_aware=risk_aware)
+    day = plan_day(requests, vehicles, costs, time_limit_s=time_limit_s)
+    state.metrics.solver.labels("plan").observe(day.solve_seconds)
+    return _keep(state, day, reason, costs.model_version)
+
+
+def insert_called(state: ServiceState, request: TripRequest, time_limit_s: float) -> int:
+    """Insert a called will-call return into the live plan (or re-plan); the new plan's id."""
+    day = state.day_plan
+    if day is None:
+        return replan(state, time_limit_s, risk_aware=False, reason=f"will-call {request.id}")
+    (request,) = detached([request], {r.id for r in day.requests})
+    costs = state.costs()
+    done = _done_stops(state, day)
+    new = insert_trip(day, request, costs, done_stops=done, time_limit_s=time_limit_s)
+    state.metrics.solver.labels("insert").observe(new.solve_seconds)
+    return _keep(state, new, f"will-call {request.id}", costs.model_version)
+
+
+def _keep(state: ServiceState, day: DayPlan, reason: str, model_version: str | None) -> int:
+    assert state.store is not None
+    plan_id = state.store.save_plan(plan_body(day, model_version), reason, now=now_utc())
+    state.day_plan = day
+    return plan_id
+
+
+def _done_stops(state: ServiceState, day: DayPlan) -> dict[str, int]:
+    """Per vehicle, how many stops at the head of its route are done (from the trip statuses)."""
+    assert state.store is not None
+    status: dict[str, str] = {}
+    for request in day.requests:
+        row = state.store.trip(request.id)
+        status[request.id] = "cancelled" if row is None else row.status
+    done: dict[str, int] = {}
+    for route in day.routes:
+        count = 0
+        for stop in route.stops[1:]:
+            finished = DONE_PICKUP if stop.kind is StopKind.PICKUP else DONE_DROPOFF
+            if stop.kind is StopKind.DEPOT or status.get(stop.request_id or "") not in finished:
+                break
+            count += 1
+        done[route.vehicle_id] = count
+    return done
+
+
+def planned_stops(plan: dict[str, Any] | None, trip_id: str) -> dict[str, Any] | None:
+    """The vehicle and planned pickup and dropoff times of a trip in a stored plan."""
+    if plan is None:
+        return None
+    for route in plan["routes"]:
+        stops = {s["kind"]: s for s in route["stops"] if s.get("request_id") == trip_id}
+        if stops:
+            pickup, dropoff = stops.get("pickup", {}), stops.get("dropoff", {})
+            return {
+                "vehicle_id": route["vehicle_id"],
+                "pickup_start": pickup.get("planned_start"),
+                "pickup_p90_arrival": pickup.get("p90_arrival"),
+                "dropoff_arrival": dropoff.get("planned_arrival"),
+                "dropoff_p90_arrival": dropoff.get("p90_arrival"),
+            }
+    return None

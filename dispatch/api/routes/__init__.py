@@ -1,0 +1,15 @@
+"""One router per area of the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..schemas import ErrorsOut
+
+INVALID: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorsOut, "description": "Invalid input: each error names the field"}
+}
+UNKNOWN: dict[int | str, dict[str, Any]] = {404: {"model": ErrorsOut, "description": "Unknown id"}}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorsOut, "description": "Conflicts with the current state"}
+}

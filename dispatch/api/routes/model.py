@@ -1,0 +1,43 @@
+"""Model operations: what is in service, how it does live, and retraining."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ..deps import StateDep
+from ..errors import conflict
+from ..retraining import retrain
+from ..schemas import ModelOut, RetrainIn, RetrainOut
+from . import CONFLICT, INVALID
+
+router = APIRouter(prefix="/v1/model", tags=["model"])
+
+
+@router.get("", response_model=ModelOut)
+def model(state: StateDep) -> ModelOut:
+    """Version, training window, test metrics, and the live rolling error and drift status."""
+    live = state.live
+    meta = live.metadata
+    return ModelOut(
+        version=live.version,
+        source=live.source,
+        created_at=meta.get("created_at"),
+        train_window=meta.get("train_window"),
+        test_window=meta.get("test_window"),
+        n_train=meta.get("n_train"),
+        metrics=meta.get("metrics") or {},
+        baseline_metrics=meta.get("baseline_metrics") or {},
+        monitor=live.status(),
+    )
+
+
+@router.post("/retrain", response_model=RetrainOut, responses={**INVALID, **CONFLICT})
+def retrain_model(state: StateDep, params: RetrainIn | None = None) -> RetrainOut:
+    """Retrain on the stored outcomes; promote only if the candidate beats the current model
+    on the most recent held-out days, and say why or why not."""
+    if not state.retrain_lock.acquire(blocking=False):
+        raise conflict(None, "a retraining is running already")
+    try:
+        return state.solve(lambda: retrain(state, params or RetrainIn()))
+    finally:
+        state.retrain_lock.release()

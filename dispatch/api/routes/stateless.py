@@ -1,0 +1,203 @@
+"""Stateless answers: ETAs, routes, on-demand matching and day scheduling."""
+
+from __future__ import annotations
+
+import time
+
+import anyio
+import numpy as np
+from fastapi import APIRouter
+
+import routing
+
+from ...on_demand import match_now
+from ...planner import plan_day
+from ..deps import BatcherDep, StateDep
+from ..errors import invalid
+from ..estimates import estimate, snap
+from ..schemas import (
+    AssignmentOut,
+    EtaEstimate,
+    EtaRequest,
+    EtaResponse,
+    LineString,
+    MatchRequest,
+    MatchResponse,
+    PlanOut,
+    RouteRequest,
+    RouteResponse,
+    ScheduleRequest,
+    UnmatchedOut,
+    VehicleIn,
+)
+from . import INVALID
+
+router = APIRouter(prefix="/v1", tags=["stateless"])
+
+
+@router.post("/eta", response_model=EtaResponse, responses=INVALID)
+async def eta(body: EtaRequest, state: StateDep, batcher: BatcherDep) -> EtaResponse:
+    """P50 and P90 driving seconds, free-flow seconds and distance for each drive.
+
+    Concurrent requests are computed together in batches (see ``dispatch.api.batching``).
+    """
+    graph = state.graph
+    assert graph is not None
+    places = [
+        place
+        for i, q in enumerate(body.items)
+        for place in ((f"items.{i}.origin", q.origin), (f"items.{i}.destination", q.destination))
+    ]
+    nodes = await anyio.to_thread.run_sync(snap, graph, places, state.settings.max_snap_m)
+    answer = await batcher.estimate(
+        nodes[0::2],
+        nodes[1::2],
+        [q.departure for q in body.items],
+        [q.observations.as_columns() if q.observations else {} for q in body.items],
+    )
+    state.metrics.eta_pairs.inc(len(body.items))
+    columns = zip(
+        answer.p50_s.tolist(),
+        answer.p90_s.tolist(),
+        answer.free_flow_s.tolist(),
+        answer.distance_m.tolist(),
+        strict=True,
+    )
+    return EtaResponse(
+        model_version=answer.model_version,
+        estimates=[
+            EtaEstimate(p50_s=a, p90_s=b, free_flow_s=c, distance_m=d) for a, b, c, d in columns
+        ],
+    )
+
+
+@router.post("/route", response_model=RouteResponse, responses=INVALID)
+async def route(body: RouteRequest, state: StateDep) -> RouteResponse:
+    """The fastest route: its road geometry, free-flow time and length (and P50/P90)."""
+    graph, live = state.graph, state.live
+    assert graph is not None
+
+    def work() -> RouteResponse:
+        origin, dest = snap(
+            graph,
+            [("origin", body.origin), ("destination", body.destination)],
+            state.settings.max_snap_m,
+        ).tolist()
+        path = routing.shortest_path(graph, origin, dest)
+        lat, lon = path.geometry(graph)
+        answer = RouteResponse(
+            travel_time_s=path.travel_time_s,
+            distance_m=path.length_m,
+            geometry=LineString(coordinates=list(zip(lon.tolist(), lat.tolist(), strict=True))),
+        )
+        if body.departure is not None:
+            observed = body.observations.as_columns() if body.observations else {}
+            result = estimate(
+                graph,
+                live.model,
+                np.array([origin], dtype=np.int32),
+                np.array([dest], dtype=np.int32),
+                [body.departure],
+                [observed],
+            )
+            answer.p50_s = float(result.p50_s[0])
+            answer.p90_s = float(result.p90_s[0])
+            answer.model_version = live.version
+        return answer
+
+    return await state.compute(work)
+
+
+def _check_unique(kind: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for i, item_id in enumerate(ids):
+        if item_id in seen:
+            raise invalid(f"{kind}.{i}.id", f"id {item_id!r} appears more than once")
+        seen.add(item_id)
+
+
+def _vehicle_places(vehicles: list[VehicleIn]) -> list[tuple[str, object]]:
+    places: list[tuple[str, object]] = []
+    for i, v in enumerate(vehicles):
+        places.append((f"vehicles.{i}.depot", v.depot))
+        if v.position is not None:
+            places.append((f"vehicles.{i}.position", v.position))
+    return places
+
+
+@router.post("/match", response_model=MatchResponse, responses=INVALID)
+async def match(body: MatchRequest, state: StateDep) -> MatchResponse:
+    """Assign free vehicles to open requests now; each unmatched request gets a reason."""
+    graph = state.graph
+    assert graph is not None
+    _check_unique("vehicles", [v.id for v in body.vehicles])
+    _check_unique("requests", [r.id for r in body.requests])
+    places = _vehicle_places(body.vehicles) + [
+        place
+        for i, r in enumerate(body.requests)
+        for place in ((f"requests.{i}.pickup", r.pickup), (f"requests.{i}.dropoff", r.dropoff))
+    ]
+    costs = state.costs()
+
+    def work() -> MatchResponse:
+        snap(graph, places, state.settings.max_snap_m)  # type: ignore[arg-type]
+        started = time.perf_counter()
+        result = match_now(
+            [v.to_domain() for v in body.vehicles],
+            body.requests,
+            costs,
+            body.now,
+            max_wait_s=body.max_wait_s,
+        )
+        state.metrics.solver.labels("match").observe(time.perf_counter() - started)
+        return MatchResponse(
+            assignments=[
+                AssignmentOut(
+                    vehicle_id=a.vehicle_id,
+                    request_id=a.request_id,
+                    seconds_to_pickup=a.seconds_to_pickup,
+                )
+                for a in result.assignments
+            ],
+            unmatched=[
+                UnmatchedOut(request_id=rid, reason=reason.value)
+                for rid, reason in result.unmatched.items()
+            ],
+            model_version=costs.model_version,
+        )
+
+    return await state.compute(work)
+
+
+@router.post("/schedule", response_model=PlanOut, responses=INVALID)
+async def schedule(body: ScheduleRequest, state: StateDep) -> PlanOut:
+    """Plan a day's requests on the fleet within the time budget; reasons for the rest."""
+    graph = state.graph
+    assert graph is not None
+    _check_unique("vehicles", [v.id for v in body.vehicles])
+    _check_unique("requests", [r.id for r in body.requests])
+    places = _vehicle_places(body.vehicles) + [
+        place
+        for i, r in enumerate(body.requests)
+        for place in ((f"requests.{i}.pickup", r.pickup), (f"requests.{i}.dropoff", r.dropoff))
+    ]
+    costs = state.costs(risk_aware=body.risk_aware)
+
+    def work() -> PlanOut:
+        snap(graph, places, state.settings.max_snap_m)  # type: ignore[arg-type]
+        day = plan_day(
+            body.requests,
+            [v.to_domain() for v in body.vehicles],
+            costs,
+            time_limit_s=body.time_limit_s,
+        )
+        state.metrics.solver.labels("schedule").observe(day.solve_seconds)
+        return PlanOut(
+            routes=day.routes,
+            unassigned=day.unassigned,
+            method=day.method,
+            solve_seconds=day.solve_seconds,
+            model_version=costs.model_version,
+        )
+
+    return await state.compute_solve(work)

@@ -1,0 +1,150 @@
+"""What the service holds while it runs: graph, model, store, current plan, metrics.
+
+Loaded once at start-up (:meth:`ServiceState.load`): the road graph, the model (the one
+configured, or the latest promoted over it by retraining), the numba kernels warmed, the
+store opened and the monitor refilled from the stored outcomes. CPU-heavy work runs in
+worker threads, never on the event loop, and one job at a time (:meth:`ServiceState.cpu`):
+the numba kernels already use every core, and queueing them keeps latency predictable.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import anyio
+import pandas as pd
+
+import routing
+from models import load_model, load_reference
+
+from ..costs import CostProvider
+from ..planner import DayPlan
+from .estimates import estimate
+from .live_model import LiveModel
+from .metrics import Metrics
+from .settings import ServiceSettings
+from .store import Store
+
+T = TypeVar("T")
+
+
+class ServiceState:
+    """The loaded service (see the module docstring)."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.metrics = Metrics()
+        self.graph: routing.RoadGraph | None = None
+        self.live: LiveModel = LiveModel(None, None, None)
+        self.base_version: str | None = None
+        self.store: Store | None = None
+        self.day_plan: DayPlan | None = None
+        self.plan_lock = threading.Lock()
+        self.retrain_lock = threading.Lock()
+        self._cpu_lock = threading.Lock()
+        self._solver_lock = threading.Lock()
+        self._load_lock = threading.Lock()
+
+    @property
+    def ready(self) -> bool:
+        """Whether graph, model and store are loaded."""
+        return self.graph is not None and self.store is not None
+
+    def load(self) -> None:
+        """Load graph, model and store and warm the kernels (once; later calls return)."""
+        with self._load_lock:
+            if self.ready:
+                return
+            graph = routing.load_graph(self.settings.map)
+            routing.warm_up()
+            store = Store(self.settings.database_url())
+            configured = self._load_configured()
+            self.base_version = configured.version
+            promoted = store.promoted_model(self.base_version)
+            live = configured if promoted is None else self.open_model(promoted)
+            self._refill(live, store)
+            self.live, self.store, self.graph = live, store, graph
+            self._warm(graph)
+
+    def _load_configured(self) -> LiveModel:
+        if self.settings.model is None:
+            return LiveModel(None, None, None)
+        return self.open_model(self.settings.model)
+
+    @staticmethod
+    def open_model(path: str | Path) -> LiveModel:
+        """Load a model directory with its drift reference."""
+        return LiveModel(load_model(path), str(path), load_reference(path))
+
+    def _refill(self, live: LiveModel, store: Store) -> None:
+        """Give the monitor the stored outcomes of this model's predictions."""
+        rows = store.monitored(live.version, limit=2000)
+        if rows:
+            live.record(
+                [p.departure for p, _ in rows],
+                [p.p50_s for p, _ in rows],
+                [p.p90_s for p, _ in rows],
+                [actual for _, actual in rows],
+                pd.DataFrame([p.features for p, _ in rows], dtype=float),
+            )
+            self.update_gauges(live)
+
+    def _warm(self, graph: routing.RoadGraph) -> None:
+        """Run one estimate, so the first request pays no compilation or lazy set-up."""
+        node = routing.nearest_nodes(graph, [float(graph.lat[0])], [float(graph.lon[0])])
+        estimate(graph, self.live.model, node, node[::-1], [pd.Timestamp.now(tz="UTC")])
+        self.costs()
+
+    def costs(self, *, risk_aware: bool = False) -> CostProvider:
+        """A cost provider on the graph with the model in service."""
+        assert self.graph is not None
+        live = self.live
+        return CostProvider(
+            self.graph,
+            live.model,
+            model_version=live.version,
+            risk_aware=risk_aware,
+            max_snap_m=self.settings.max_snap_m,
+        )
+
+    def update_gauges(self, live: LiveModel) -> None:
+        """Publish the monitor's rolling figures as Prometheus gauges."""
+        status = live.status()
+        self.metrics.eta_outcomes.set(status.n)
+        for gauge, value in (
+            (self.metrics.eta_mae, status.mae_s),
+            (self.metrics.eta_bias, status.bias_s),
+            (self.metrics.eta_coverage, status.p90_coverage),
+        ):
+            gauge.set(float("nan") if value is None else value)
+        self.metrics.drift_alert.set(1.0 if status.drift_alert else 0.0)
+
+    def cpu(self, func: Callable[[], T]) -> T:
+        """Run CPU-heavy ``func`` (from a worker thread), one job at a time."""
+        with self._cpu_lock:
+            return func()
+
+    def solve(self, func: Callable[[], T]) -> T:
+        """Run a solver job (from a worker thread), one at a time, beside the short CPU jobs.
+
+        Solves take seconds (their time budget) on one core; queueing them behind their own
+        lock keeps ETA requests flowing on the other cores meanwhile.
+        """
+        with self._solver_lock:
+            return func()
+
+    async def compute(self, func: Callable[[], T]) -> T:
+        """Run short CPU-heavy ``func`` in a worker thread, one at a time, off the event loop."""
+        return await anyio.to_thread.run_sync(self.cpu, func)
+
+    async def compute_solve(self, func: Callable[[], T]) -> T:
+        """Run solver job ``func`` in a worker thread (see :meth:`solve`)."""
+        return await anyio.to_thread.run_sync(self.solve, func)
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        if self.store is not None:
+            self.store.close()

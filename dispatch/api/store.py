@@ -1,0 +1,660 @@
+"""The operational store: trips, events, vehicles, plans, predictions, outcomes and models.
+
+SQLAlchemy Core over any URL; SQLite by default, in WAL mode with ``synchronous=FULL`` so
+that a committed booking survives a crash or a power cut. Tables are created on start-up
+and stamped with :data:`SCHEMA_VERSION`; a store written by another version is refused.
+Every method is one transaction: when it returns, the change is on disk. On SQLite, write
+transactions start with ``BEGIN IMMEDIATE`` so that concurrent writers queue on the
+database lock instead of failing when one reads a snapshot another has just replaced.
+
+Times are stored as ISO 8601 text in UTC (portable and ordered on every backend).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from ..domain import TripRequest, Vehicle
+
+SCHEMA_VERSION = 1
+
+metadata = sa.MetaData()
+
+schema_version = sa.Table(
+    "schema_version", metadata, sa.Column("version", sa.Integer, primary_key=True)
+)
+trips = sa.Table(
+    "trips",
+    metadata,
+    sa.Column("id", sa.String, primary_key=True),
+    sa.Column("request", sa.Text, nullable=False),
+    sa.Column("status", sa.String, nullable=False),
+    sa.Column("called_at", sa.String),
+    sa.Column("created_at", sa.String, nullable=False),
+    sa.Column("updated_at", sa.String, nullable=False),
+)
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("key", sa.String, primary_key=True),
+    sa.Column("trip_id", sa.String, sa.ForeignKey("trips.id"), nullable=False),
+    sa.Column("body_sha256", sa.String, nullable=False),
+    sa.Column("response", sa.Text, nullable=False),
+    sa.Column("created_at", sa.String, nullable=False),
+)
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("trip_id", sa.String, sa.ForeignKey("trips.id"), nullable=False, index=True),
+    sa.Column("kind", sa.String, nullable=False),
+    sa.Column("at", sa.String, nullable=False),
+    sa.Column("vehicle_id", sa.String),
+    sa.Column("recorded_at", sa.String, nullable=False),
+)
+vehicles = sa.Table(
+    "vehicles",
+    metadata,
+    sa.Column("id", sa.String, primary_key=True),
+    sa.Column("vehicle", sa.Text, nullable=False),
+    sa.Column("position_at", sa.String),
+    sa.Column("updated_at", sa.String, nullable=False),
+)
+plans = sa.Table(
+    "plans",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("reason", sa.String, nullable=False),
+    sa.Column("plan", sa.Text, nullable=False),
+    sa.Column("created_at", sa.String, nullable=False),
+)
+predictions = sa.Table(
+    "predictions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("trip_id", sa.String, sa.ForeignKey("trips.id"), nullable=False, index=True),
+    sa.Column("model_version", sa.String),
+    sa.Column("departure", sa.String, nullable=False),
+    sa.Column("p50_s", sa.Float, nullable=False),
+    sa.Column("p90_s", sa.Float, nullable=False),
+    sa.Column("free_flow_s", sa.Float, nullable=False),
+    sa.Column("features", sa.Text, nullable=False),
+    sa.Column("created_at", sa.String, nullable=False),
+)
+outcomes = sa.Table(
+    "outcomes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("trip_id", sa.String, sa.ForeignKey("trips.id"), nullable=False, unique=True),
+    sa.Column("prediction_id", sa.Integer, sa.ForeignKey("predictions.id")),
+    sa.Column("pickup_time", sa.String, nullable=False),
+    sa.Column("origin_lat", sa.Float, nullable=False),
+    sa.Column("origin_lon", sa.Float, nullable=False),
+    sa.Column("dest_lat", sa.Float, nullable=False),
+    sa.Column("dest_lon", sa.Float, nullable=False),
+    sa.Column("duration_s", sa.Float, nullable=False),
+    sa.Column("observations", sa.Text, nullable=False),
+    sa.Column("recorded_at", sa.String, nullable=False),
+)
+model_versions = sa.Table(
+    "models",
+    metadata,
+    sa.Column("version", sa.String, primary_key=True),
+    sa.Column("path", sa.String, nullable=False),
+    sa.Column("base_version", sa.String),
+    sa.Column("decision", sa.Text, nullable=False),
+    sa.Column("promoted_at", sa.String, nullable=False),
+)
+
+
+class StoreError(RuntimeError):
+    """The store cannot be used (another schema version, an unreachable database)."""
+
+
+class DuplicateTripError(ValueError):
+    """A trip with this id exists already (booked without the same idempotency key)."""
+
+
+class IdempotencyMismatchError(ValueError):
+    """An idempotency key was reused with a different request body."""
+
+
+def utc_text(moment: datetime) -> str:
+    """An aware datetime as ISO 8601 text in UTC."""
+    return moment.astimezone(UTC).isoformat()
+
+
+def from_text(text: str) -> datetime:
+    """The aware datetime of :func:`utc_text`."""
+    return datetime.fromisoformat(text)
+
+
+def now_utc() -> datetime:
+    """The current time, timezone-aware."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class TripRow:
+    """A stored trip: the booked request, its status and when it changed."""
+
+    request: TripRequest
+    status: str
+    called_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """An outcome event of a trip (picked up, dropped off, no-show) at a real time."""
+
+    kind: str
+    at: datetime
+    vehicle_id: str | None
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class Booking:
+    """The answer to a booking: the response body, and whether it is a replay of a retry."""
+
+    response: str
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class StoredPlan:
+    """A stored plan: its id, why it was made, when, and its body."""
+
+    id: int
+    reason: str
+    created_at: datetime
+    plan: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PredictionRow:
+    """A stored prediction and the features it was made from."""
+
+    id: int
+    model_version: str | None
+    departure: datetime
+    p50_s: float
+    p90_s: float
+    free_flow_s: float
+    features: dict[str, float | None]
+
+
+class Store:
+    """Transactions over the service's tables (see the module docstring)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = sa.make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        if self.is_sqlite and self.url.database not in (None, "", ":memory:"):
+            try:
+                Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                msg = f"cannot create the folder of the store {self.url.database}: {exc}"
+                raise StoreError(msg) from exc
+        connect_args = {"check_same_thread": False, "timeout": 30} if self.is_sqlite else {}
+        try:
+            self.engine: Engine = sa.create_engine(self.url, connect_args=connect_args)
+        except (ImportError, sa.exc.ArgumentError) as exc:
+            shown = self.url.render_as_string(hide_password=True)
+            msg = f"cannot use the store {shown}: {exc} (is its database driver installed?)"
+            raise StoreError(msg) from exc
+        if self.is_sqlite:
+            _configure_sqlite(self.engine)
+        self._create()
+
+    def _create(self) -> None:
+        try:
+            with self._write() as conn:
+                metadata.create_all(conn)
+                found = conn.execute(sa.select(schema_version.c.version)).scalars().all()
+                if not found:
+                    conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
+                elif found != [SCHEMA_VERSION]:
+                    msg = (
+                        f"the store {self.url.render_as_string(hide_password=True)} has schema "
+                        f"version {found}, this service needs {SCHEMA_VERSION}"
+                    )
+                    raise StoreError(msg)
+        except sa.exc.OperationalError as exc:
+            msg = f"cannot open the store {self.url.render_as_string(hide_password=True)}: {exc}"
+            raise StoreError(msg) from exc
+
+    def close(self) -> None:
+        """Release the connections."""
+        self.engine.dispose()
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn.execution_options(immediate=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    # --- trips ----------------------------------------------------------------------------
+
+    def book(
+        self,
+        request: TripRequest,
+        *,
+        key: str | None,
+        body_sha256: str,
+        response: str,
+        now: datetime,
+    ) -> Booking:
+        """Insert a trip (and its idempotency key) and commit, or replay the key's answer.
+
+        Raises :class:`IdempotencyMismatchError` when ``key`` was used for another body, and
+        :class:`DuplicateTripError` when the trip id exists under no matching key.
+        """
+        try:
+            with self._write() as conn:
+                if key is not None:
+                    replay = self._replay(conn, key, body_sha256)
+                    if replay is not None:
+                        return replay
+                exists = conn.execute(sa.select(trips.c.id).where(trips.c.id == request.id))
+                if exists.first() is not None:
+                    msg = f"a trip with id {request.id!r} exists already"
+                    raise DuplicateTripError(msg)
+                stamp = utc_text(now)
+                conn.execute(
+                    trips.insert().values(
+                        id=request.id,
+                        request=request.model_dump_json(),
+                        status="booked",
+                        created_at=stamp,
+                        updated_at=stamp,
+                    )
+                )
+                if key is not None:
+                    conn.execute(
+                        idempotency_keys.insert().values(
+                            key=key,
+                            trip_id=request.id,
+                            body_sha256=body_sha256,
+                            response=response,
+                            created_at=stamp,
+                        )
+                    )
+        except sa.exc.IntegrityError:
+            # a concurrent request with the same key or id committed first
+            if key is not None:
+                with self._read() as conn:
+                    replay = self._replay(conn, key, body_sha256)
+                if replay is not None:
+                    return replay
+            msg = f"a trip with id {request.id!r} exists already"
+            raise DuplicateTripError(msg) from None
+        return Booking(response, replayed=False)
+
+    def replay(self, key: str, body_sha256: str) -> Booking | None:
+        """The stored answer to an earlier booking with this key and body, if any.
+
+        Raises :class:`IdempotencyMismatchError` when the key was used for another body.
+        """
+        with self._read() as conn:
+            return self._replay(conn, key, body_sha256)
+
+    @staticmethod
+    def _replay(conn: Connection, key: str, body_sha256: str) -> Booking | None:
+        row = conn.execute(sa.select(idempotency_keys).where(idempotency_keys.c.key == key)).first()
+        if row is None:
+            return None
+        if row.body_sha256 != body_sha256:
+            msg = (
+                f"Idempotency-Key {key!r} was used for another request body (trip "
+                f"{row.trip_id!r}); use a new key for a new booking"
+            )
+            raise IdempotencyMismatchError(msg)
+        return Booking(row.response, replayed=True)
+
+    def trip(self, trip_id: str) -> TripRow | None:
+        """The stored trip, or None."""
+        with self._read() as conn:
+            row = conn.execute(sa.select(trips).where(trips.c.id == trip_id)).first()
+        return None if row is None else _trip_row(row)
+
+    def trips_with_status(self, statuses: tuple[str, ...]) -> list[TripRow]:
+        """Trips whose status is one of ``statuses``, in booking order."""
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(trips)
+                .where(trips.c.status.in_(statuses))
+                .order_by(trips.c.created_at, trips.c.id)
+            ).all()
+        return [_trip_row(r) for r in rows]
+
+    def set_status(
+        self, trip_id: str, status: str, *, expected: tuple[str, ...], now: datetime
+    ) -> bool:
+        """Change a trip's status if it is one of ``expected``; whether it changed."""
+        with self._write() as conn:
+            result = conn.execute(
+                trips.update()
+                .where(trips.c.id == trip_id, trips.c.status.in_(expected))
+                .values(status=status, updated_at=utc_text(now))
+            )
+        return bool(result.rowcount)
+
+    def call(self, request: TripRequest, *, now: datetime) -> None:
+        """Record a will-call: the trip's request now has its real ready time."""
+        with self._write() as conn:
+            conn.execute(
+                trips.update()
+                .where(trips.c.id == request.id)
+                .values(
+                    request=request.model_dump_json(),
+                    called_at=utc_text(now),
+                    updated_at=utc_text(now),
+                )
+            )
+
+    def add_event(
+        self,
+        trip_id: str,
+        kind: str,
+        at: datetime,
+        *,
+        vehicle_id: str | None,
+        status: str,
+        expected: tuple[str, ...],
+        now: datetime,
+    ) -> bool:
+        """Record an event and move the trip to ``status`` if it is in ``expected``, atomically."""
+        with self._write() as conn:
+            moved = conn.execute(
+                trips.update()
+                .where(trips.c.id == trip_id, trips.c.status.in_(expected))
+                .values(status=status, updated_at=utc_text(now))
+            )
+            if not moved.rowcount:
+                return False
+            conn.execute(
+                events.insert().values(
+                    trip_id=trip_id,
+                    kind=kind,
+                    at=utc_text(at),
+                    vehicle_id=vehicle_id,
+                    recorded_at=utc_text(now),
+                )
+            )
+        return True
+
+    def events_of(self, trip_id: str) -> list[EventRow]:
+        """A trip's events in the order they were recorded."""
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(events).where(events.c.trip_id == trip_id).order_by(events.c.id)
+            ).all()
+        return [
+            EventRow(r.kind, from_text(r.at), r.vehicle_id, from_text(r.recorded_at)) for r in rows
+        ]
+
+    # --- vehicles -------------------------------------------------------------------------
+
+    def put_vehicle(self, vehicle: Vehicle, *, now: datetime) -> bool:
+        """Register or replace a vehicle; whether it is new."""
+        with self._write() as conn:
+            found = conn.execute(sa.select(vehicles.c.id).where(vehicles.c.id == vehicle.id))
+            new = found.first() is None
+            values = {"vehicle": vehicle.model_dump_json(), "updated_at": utc_text(now)}
+            if new:
+                conn.execute(vehicles.insert().values(id=vehicle.id, **values))
+            else:
+                conn.execute(vehicles.update().where(vehicles.c.id == vehicle.id).values(**values))
+        return new
+
+    def vehicle(self, vehicle_id: str) -> Vehicle | None:
+        """A registered vehicle, or None."""
+        with self._read() as conn:
+            row = conn.execute(sa.select(vehicles).where(vehicles.c.id == vehicle_id)).first()
+        return None if row is None else Vehicle.model_validate_json(row.vehicle)
+
+    def all_vehicles(self) -> list[Vehicle]:
+        """Every registered vehicle, by id."""
+        with self._read() as conn:
+            rows = conn.execute(sa.select(vehicles.c.vehicle).order_by(vehicles.c.id)).all()
+        return [Vehicle.model_validate_json(r.vehicle) for r in rows]
+
+    def move_vehicle(self, vehicle: Vehicle, at: datetime, *, now: datetime) -> bool:
+        """Store a new position unless a later one is known; whether it was stored."""
+        with self._write() as conn:
+            row = conn.execute(
+                sa.select(vehicles.c.position_at).where(vehicles.c.id == vehicle.id)
+            ).first()
+            if row is not None and row.position_at is not None and from_text(row.position_at) > at:
+                return False
+            conn.execute(
+                vehicles.update()
+                .where(vehicles.c.id == vehicle.id)
+                .values(
+                    vehicle=vehicle.model_dump_json(),
+                    position_at=utc_text(at),
+                    updated_at=utc_text(now),
+                )
+            )
+        return True
+
+    # --- plans ----------------------------------------------------------------------------
+
+    def save_plan(self, plan: dict[str, Any], reason: str, *, now: datetime) -> int:
+        """Store a plan as the current one; its id."""
+        with self._write() as conn:
+            result = conn.execute(
+                plans.insert().values(
+                    reason=reason, plan=json.dumps(plan), created_at=utc_text(now)
+                )
+            )
+        return int(result.inserted_primary_key[0])
+
+    def latest_plan(self) -> StoredPlan | None:
+        """The current plan (the latest stored), or None."""
+        with self._read() as conn:
+            row = conn.execute(sa.select(plans).order_by(plans.c.id.desc()).limit(1)).first()
+        if row is None:
+            return None
+        return StoredPlan(int(row.id), row.reason, from_text(row.created_at), json.loads(row.plan))
+
+    # --- predictions and outcomes ---------------------------------------------------------
+
+    def add_prediction(
+        self,
+        trip_id: str,
+        *,
+        model_version: str | None,
+        departure: datetime,
+        p50_s: float,
+        p90_s: float,
+        free_flow_s: float,
+        features: dict[str, float | None],
+        now: datetime,
+    ) -> int:
+        """Store a prediction made for a trip's ride; its id."""
+        with self._write() as conn:
+            result = conn.execute(
+                predictions.insert().values(
+                    trip_id=trip_id,
+                    model_version=model_version,
+                    departure=utc_text(departure),
+                    p50_s=p50_s,
+                    p90_s=p90_s,
+                    free_flow_s=free_flow_s,
+                    features=json.dumps(features),
+                    created_at=utc_text(now),
+                )
+            )
+        return int(result.inserted_primary_key[0])
+
+    def latest_prediction(self, trip_id: str) -> PredictionRow | None:
+        """The last prediction stored for a trip, or None."""
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(predictions)
+                .where(predictions.c.trip_id == trip_id)
+                .order_by(predictions.c.id.desc())
+                .limit(1)
+            ).first()
+        return None if row is None else _prediction_row(row)
+
+    def add_outcome(
+        self,
+        trip_id: str,
+        *,
+        prediction_id: int | None,
+        pickup_time: datetime,
+        origin: tuple[float, float],
+        dest: tuple[float, float],
+        duration_s: float,
+        observations: dict[str, float],
+        now: datetime,
+    ) -> None:
+        """Store a completed ride: what the model learns from."""
+        with self._write() as conn:
+            conn.execute(
+                outcomes.insert().values(
+                    trip_id=trip_id,
+                    prediction_id=prediction_id,
+                    pickup_time=utc_text(pickup_time),
+                    origin_lat=origin[0],
+                    origin_lon=origin[1],
+                    dest_lat=dest[0],
+                    dest_lon=dest[1],
+                    duration_s=duration_s,
+                    observations=json.dumps(observations),
+                    recorded_at=utc_text(now),
+                )
+            )
+
+    def outcome_records(self) -> list[dict[str, Any]]:
+        """Every stored outcome as a trip record (``models.TripRecord`` columns)."""
+        with self._read() as conn:
+            rows = conn.execute(sa.select(outcomes).order_by(outcomes.c.pickup_time)).all()
+        return [
+            {
+                "pickup_time": from_text(r.pickup_time),
+                "origin_lat": r.origin_lat,
+                "origin_lon": r.origin_lon,
+                "dest_lat": r.dest_lat,
+                "dest_lon": r.dest_lon,
+                "duration_s": r.duration_s,
+                "trip_id": r.trip_id,
+                **json.loads(r.observations),
+            }
+            for r in rows
+        ]
+
+    def monitored(self, model_version: str | None, limit: int) -> list[tuple[PredictionRow, float]]:
+        """The latest ``limit`` outcomes predicted by ``model_version``, oldest first."""
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(predictions, outcomes.c.duration_s)
+                .join(outcomes, outcomes.c.prediction_id == predictions.c.id)
+                .where(
+                    predictions.c.model_version.is_(None)
+                    if model_version is None
+                    else predictions.c.model_version == model_version
+                )
+                .order_by(outcomes.c.id.desc())
+                .limit(limit)
+            ).all()
+        return [(_prediction_row(r), float(r.duration_s)) for r in reversed(rows)]
+
+    # --- models ---------------------------------------------------------------------------
+
+    def add_model(
+        self,
+        version: str,
+        path: str,
+        *,
+        base_version: str | None,
+        decision: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        """Record a promoted model; ``base_version`` is the configured model it descends from."""
+        with self._write() as conn:
+            conn.execute(
+                model_versions.insert().values(
+                    version=version,
+                    path=path,
+                    base_version=base_version,
+                    decision=json.dumps(decision),
+                    promoted_at=utc_text(now),
+                )
+            )
+
+    def promoted_model(self, base_version: str | None) -> str | None:
+        """Path of the latest model promoted over ``base_version`` (or its successors)."""
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(model_versions.c.path)
+                .where(
+                    model_versions.c.base_version.is_(None)
+                    if base_version is None
+                    else model_versions.c.base_version == base_version
+                )
+                .order_by(model_versions.c.promoted_at.desc())
+                .limit(1)
+            ).first()
+        return None if row is None else str(row.path)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, full sync, foreign keys; explicit BEGIN (IMMEDIATE for writes)."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _trip_row(row: Any) -> TripRow:
+    return TripRow(
+        request=TripRequest.model_validate_json(row.request),
+        status=row.status,
+        called_at=None if row.called_at is None else from_text(row.called_at),
+        created_at=from_text(row.created_at),
+        updated_at=from_text(row.updated_at),
+    )
+
+
+def _prediction_row(row: Any) -> PredictionRow:
+    return PredictionRow(
+        id=int(row.id),
+        model_version=row.model_version,
+        departure=from_text(row.departure),
+        p50_s=float(row.p50_s),
+        p90_s=float(row.p90_s),
+        free_flow_s=float(row.free_flow_s),
+        features=json.loads(row.features),
+    )

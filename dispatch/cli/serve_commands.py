@@ -1,0 +1,67 @@
+"""``dispatch serve``: the HTTP service, configured by flags over ``DISPATCH_*`` variables."""
+
+from __future__ import annotations
+
+import argparse
+
+import uvicorn
+
+from dispatch.api import ServiceSettings, ServiceState, create_app
+from dispatch.api.store import StoreError
+
+from ._common import UsageError
+from .default_model import default_model
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        settings = ServiceSettings.from_env().override(
+            map=args.map,
+            model=args.model,
+            db=args.db,
+            models_dir=args.models_dir,
+            host=args.host,
+            port=args.port,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if settings.model is None:
+        settings = settings.override(model=str(default_model(settings.map)))
+    state = ServiceState(settings)
+    try:
+        state.load()  # before listening: a bad map, model or database fails here, exit 2
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"serving on http://{settings.host}:{settings.port} (docs at /docs)", flush=True)
+    uvicorn.run(
+        create_app(settings, state),
+        host=settings.host,
+        port=settings.port,
+        log_level=args.log_level,
+        access_log=args.access_log,
+    )
+    return 0
+
+
+def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register ``serve``."""
+    serve = commands.add_parser(
+        "serve",
+        help="run the HTTP service",
+        description="Run the HTTP API. Each flag may also be set as DISPATCH_<FLAG> "
+        "(DISPATCH_MAP, DISPATCH_MODEL, DISPATCH_DB, DISPATCH_MODELS_DIR, DISPATCH_HOST, "
+        "DISPATCH_PORT); flags win.",
+    )
+    serve.add_argument("--map", help="map file (default: embedded Baltimore map)")
+    serve.add_argument(
+        "--model", help="model directory (default: the default model, trained on first use)"
+    )
+    serve.add_argument("--db", help="SQLAlchemy URL of the store (default: a SQLite file)")
+    serve.add_argument("--models-dir", help="where retrained models are saved when promoted")
+    serve.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    serve.add_argument(
+        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.set_defaults(handler=_cmd_serve)

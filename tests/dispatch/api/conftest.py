@@ -1,0 +1,72 @@
+"""Fixtures of the service tests: a small default model, settings on a SQLite file, the app.
+
+The model is the default-model path of ``dispatch serve`` on a small world (6 days, 10
+vehicles) in a temporary cache, so the tests exercise it and stay quick. Every app gets a
+fresh SQLite file in the test's temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+import routing
+from dispatch.api import ServiceSettings, create_app
+from dispatch.cli.default_model import CACHE_ENV, default_model
+
+MODEL_DAYS, MODEL_VEHICLES, MODEL_SEED = 6, 10, 1
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """``$DISPATCH_MODEL_CACHE`` pointed at a session folder."""
+    path = tmp_path_factory.mktemp("model-cache")
+    previous = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop(CACHE_ENV, None)
+    else:
+        os.environ[CACHE_ENV] = previous
+
+
+@pytest.fixture(scope="session")
+def model_dir(model_cache: Path, baltimore: routing.RoadGraph) -> Path:
+    """The default model of a small world, trained once per session (graph cache built first)."""
+    return default_model(days=MODEL_DAYS, vehicles=MODEL_VEHICLES, seed=MODEL_SEED)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, model_dir: Path) -> ServiceSettings:
+    """Settings with the small model and a fresh SQLite store."""
+    return ServiceSettings(
+        model=str(model_dir),
+        db=f"sqlite:///{tmp_path / 'dispatch.sqlite'}",
+        models_dir=str(tmp_path / "models"),
+    )
+
+
+@pytest.fixture
+def client(settings: ServiceSettings) -> Iterator[TestClient]:
+    """The real app, started (graph, model and store loaded) on a fresh store."""
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def shared_client(
+    tmp_path_factory: pytest.TempPathFactory, model_dir: Path
+) -> Iterator[TestClient]:
+    """One started app for a module's tests that do not depend on the store's content."""
+    folder = tmp_path_factory.mktemp("shared-app")
+    settings = ServiceSettings(
+        model=str(model_dir),
+        db=f"sqlite:///{folder / 'dispatch.sqlite'}",
+        models_dir=str(folder / "models"),
+    )
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
