@@ -172,6 +172,7 @@ class Comparison:
     results: list[DayResult]
     kpis: list[dict[str, Any]]
     model: TrainedModel | None
+    weather: str  # the simulated day's weather regime
 
 
 def compare_policies(
@@ -208,7 +209,8 @@ def compare_policies(
                 if progress is not None:
                     progress(futures[future])
     ordered = [results[name] for name in policies]
-    return Comparison(scenario, ordered, [day_kpis(r) for r in ordered], trained)
+    kpis = [day_kpis(r) for r in ordered]
+    return Comparison(scenario, ordered, kpis, trained, world.weather[scenario.day].regime)
 
 
 def _run_policy(scenario: Scenario, name: str, trained: TrainedModel | None) -> DayResult:

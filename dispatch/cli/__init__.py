@@ -15,7 +15,14 @@ import routing
 from dispatch.instances import InstanceFormatError
 from models.exceptions import ModelsError
 
-from . import bench_commands, eta_commands, graph_commands, history_commands, serve_commands
+from . import (
+    bench_commands,
+    eta_commands,
+    graph_commands,
+    history_commands,
+    serve_commands,
+    simulate_commands,
+)
 from ._common import UsageError
 
 
@@ -29,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         eta_commands,
         bench_commands,
         serve_commands,
+        simulate_commands,
     ):
         module.add_parsers(commands)
     return parser

@@ -1,0 +1,154 @@
+"""``dispatch simulate``: replay a weekday under each policy and compare the KPIs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from simulations import day_report
+from simulations.scenario import DEFAULT_POLICIES, Comparison, Scenario, compare_policies
+
+from ._common import UsageError, load_graph, print_table, write_json
+
+_TABLE = (
+    ("served", "trips served"),
+    ("unserved", "trips unserved"),
+    ("no_shows", "no-shows"),
+    ("cancelled", "cancelled"),
+    ("on_time_pickup_rate", "on-time pickup rate"),
+    ("pickup_lateness_p50_s", "pickup lateness P50 (s)"),
+    ("pickup_lateness_p95_s", "pickup lateness P95 (s)"),
+    ("on_time_appointment_rate", "on-time appointment arrival"),
+    ("ride_time_mean_s", "ride time mean (s)"),
+    ("ride_over_direct_mean", "ride / direct time"),
+    ("will_call_response_mean_s", "will-call response mean (s)"),
+    ("riders_per_revenue_hour", "riders per vehicle revenue hour"),
+    ("deadhead_share", "deadhead share of distance"),
+    ("utilisation", "utilisation"),
+    ("vehicles_used", "vehicles used"),
+    ("eta_mae_s", "plan ETA MAE (s)"),
+    ("eta_bias_s", "plan ETA bias (s)"),
+    ("solver_mean_s", "solver time per decision (s)"),
+)
+
+
+def _scenario(args: argparse.Namespace) -> Scenario:
+    try:
+        return Scenario(
+            seed=args.seed,
+            vehicles=args.vehicles,
+            demand=args.demand,
+            history_days=args.history_days,
+            weather=args.weather,
+            plan_s=args.plan_seconds,
+            map_path=args.map,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc).replace("scenario field ", "--").replace("_", "-")) from exc
+
+
+def _policies(text: str) -> list[str]:
+    names = [p.strip() for p in text.split(",") if p.strip()]
+    if not names:
+        msg = "--policies must name at least one policy"
+        raise UsageError(msg)
+    return names
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    scenario = _scenario(args)
+    policies = _policies(args.policies)
+    load_graph(args.map)  # builds and caches the graph once, with its progress bar
+    started = time.perf_counter()
+    with tqdm(total=len(policies) + 1, desc="simulating", unit="step", file=sys.stderr) as bar:
+
+        def step(name: str) -> None:
+            bar.set_postfix_str(name)
+            bar.update(1)
+
+        try:
+            comparison = compare_policies(scenario, policies, workers=args.workers, progress=step)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+    elapsed = time.perf_counter() - started
+    _print_kpis(comparison)
+    _write_outputs(comparison, Path(args.out), elapsed)
+    print(f"simulated {len(policies)} policies in {elapsed:.1f} s")
+    return 0
+
+
+def _print_kpis(comparison: Comparison) -> None:
+    kpis = comparison.kpis
+    world_day = (
+        f"seed {comparison.scenario.seed}, day {comparison.scenario.day}, {comparison.weather}"
+    )
+    print(f"KPIs ({world_day}, {kpis[0]['requested']} trips requested)")
+    rows = [(label, *(_cell(k.get(key)) for k in kpis)) for key, label in _TABLE]
+    print_table(("KPI", *(k["policy"] for k in kpis)), rows)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 10 else f"{value:.0f}"
+    return str(value)
+
+
+def _write_outputs(comparison: Comparison, out: Path, elapsed: float) -> None:
+    model = comparison.model
+    summary = {
+        "scenario": {k: v for k, v in vars(comparison.scenario).items() if k != "world"},
+        "weather": comparison.weather,
+        "model": None
+        if model is None
+        else {"version": model.version, "n_train": model.n_train, "test_metrics": model.metrics},
+        "seconds": round(elapsed, 1),
+        "kpis": comparison.kpis,
+    }
+    write_json(summary, out / "kpis.json")
+    last = comparison.results[-1]  # timelines and map: the last policy listed
+    graph = load_graph(comparison.scenario.map_path)
+    for written in (
+        day_report.plot_kpis(comparison.kpis, out / "kpis_by_policy.png"),
+        day_report.plot_lateness(comparison.results, out / "lateness.png"),
+        day_report.plot_timelines(last, out / "vehicle_timelines.png"),
+        day_report.write_vehicle_map(last, graph, out / "vehicle_day.html"),
+    ):
+        print(f"wrote {written}")
+
+
+def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register ``simulate``."""
+    sim = commands.add_parser(
+        "simulate", help="replay a weekday under each dispatch policy and compare the KPIs"
+    )
+    sim.add_argument("--map", help="map file (default: embedded Baltimore map)")
+    sim.add_argument("--seed", type=int, default=0, help="seed of the simulated world")
+    sim.add_argument("--vehicles", type=int, default=40, help="fleet size")
+    sim.add_argument(
+        "--demand", type=float, default=1.0, help="demand level (1 = 20 riders per vehicle)"
+    )
+    sim.add_argument(
+        "--history-days", type=int, default=28, help="days of history the ETA model learns from"
+    )
+    sim.add_argument(
+        "--weather", choices=("dry", "rain", "snow"), help="force the simulated day's weather"
+    )
+    sim.add_argument(
+        "--policies",
+        default=",".join(DEFAULT_POLICIES),
+        help="comma-separated kind/times, kind in greedy|batch|scheduled, "
+        "times in free-flow|eta-model",
+    )
+    sim.add_argument(
+        "--plan-seconds", type=float, default=20.0, help="budget of the day's advance plan"
+    )
+    sim.add_argument("--workers", type=int, default=2, help="processes running policies")
+    sim.add_argument("--out", default="simulation", help="folder for JSON, PNGs and the map")
+    sim.set_defaults(handler=_cmd_simulate)

@@ -1,0 +1,208 @@
+"""The day replay: determinism, conservation, a hand-checked day, and the policy's rules."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+import routing
+from simulations.demand import Trip
+from simulations.engine import (
+    DROPOFF,
+    FINAL_STATUSES,
+    PICKUP,
+    DayResult,
+    PolicyError,
+    SimView,
+    Task,
+    TripStatus,
+    run_day,
+)
+from simulations.estimator import TravelEstimator
+from simulations.history import generate_history
+from simulations.kpis import TIMING_KPIS, day_kpis
+from simulations.policies import GreedyPolicy
+from simulations.scenario import Scenario, build_world, make_policy, train_model
+from simulations.truth import TruthParams
+from simulations.world import World, WorldParams
+
+# Budgets the solution limit always reaches first: the plans do not depend on the clock.
+SMALL = Scenario(vehicles=8, history_days=7, plan_s=60.0, reoptimise_s=60.0, solution_limit=20)
+POLICIES = ("greedy/free-flow", "batch/free-flow", "scheduled/free-flow")
+
+
+@pytest.fixture(scope="module")
+def small_world(baltimore: routing.RoadGraph) -> World:
+    """A world of eight vehicles; its day 7 is a Monday."""
+    return build_world(SMALL, baltimore)
+
+
+@pytest.fixture(scope="module")
+def days(small_world: World) -> dict[str, DayResult]:
+    """The small world's Monday under each policy with free-flow times."""
+    return {
+        name: run_day(small_world, SMALL.day, make_policy(name, small_world, SMALL, None))
+        for name in POLICIES
+    }
+
+
+@pytest.mark.parametrize("name", POLICIES)
+def test_same_seed_same_kpis(small_world: World, days: dict[str, DayResult], name: str) -> None:
+    """Replaying the same world, day and policy gives identical KPIs (solver timing aside)."""
+    again = run_day(small_world, SMALL.day, make_policy(name, small_world, SMALL, None))
+    first, second = day_kpis(days[name]), day_kpis(again)
+    for key in TIMING_KPIS:
+        first.pop(key), second.pop(key)
+    assert first == second
+
+
+@pytest.mark.parametrize("name", POLICIES)
+def test_conservation(small_world: World, days: dict[str, DayResult], name: str) -> None:
+    """Every trip ends settled; riders never teleport; capacity holds; time runs forward."""
+    result = days[name]
+    assert all(r.status in FINAL_STATUSES for r in result.trips)
+    assert {r.trip.trip_id for r in result.trips} == {t.trip_id for t in small_world.trips(7)}
+    fleet = {v.vehicle_id: v for v in result.fleet}
+    for vehicle_id, vehicle in fleet.items():
+        legs = [leg for leg in result.legs if leg.vehicle_id == vehicle_id]
+        position, clock = vehicle.depot, vehicle.shift_start_s
+        for leg in legs:
+            assert leg.origin == position, f"{vehicle_id} jumped from {position} to {leg.origin}"
+            assert leg.depart_s >= clock - 1e-9 and leg.arrive_s >= leg.depart_s
+            position, clock = leg.dest, leg.arrive_s
+        activities = sorted(
+            (a for a in result.activities if a.vehicle_id == vehicle_id), key=lambda a: a.start_s
+        )
+        for before, after in itertools.pairwise(activities):
+            assert after.start_s >= before.end_s - 1e-9
+        _check_capacity(result, vehicle_id, vehicle.vehicle_type)
+    for record in result.trips:
+        if record.status is TripStatus.SERVED:
+            assert record.pickup_s is not None and record.dropoff_s is not None
+            assert record.dropoff_s > record.pickup_s >= record.ready_from_s - 1e-9
+            legs = [leg for leg in result.legs if leg.vehicle_id == record.vehicle_id]
+            there = [leg.dest for leg in legs if leg.arrive_s <= record.dropoff_s + 1e-9][-1]
+            assert there == record.trip.dropoff, f"{record.trip.trip_id} dropped off elsewhere"
+
+
+def _check_capacity(result: DayResult, vehicle_id: str, vehicle_type) -> None:
+    """Replays boardings and alightings of one vehicle: the riders always fit."""
+    events = []
+    for r in result.trips:
+        if r.vehicle_id == vehicle_id and r.status is TripStatus.SERVED:
+            events += [(r.pickup_s, 1, r.trip), (r.dropoff_s, 0, r.trip)]
+    riding: list[Trip] = []
+    for _, boarding, trip in sorted(events, key=lambda e: (e[0], e[1])):
+        if boarding:
+            riding.append(trip)
+            assert vehicle_type.fits([(t.mobility, t.escorts) for t in riding])
+        else:
+            riding.remove(trip)
+    assert not riding
+
+
+def test_scheduled_shares_rides_and_beats_greedy_on_productivity(
+    days: dict[str, DayResult],
+) -> None:
+    """The solver's plan carries more riders per revenue hour with less deadhead than greedy."""
+    greedy, scheduled = day_kpis(days["greedy/free-flow"]), day_kpis(days["scheduled/free-flow"])
+    assert scheduled["riders_per_revenue_hour"] > greedy["riders_per_revenue_hour"]
+    assert scheduled["deadhead_share"] < greedy["deadhead_share"]
+
+
+class _FixedTrips(World):
+    """A world whose day holds the trips given, not its demand model's."""
+
+    fixed: list[Trip]
+
+    def trips(self, day: int) -> list[Trip]:
+        return list(self.fixed)
+
+
+def _tiny_world(graph: routing.RoadGraph, baltimore_path: Path) -> _FixedTrips:
+    params = WorldParams(n_vehicles=1, truth=replace(TruthParams(), trip_noise_sigma=0.0))
+    world = _FixedTrips(graph, days=1, seed=3, params=params, map_path=baltimore_path)
+    home, clinic = int(world.homes[0]), world.facilities[0].node
+    other = int(world.homes[1])
+    common = {"rider_id": "R1", "mobility": "ambulatory", "escorts": 0, "booked_s": -3600.0}
+    service = {"board_s": 60.0, "alight_s": 60.0, "no_show": False, "cancelled": False}
+    world.fixed = [
+        Trip("T1", kind="scheduled_return", pickup=clinic, dropoff=home, ready_s=9 * 3600.0,
+             appointment_s=None, **common, **service),
+        Trip("T2", kind="appointment", pickup=other, dropoff=clinic, ready_s=None,
+             appointment_s=11 * 3600.0, **common, **service),
+    ]  # fmt: skip
+    return world
+
+
+def test_hand_checked_day(baltimore: routing.RoadGraph, baltimore_path: Path) -> None:
+    """One vehicle, two trips, no driving noise: every KPI follows from the truth by hand."""
+    world = _tiny_world(baltimore, baltimore_path)
+    result = run_day(world, 0, GreedyPolicy(TravelEstimator(world, 0)))
+    t1, t2 = world.fixed
+    depot = world.fleet[0].depot
+    # T1: the vehicle waits at the clinic for 09:00, boards 60 s, drives home
+    ride1 = world.drive(t1.pickup, t1.dropoff, 0, 9 * 3600 + 60, 0.0)
+    # T2: picked up at its planned time (appointment - 1.3 x free-flow - board - 15 min)
+    planned2 = 11 * 3600 - 1.3 * routing.travel_time(baltimore, t2.pickup, t2.dropoff) - 960
+    ride2 = world.drive(t2.pickup, t2.dropoff, 0, planned2 + 60, 0.0)
+    kpis = day_kpis(result)
+    assert kpis["served"] == 2 and kpis["unserved"] == 0
+    assert kpis["on_time_pickup_rate"] == 1.0 and kpis["pickup_lateness_p50_s"] == 0.0
+    assert kpis["on_time_appointment_rate"] == 1.0
+    assert kpis["ride_time_mean_s"] == pytest.approx((ride1 + ride2) / 2, abs=1e-3)
+    revenue_h = (planned2 + 60 + ride2 - 9 * 3600) / 3600
+    assert kpis["revenue_hours"] == pytest.approx(revenue_h, abs=1e-3)
+    assert kpis["riders_per_revenue_hour"] == pytest.approx(2 / revenue_h, abs=1e-3)
+    route = [depot, t1.pickup, t1.dropoff, t2.pickup, t2.dropoff, depot]
+    lengths = [
+        routing.shortest_path(baltimore, a, b).length_m for a, b in itertools.pairwise(route)
+    ]
+    empty = lengths[0] + lengths[2] + lengths[4]
+    assert kpis["distance_km"] == pytest.approx(sum(lengths) / 1000, abs=1e-3)
+    assert kpis["deadhead_share"] == pytest.approx(empty / sum(lengths), abs=1e-4)
+    assert [leg.kind for leg in result.legs] == [PICKUP, DROPOFF, PICKUP, DROPOFF, "depot"]
+
+
+class _Overloading:
+    """A policy that puts every waiting trip on the first vehicle at once."""
+
+    name = "overloading"
+    tick_s = None
+
+    def start(self, view: SimView) -> None:
+        trips = view.waiting()
+        first = view.vehicles()[0].vehicle_id
+        view.assign(first, [Task(t, PICKUP) for t in trips] + [Task(t, DROPOFF) for t in trips])
+
+    def on_booking(self, view: SimView, trip_id: str) -> None: ...
+    def on_cancel(self, view: SimView, trip_id: str) -> None: ...
+    def on_idle(self, view: SimView, vehicle_id: str) -> None: ...
+    def on_tick(self, view: SimView) -> None: ...
+
+    def estimate(self, origin: int, dest: int, depart_s: float) -> float:
+        return 0.0
+
+
+def test_a_policy_that_breaks_the_rules_is_stopped(small_world: World) -> None:
+    """Capacity and task rules are enforced by the engine, with the vehicle named."""
+    with pytest.raises(PolicyError, match=r"V\d+"):
+        run_day(small_world, SMALL.day, _Overloading())
+
+
+def test_the_model_learns_from_earlier_days_only_and_corrects_the_plan(
+    small_world: World,
+) -> None:
+    """History stops before the simulated day; the learned ETAs are less biased than free flow."""
+    assert generate_history(small_world, days=SMALL.history_days).records["day"].max() == 6
+    trained = train_model(small_world, SMALL.history_days)
+    policy = make_policy("batch/eta-model", small_world, SMALL, trained)
+    kpis = day_kpis(run_day(small_world, SMALL.day, policy))
+    free = day_kpis(
+        run_day(small_world, SMALL.day, make_policy("batch/free-flow", small_world, SMALL, None))
+    )
+    assert abs(kpis["eta_bias_s"]) < abs(free["eta_bias_s"])
+    assert kpis["eta_mae_s"] < free["eta_mae_s"]
