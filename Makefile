@@ -14,8 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/dispatch graph info
-	$(VENV)/bin/dispatch route
+	$(VENV)/bin/dispatch simulate
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -n 2
@@ -26,6 +25,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/scheduling.py
 	$(VENV)/bin/python benchmarks/matching.py
 	$(VENV)/bin/python benchmarks/nemt_day.py
+	$(VENV)/bin/python benchmarks/simulation.py
 	$(VENV)/bin/python benchmarks/api_load.py
 
 lint: $(STAMP)

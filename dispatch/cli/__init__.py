@@ -22,6 +22,7 @@ from . import (
     history_commands,
     serve_commands,
     simulate_commands,
+    sweep_commands,
 )
 from ._common import UsageError
 
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         bench_commands,
         serve_commands,
         simulate_commands,
+        sweep_commands,
     ):
         module.add_parsers(commands)
     return parser

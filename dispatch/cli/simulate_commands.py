@@ -10,8 +10,16 @@ from typing import Any
 
 from tqdm import tqdm
 
+from models.monitoring import plot_daily_error
 from simulations import day_report
-from simulations.scenario import DEFAULT_POLICIES, Comparison, Scenario, compare_policies
+from simulations.drift import DriftDay, DriftScenario, run_drift
+from simulations.scenario import (
+    DEFAULT_POLICIES,
+    Comparison,
+    Scenario,
+    compare_policies,
+    parse_policy,
+)
 
 from ._common import UsageError, load_graph, print_table, write_json
 
@@ -57,10 +65,17 @@ def _policies(text: str) -> list[str]:
     if not names:
         msg = "--policies must name at least one policy"
         raise UsageError(msg)
+    for name in names:
+        try:
+            parse_policy(name)
+        except ValueError as exc:
+            raise UsageError(f"--policies: {exc}") from exc
     return names
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
+    if args.scenario == "drift":
+        return _cmd_drift(args)
     scenario = _scenario(args)
     policies = _policies(args.policies)
     load_graph(args.map)  # builds and caches the graph once, with its progress bar
@@ -123,10 +138,62 @@ def _write_outputs(comparison: Comparison, out: Path, elapsed: float) -> None:
         print(f"wrote {written}")
 
 
+def _cmd_drift(args: argparse.Namespace) -> int:
+    """The drift scenario: a snowy week after the training history, monitor and retraining."""
+    try:
+        drift = DriftScenario(
+            seed=args.seed,
+            vehicles=args.vehicles,
+            history_days=args.history_days,
+            map_path=args.map,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    load_graph(args.map)
+    rows = []
+    with tqdm(total=drift.replay_days, desc="replaying days", unit="day", file=sys.stderr) as bar:
+
+        def step(day: DriftDay) -> None:
+            rows.append(day)
+            bar.set_postfix_str(f"day {day.day} {day.weather} MAE {day.mae_s:.0f} s")
+            bar.update(1)
+
+        run = run_drift(drift, progress=step)
+    print_table(
+        ("day", "weather", "drives", "MAE s", "bias s", "P90 cover", "model", "alert", "action"),
+        [
+            (
+                d.day,
+                d.weather,
+                d.legs,
+                f"{d.mae_s:.0f}",
+                f"{d.bias_s:+.0f}",
+                f"{d.p90_coverage:.2f}",
+                d.model,
+                "yes" if d.alert else "",
+                d.action,
+            )
+            for d in rows
+        ],
+    )
+    out = Path(args.out)
+    write_json({"scenario": vars(drift), "days": [vars(d) for d in rows]}, out / "drift.json")
+    plot = plot_daily_error(run.daily_error, out / "drift_error.png", events=run.dates)
+    print(f"wrote {plot}")
+    return 0
+
+
 def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Register ``simulate``."""
     sim = commands.add_parser(
         "simulate", help="replay a weekday under each dispatch policy and compare the KPIs"
+    )
+    sim.add_argument(
+        "--scenario",
+        choices=("default", "drift"),
+        default="default",
+        help="default: compare policies on a weekday; drift: a snowy week after the "
+        "model's history, the monitor and retraining in the loop",
     )
     sim.add_argument("--map", help="map file (default: embedded Baltimore map)")
     sim.add_argument("--seed", type=int, default=0, help="seed of the simulated world")
