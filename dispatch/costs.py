@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 
 import routing
 from models import EtaModel, build_features, predict_durations
-from models.features import ROUTE_FEATURES, route_features
+from models.features import ROUTE_FEATURES, node_pairs, route_features
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,7 +137,7 @@ class CostProvider:
             return
         origin = np.concatenate([g[1] for g in gaps])
         dest = np.concatenate([g[2] for g in gaps])
-        trips = _pairs_frame(self.graph, origin, dest)
+        trips = node_pairs(self.graph, origin, dest)
         trips["pickup_time"] = np.repeat(
             [pd.Timestamp(g[0].departure) for g in gaps], [g[1].size for g in gaps]
         )
@@ -156,22 +156,6 @@ class CostProvider:
             at += o.size
 
 
-def _pairs_frame(
-    graph: routing.RoadGraph, origin: NDArray[np.int32], dest: NDArray[np.int32]
-) -> pd.DataFrame:
-    """Origin and destination nodes with their coordinates, as the feature code reads them."""
-    return pd.DataFrame(
-        {
-            "origin_node": origin,
-            "dest_node": dest,
-            "origin_lat": graph.lat[origin],
-            "origin_lon": graph.lon[origin],
-            "dest_lat": graph.lat[dest],
-            "dest_lon": graph.lon[dest],
-        }
-    )
-
-
 class _RouteFeatureCache:
     """Route features (time-independent) of node pairs, each pair computed once."""
 
@@ -186,7 +170,7 @@ class _RouteFeatureCache:
         missing = np.unique(keys[[int(k) not in self._row for k in keys.tolist()]])
         if missing.size:
             o, d = np.divmod(missing, self._graph.n_nodes)
-            new = route_features(_pairs_frame(self._graph, o, d), self._graph)
+            new = route_features(node_pairs(self._graph, o, d), self._graph)
             for k in missing.tolist():
                 self._row[k] = len(self._row)
             self._rows = np.vstack([self._rows, new[list(ROUTE_FEATURES)].to_numpy()])

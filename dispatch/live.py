@@ -24,14 +24,21 @@ from .checker import schedule_with_ride_times
 from .costs import CostProvider, Observations
 from .domain import (
     DEFAULT_RIDE_TIME_RULE,
-    Location,
     RideTimeRule,
     TripRequest,
     Vehicle,
     check_on_map,
     validate_requests,
 )
-from .planner import DayPlan, Lateness, _day_plan, _departures, _Layout, _problem
+from .planner import (
+    DayPlan,
+    Lateness,
+    _day_plan,
+    _departures,
+    _Layout,
+    _problem,
+    distinct_depots,
+)
 from .problem import PdpProblem, Plan
 from .scheduling import SolveParams, reoptimize
 
@@ -107,14 +114,8 @@ def _live_layout(
     """Nodes: each vehicle's start, the distinct end depots, then each request's two stops."""
     origin = min(now, *(v.shift_start for v in vehicles))
     starts = [v.position or v.depot for v in vehicles]
-    depots: list[Location] = []
-    depot_of_vehicle = []
-    for vehicle in vehicles:
-        match = next((i for i, d in enumerate(depots) if d.same_place(vehicle.depot)), None)
-        if match is None:
-            depots.append(vehicle.depot)
-            match = len(depots) - 1
-        depot_of_vehicle.append(len(vehicles) + match)
+    depots, depot_index = distinct_depots(vehicles)
+    depot_of_vehicle = [len(vehicles) + i for i in depot_index]
     stops = [
         place
         for r in requests

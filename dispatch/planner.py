@@ -212,7 +212,8 @@ def _day_plan(
     )
 
 
-def _layout(requests: Sequence[TripRequest], vehicles: Sequence[Vehicle]) -> _Layout:
+def distinct_depots(vehicles: Sequence[Vehicle]) -> tuple[list[Location], list[int]]:
+    """The fleet's distinct depot places, and the index of each vehicle's among them."""
     depots: list[Location] = []
     depot_of_vehicle = []
     for vehicle in vehicles:
@@ -221,6 +222,11 @@ def _layout(requests: Sequence[TripRequest], vehicles: Sequence[Vehicle]) -> _La
             depots.append(vehicle.depot)
             match = len(depots) - 1
         depot_of_vehicle.append(match)
+    return depots, depot_of_vehicle
+
+
+def _layout(requests: Sequence[TripRequest], vehicles: Sequence[Vehicle]) -> _Layout:
+    depots, depot_of_vehicle = distinct_depots(vehicles)
     stops = [place for r in requests for place in (r.pickup, r.dropoff)]
     return _Layout(
         origin=min(v.shift_start for v in vehicles),

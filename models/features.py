@@ -92,25 +92,37 @@ class ZoneGrid:
         return row * ZONE_GRID + col
 
 
-ROUTE_FEATURES = (
-    "free_flow_s",
-    "log_free_flow_s",
-    "distance_m",
-    "straight_m",
-    "detour_ratio",
-    "share_motorway",
-    "share_arterial",
-    "share_collector",
-    "share_local",
-    "n_signals",
-    "signals_per_km",
-    "n_left_turns",
-    "n_right_turns",
-    "n_u_turns",
-    "origin_zone",
-    "dest_zone",
+_TIME_FEATURES = frozenset(
+    {
+        "hour",
+        "hour_sin",
+        "hour_cos",
+        "dow_sin",
+        "dow_cos",
+        "is_weekend",
+        "precipitation_mm",
+        "snow",
+        "rain",
+        "temperature_c",
+        "congestion_index",
+    }
 )
+ROUTE_FEATURES = tuple(c for c in FEATURE_COLUMNS if c not in _TIME_FEATURES)
 """The features that depend only on the route (origin and destination), not on the time."""
+
+
+def node_pairs(graph: routing.RoadGraph, origin: np.ndarray, dest: np.ndarray) -> pd.DataFrame:
+    """Origin and destination graph nodes with their coordinates, as the features read them."""
+    return pd.DataFrame(
+        {
+            "origin_node": origin,
+            "dest_node": dest,
+            "origin_lat": graph.lat[origin],
+            "origin_lon": graph.lon[origin],
+            "dest_lat": graph.lat[dest],
+            "dest_lon": graph.lon[dest],
+        }
+    )
 
 
 def route_features(trips: pd.DataFrame, graph: routing.RoadGraph) -> pd.DataFrame:

@@ -87,19 +87,15 @@ class _Free:
     node: int
 
 
-class GreedyPolicy:
-    """Nearest free compatible vehicle, first come first served."""
+class _Policy:
+    """What every policy shares: a name, a tick, its travel estimates; hooks doing nothing."""
 
-    def __init__(
-        self, estimator: TravelEstimator, *, lead_s: float = 2700.0, give_up_s: float = 7200.0
-    ) -> None:
-        self.name = f"greedy/{estimator.label}"
-        self.tick_s: float | None = 60.0
+    kind = ""
+
+    def __init__(self, estimator: TravelEstimator, tick_s: float | None) -> None:
+        self.name = f"{self.kind}/{estimator.label}"
+        self.tick_s = tick_s
         self.estimator = estimator
-        self.lead_s = lead_s
-        self.give_up_s = give_up_s
-        self._planned = _PlannedPickups(estimator)
-        self._free: dict[str, _Free] = {}
 
     def estimate(self, origin: int, dest: int, depart_s: float) -> float:
         """Predicted seconds of a drive."""
@@ -109,11 +105,35 @@ class GreedyPolicy:
         """Nothing is planned ahead."""
 
     def on_booking(self, view: SimView, trip_id: str) -> None:
-        """Dispatch what is due."""
-        self._dispatch(view)
+        """Bookings wait for the next decision."""
 
     def on_cancel(self, view: SimView, trip_id: str) -> None:
-        """The queue loses the trip; estimates catch up when the vehicle is idle."""
+        """The engine takes the trip out of its vehicle's queue."""
+
+    def on_idle(self, view: SimView, vehicle_id: str) -> None:
+        """Idle vehicles are used at the next decision."""
+
+    def on_tick(self, view: SimView) -> None:
+        """Nothing happens on the clock."""
+
+
+class GreedyPolicy(_Policy):
+    """Nearest free compatible vehicle, first come first served."""
+
+    kind = "greedy"
+
+    def __init__(
+        self, estimator: TravelEstimator, *, lead_s: float = 2700.0, give_up_s: float = 7200.0
+    ) -> None:
+        super().__init__(estimator, tick_s=60.0)
+        self.lead_s = lead_s
+        self.give_up_s = give_up_s
+        self._planned = _PlannedPickups(estimator)
+        self._free: dict[str, _Free] = {}
+
+    def on_booking(self, view: SimView, trip_id: str) -> None:
+        """Dispatch what is due."""
+        self._dispatch(view)
 
     def on_idle(self, view: SimView, vehicle_id: str) -> None:
         """The vehicle is free here and now."""
@@ -180,8 +200,10 @@ class GreedyPolicy:
         return self._free[v.vehicle_id]
 
 
-class BatchPolicy:
+class BatchPolicy(_Policy):
     """Every ``interval_s``: free vehicles matched to trips due soon, at least cost."""
+
+    kind = "batch"
 
     def __init__(
         self,
@@ -192,29 +214,11 @@ class BatchPolicy:
         max_wait_s: float = 2700.0,
         give_up_s: float = 7200.0,
     ) -> None:
-        self.name = f"batch/{estimator.label}"
-        self.tick_s: float | None = interval_s
-        self.estimator = estimator
+        super().__init__(estimator, tick_s=interval_s)
         self.lead_s = lead_s
         self.max_wait_s = max_wait_s
         self.give_up_s = give_up_s
         self._planned = _PlannedPickups(estimator)
-
-    def estimate(self, origin: int, dest: int, depart_s: float) -> float:
-        """Predicted seconds of a drive."""
-        return self.estimator.seconds(origin, dest, depart_s)
-
-    def start(self, view: SimView) -> None:
-        """Nothing is planned ahead."""
-
-    def on_booking(self, view: SimView, trip_id: str) -> None:
-        """Bookings wait for the next batch."""
-
-    def on_cancel(self, view: SimView, trip_id: str) -> None:
-        """The trip leaves the queue of its vehicle."""
-
-    def on_idle(self, view: SimView, vehicle_id: str) -> None:
-        """Free vehicles join the next batch."""
 
     def on_tick(self, view: SimView) -> None:
         """Match the free vehicles to the trips due."""
@@ -255,8 +259,10 @@ class BatchPolicy:
             )
 
 
-class ScheduledPolicy:
+class ScheduledPolicy(_Policy):
     """The pre-booked day solved in advance; live insertion; re-optimised every so often."""
+
+    kind = "scheduled"
 
     def __init__(
         self,
@@ -270,19 +276,13 @@ class ScheduledPolicy:
         early_s: float = 300.0,
         solution_limit: int | None = None,
     ) -> None:
-        self.name = f"scheduled/{estimator.label}"
-        self.tick_s: float | None = reoptimise_every_s
-        self.estimator = estimator
+        super().__init__(estimator, tick_s=reoptimise_every_s)
         self.plan_s = plan_s
         self.reoptimise_s = reoptimise_s
         self.insert_s = insert_s
         self.lateness = lateness or Lateness()
         self.early_s = early_s  # a pickup may start this long before its planned time
         self.solution_limit = solution_limit
-
-    def estimate(self, origin: int, dest: int, depart_s: float) -> float:
-        """Predicted seconds of a drive."""
-        return self.estimator.seconds(origin, dest, depart_s)
 
     def start(self, view: SimView) -> None:
         """Plan every pre-booked trip on the whole fleet."""
@@ -304,12 +304,6 @@ class ScheduledPolicy:
     def on_booking(self, view: SimView, trip_id: str) -> None:
         """Insert the new trip into the live routes."""
         self._replan(view, self.insert_s, improve=False)
-
-    def on_cancel(self, view: SimView, trip_id: str) -> None:
-        """The trip leaves its route; the next re-optimisation uses the time it frees."""
-
-    def on_idle(self, view: SimView, vehicle_id: str) -> None:
-        """Idle vehicles are used at the next re-optimisation or insertion."""
 
     def on_tick(self, view: SimView) -> None:
         """Re-optimise the rest of the day from where the vehicles are."""

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 import routing
 from models import EtaModel, build_features, predict_durations
+from models.features import node_pairs
 
 from ..domain import Location
 from .errors import ApiError, FieldError
@@ -70,19 +71,12 @@ def estimate(
     observations: Sequence[dict[str, Any]] | None = None,
 ) -> Estimates:
     """Estimates for pairs of graph nodes ``(origin[i], dest[i])`` leaving at ``departure[i]``."""
-    columns: dict[str, Any] = {
-        "pickup_time": pd.to_datetime(list(departure), utc=True),
-        "origin_node": origin,
-        "dest_node": dest,
-        "origin_lat": graph.lat[origin],
-        "origin_lon": graph.lon[origin],
-        "dest_lat": graph.lat[dest],
-        "dest_lon": graph.lon[dest],
-    }
+    trips = node_pairs(graph, origin, dest)
+    trips["pickup_time"] = pd.to_datetime(list(departure), utc=True)
     observed = pd.DataFrame(list(observations or []), index=range(len(origin)))
     for column in observed.columns:
-        columns[column] = observed[column].to_numpy()
-    features = build_features(pd.DataFrame(columns), graph)
+        trips[column] = observed[column].to_numpy()
+    features = build_features(trips, graph)
     p50, p90 = predict_durations(model, features)
     return Estimates(
         p50_s=p50,
