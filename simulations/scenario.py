@@ -96,13 +96,15 @@ class TrainedModel:
     n_train: int
 
 
-def build_world(scenario: Scenario, graph: routing.RoadGraph | None = None) -> World:
-    """The scenario's world: its history days plus the simulated day."""
+def build_world(
+    scenario: Scenario, graph: routing.RoadGraph | None = None, *, days: int | None = None
+) -> World:
+    """The scenario's world: its history days plus the simulated day (or ``days`` days)."""
     graph = graph or routing.load_graph(scenario.map_path)
     map_path = Path(scenario.map_path) if scenario.map_path else routing.default_map_path()
     return World(
         graph,
-        days=scenario.history_days + 1,
+        days=days or scenario.history_days + 1,
         seed=scenario.seed,
         params=scenario.world_params(),
         map_path=map_path,

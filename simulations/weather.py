@@ -59,11 +59,12 @@ def simulate_weather(
     regimes = [0]
     for _ in range(days - 1):
         regimes.append(int(rng.choice(3, p=params.transition[regimes[-1]])))
+    forced = {day: REGIMES.index(regime) for day, regime in params.forced if 0 <= day < days}
+    regimes = [forced.get(day, r) for day, r in enumerate(regimes)]
     if days >= params.guarantee_snow_day_after_days and 2 not in regimes:
-        regimes[int(rng.integers(days // 2, days))] = 2
-    for day, regime in params.forced:
-        if 0 <= day < days:
-            regimes[day] = REGIMES.index(regime)
+        pick = int(rng.integers(days // 2, days))
+        if pick not in forced:
+            regimes[pick] = 2
     return [_day(REGIMES[r], params, rng) for r in regimes]
 
 

@@ -49,7 +49,7 @@ def _scenario(args: argparse.Namespace) -> Scenario:
     try:
         return Scenario(
             seed=args.seed,
-            vehicles=args.vehicles,
+            vehicles=Scenario.vehicles if args.vehicles is None else args.vehicles,
             demand=args.demand,
             history_days=args.history_days,
             weather=args.weather,
@@ -143,7 +143,7 @@ def _cmd_drift(args: argparse.Namespace) -> int:
     try:
         drift = DriftScenario(
             seed=args.seed,
-            vehicles=args.vehicles,
+            vehicles=DriftScenario.vehicles if args.vehicles is None else args.vehicles,
             history_days=args.history_days,
             map_path=args.map,
         )
@@ -197,7 +197,9 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     )
     sim.add_argument("--map", help="map file (default: embedded Baltimore map)")
     sim.add_argument("--seed", type=int, default=0, help="seed of the simulated world")
-    sim.add_argument("--vehicles", type=int, default=40, help="fleet size")
+    sim.add_argument(
+        "--vehicles", type=int, help="fleet size (default: 40; 20 for the drift scenario)"
+    )
     sim.add_argument(
         "--demand", type=float, default=1.0, help="demand level (1 = 20 riders per vehicle)"
     )
