@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dispatch.domain import StopKind
+from dispatch.domain import StopKind, UnassignedReason
 from dispatch.live import replan
 from dispatch.on_demand import match_now
 from dispatch.planner import DayPlan, Lateness, plan_day
@@ -26,6 +26,8 @@ from .adapters import fleet_vehicle, live_vehicle, trip_request
 from .engine import DROPOFF, PICKUP, SimView, Task, VehicleView
 from .estimator import TravelEstimator
 
+# Reasons that no later re-plan can change: the trip is declined at once.
+_NEVER = frozenset({UnassignedReason.NO_COMPATIBLE_VEHICLE, UnassignedReason.RIDE_TIME_IMPOSSIBLE})
 # An arrive-by trip is planned to be picked up this long before its appointment: direct
 # drive x factor + buffer, as dispatchers pad for traffic (the history's rule too).
 ARRIVE_BY_FACTOR = 1.3
@@ -339,12 +341,17 @@ class ScheduledPolicy(_Policy):
         self._apply(view, day, committed)
 
     def _apply(self, view: SimView, day: DayPlan, committed: dict[str, list[str]]) -> None:
-        """Routes become the vehicles' queues; trips left out are declined with the reason."""
+        """Routes become the vehicles' queues.
+
+        A trip no vehicle can ever serve is declined with the reason; one left out for want
+        of room or time waits for the next re-plan, which serves it late if need be.
+        """
         riding = {t for riders in committed.values() for t in riders}
         waiting = set(view.waiting())
         for unassigned in day.unassigned:
-            if unassigned.request_id in waiting and unassigned.request_id not in riding:
-                view.reject(unassigned.request_id, unassigned.reason.value)
+            trip_id = unassigned.request_id
+            if trip_id in waiting and trip_id not in riding and unassigned.reason in _NEVER:
+                view.reject(trip_id, unassigned.reason.value)
         for route in day.routes:
             tasks = []
             riders = committed.get(route.vehicle_id, [])
