@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dispatch.domain import StopKind, UnassignedReason
+from dispatch.domain import Mobility, StopKind, UnassignedReason
 from dispatch.live import replan
 from dispatch.on_demand import match_now
 from dispatch.planner import DayPlan, Lateness, plan_day
@@ -323,7 +323,16 @@ class ScheduledPolicy(_Policy):
             live.append(live_vehicle(est, v, riders, next_free_s(view, v, est)))
             current[v.vehicle_id] = [t.trip_id for t in v.pending]
         riding = {t for riders in committed.values() for t in riders}
-        trips = [t for t in view.waiting() if t not in riding] + sorted(riding)
+        on_duty = {v.type.name: v.type for v in live}.values()
+        trips = sorted(riding)
+        for trip_id in view.waiting():
+            trip = view.trip(trip_id)
+            if trip_id in riding:
+                continue
+            if any(t.can_carry(Mobility(trip.mobility), trip.escorts) for t in on_duty):
+                trips.append(trip_id)
+            else:  # the vehicles that could have are done for the day
+                view.reject(trip_id, UnassignedReason.NO_COMPATIBLE_VEHICLE.value)
         if not live or not trips:
             return
         day = replan(
