@@ -88,7 +88,7 @@ class TripRecord:
 
 @dataclass(frozen=True)
 class Leg:
-    """One drive: planned (policy's estimate) and true duration, distance, riders on board."""
+    """One drive: the policy's predicted and the true duration, distance, riders on board."""
 
     vehicle_id: str
     origin: int
@@ -96,7 +96,6 @@ class Leg:
     depart_s: float
     arrive_s: float
     predicted_s: float
-    free_flow_s: float
     distance_m: float
     riders: int
     trip_id: str | None
@@ -216,7 +215,6 @@ class _Vehicle:
     busy_until: float | None = None
     started: bool = False
     off_duty: bool = False
-    wake: int = 0  # token: stale FREE events are ignored
     idle_told: bool = False  # the policy knows it has nothing to do
 
 
@@ -333,10 +331,7 @@ class Simulation:
         elif kind is _Kind.ARRIVE:
             self._arrive(self.vehicles[key])
         else:
-            vehicle_id, token = key.rsplit("#", 1)
-            vehicle = self.vehicles[vehicle_id]
-            if int(token) == vehicle.wake:
-                self._finish(vehicle)
+            self._finish(self.vehicles[key])
 
     def _cancel(self, trip_id: str) -> None:
         record = self.trips[trip_id]
@@ -376,10 +371,6 @@ class Simulation:
         trip = self.trips[task.trip_id].trip
         return trip.pickup if task.kind == PICKUP else trip.dropoff
 
-    def _sleep(self, v: _Vehicle, until: float) -> None:
-        v.wake += 1
-        self._push(until, _Kind.FREE, f"{v.fleet.vehicle_id}#{v.wake}")
-
     def _drive(self, v: _Vehicle, dest: int, trip_id: str | None, kind: str) -> None:
         origin, depart = v.node, self.now
         duration = self.world.drive(
@@ -395,7 +386,6 @@ class Simulation:
                     depart,
                     depart + duration,
                     self.policy.estimate(origin, dest, depart),
-                    path.travel_time_s,
                     path.length_m,
                     len(v.on_board),
                     trip_id,
@@ -437,7 +427,7 @@ class Simulation:
         """The vehicle is busy with ``kind`` from ``since`` until ``until``."""
         self._log(v, kind, since, until)
         v.busy_until = until
-        self._sleep(v, until)
+        self._push(until, _Kind.FREE, v.fleet.vehicle_id)
 
     def _board(self, v: _Vehicle, record: TripRecord, start: float) -> None:
         riders = [self.trips[t].trip for t in (*v.on_board, record.trip.trip_id)]
@@ -615,14 +605,6 @@ class SimView:
             )
             for v in self._sim.vehicles.values()
         ]
-
-    def observations(self) -> dict[str, float | bool | str]:
-        """The weather and traffic feeds now (the ETA model's optional features)."""
-        world, day, now = self._sim.world, self._sim.day, self._sim.now
-        return {
-            **world.weather_observation(day, now),
-            "congestion_index": world.congestion_index(day, now),
-        }
 
     def assign(self, vehicle_id: str, tasks: Sequence[Task]) -> None:
         """Replace the vehicle's pending tasks; pickups move from other queues to this one."""
