@@ -59,6 +59,7 @@ def replan(
     lateness: Lateness | None = None,
     solution_limit: int | None = None,
     improve: bool = True,
+    span_cost: float = 0.0,
 ) -> DayPlan:
     """Plan every unfinished request (waiting or on board) from the fleet's current state.
 
@@ -66,6 +67,7 @@ def replan(
     order (a waiting rider's id twice, pickup then dropoff; an on-board rider's once).
     Windows are hard (but widened when unreachable) unless ``lateness`` allows serving late.
     Without ``improve`` waiting riders not on a route are only inserted, not re-optimised.
+    ``span_cost`` is :func:`~dispatch.planner.plan_day`'s.
     """
     if not vehicles:
         msg = "vehicles: a plan needs at least one vehicle"
@@ -90,7 +92,7 @@ def replan(
         observations,
         row_departures=departures,
     )
-    base = _problem(requests, vehicles, layout, times, ride_rule, lateness)
+    base = _problem(requests, vehicles, layout, times, ride_rule, lateness, span_cost)
     problem = _live_problem(base, layout, ready, {index[t]: k for t, k in carrier.items()})
     problem = _widen_unreachable(problem, late_grace_s)
     onboard_of = [[index[t] for t in v.on_board] for v in vehicles]

@@ -31,7 +31,9 @@ class PdpProblem:
     ``(n_nodes, n_nodes)``) drives the schedule and ``cost`` (default: the travel times)
     the objective. Optional soft deadlines: service starting after ``window_due`` (per
     node, at most ``window_close``) adds ``late_cost`` per unit of lateness to the
-    objective. Shapes and basic sense are checked on construction.
+    objective. ``span_cost`` prices each used vehicle's time from leaving its start depot to
+    reaching its end depot (idle time included), per unit, as a share of travel cost.
+    Shapes and basic sense are checked on construction.
     """
 
     travel_time: NDArray[np.float64]
@@ -53,6 +55,7 @@ class PdpProblem:
     name: str = ""
     window_due: NDArray[np.float64] | None = None
     late_cost: float = 0.0
+    span_cost: float = 0.0
 
     def __post_init__(self) -> None:
         n, r, k = self.travel_time.shape[0], self.pickups.size, self.vehicle_start.size
@@ -153,9 +156,13 @@ class Plan:
         return sum(len(r) > 2 for r in self.routes)
 
     def cost(self, problem: PdpProblem) -> float:
-        """Objective recomputed in double precision: summed arc costs (+ lateness costs)."""
+        """Objective in double precision: arc costs, plus lateness and span costs if priced."""
         c = problem.arc_cost
         travel = float(sum(c[r[:-1], r[1:]].sum() for r in self.routes))
-        return travel + sum(
-            problem.lateness_cost(r, t) for r, t in zip(self.routes, self.times, strict=True)
+        used = [(r, t) for r, t in zip(self.routes, self.times, strict=True) if len(r) > 2]
+        span = sum(float(t[-1] - t[0] - problem.service_time[r[0]]) for r, t in used)
+        return (
+            travel
+            + problem.span_cost * span
+            + sum(problem.lateness_cost(r, t) for r, t in zip(self.routes, self.times, strict=True))
         )

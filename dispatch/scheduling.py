@@ -197,6 +197,8 @@ class _Model:
         horizon = math.ceil(float(np.max(problem.shift_end)) * p.scale)
         self.routing.AddDimension(time_cb, horizon, horizon, False, "time")
         self.time = self.routing.GetDimensionOrDie("time")
+        if problem.span_cost > 0:
+            self.time.SetSpanCostCoefficientForAllVehicles(max(round(problem.span_cost), 1))
         self._add_windows_and_shifts(horizon)
         self._add_capacities()
         self._add_requests(self._penalty(p, cost) if allow_drops else None)

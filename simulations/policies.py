@@ -156,7 +156,7 @@ class GreedyPolicy(_Policy):
         vehicles = {v.vehicle_id: v for v in view.vehicles() if not v.off_duty}
         queues = {k: list(v.pending) for k, v in vehicles.items()}
         for planned, trip_id in due:
-            best = self._choose(view, list(vehicles.values()), trip_id, planned)
+            best = self._choose(view, list(vehicles.values()), queues, trip_id, planned)
             if best is None:
                 if view.now > planned + self.give_up_s:
                     view.reject(trip_id, "no compatible vehicle free in time")
@@ -172,16 +172,24 @@ class GreedyPolicy(_Policy):
             )
 
     def _choose(
-        self, view: SimView, vehicles: list[VehicleView], trip_id: str, planned: float
+        self,
+        view: SimView,
+        vehicles: list[VehicleView],
+        queues: dict[str, list[Task]],
+        trip_id: str,
+        planned: float,
     ) -> tuple[VehicleView, _Free, float] | None:
-        """The vehicle that can be at the pickup first, its free estimate and drive there."""
+        """The vehicle that can be at the pickup first, its free estimate and drive there.
+
+        ``queues`` are the vehicles' pending tasks as this round has left them.
+        """
         trip = view.trip(trip_id)
         best: tuple[float, float, int, VehicleView, _Free] | None = None
         for k, v in enumerate(vehicles):
             kind = v.vehicle.vehicle_type
             if not kind.can_carry(trip.mobility, trip.escorts):
                 continue
-            free = self._free_of(view, v)
+            free = self._free_of(view, v, queues[v.vehicle_id])
             start = max(free.at_s, planned)
             if v.vehicle.shift_start_s > planned or start >= v.vehicle.shift_end_s - 1800:
                 continue
@@ -193,8 +201,8 @@ class GreedyPolicy(_Policy):
             return None
         return best[3], best[4], best[1]
 
-    def _free_of(self, view: SimView, v: VehicleView) -> _Free:
-        if v.current is None and not v.pending:
+    def _free_of(self, view: SimView, v: VehicleView, pending: list[Task]) -> _Free:
+        if v.current is None and not pending:
             self._free.pop(v.vehicle_id, None)
             return _Free(max(view.now, v.vehicle.shift_start_s), v.node)
         if v.vehicle_id not in self._free:
@@ -273,10 +281,11 @@ class ScheduledPolicy(_Policy):
         plan_s: float = 20.0,
         reoptimise_every_s: float = 1800.0,
         reoptimise_s: float = 2.0,
-        insert_s: float = 1.0,
+        insert_s: float = 0.5,
         lateness: Lateness | None = None,
         early_s: float = 300.0,
         solution_limit: int | None = None,
+        span_cost: float = 1.0,
     ) -> None:
         super().__init__(estimator, tick_s=reoptimise_every_s)
         self.plan_s = plan_s
@@ -285,6 +294,7 @@ class ScheduledPolicy(_Policy):
         self.lateness = lateness or Lateness()
         self.early_s = early_s  # a pickup may start this long before its planned time
         self.solution_limit = solution_limit
+        self.span_cost = span_cost  # idle vehicle time costs as much as driving
 
     def start(self, view: SimView) -> None:
         """Plan every pre-booked trip on the whole fleet."""
@@ -300,19 +310,22 @@ class ScheduledPolicy(_Policy):
             observations=est.forecast,
             lateness=self.lateness,
             solution_limit=self.solution_limit,
+            span_cost=self.span_cost,
         )
         self._apply(view, day, {})
 
     def on_booking(self, view: SimView, trip_id: str) -> None:
-        """Insert the new trip into the live routes."""
-        self._replan(view, self.insert_s, improve=False)
+        """Insert the new trip into the live routes (before any trip still waiting for room)."""
+        self._replan(view, self.insert_s, improve=False, first=trip_id)
 
     def on_tick(self, view: SimView) -> None:
         """Re-optimise the rest of the day from where the vehicles are."""
         if view.waiting():
             self._replan(view, self.reoptimise_s)
 
-    def _replan(self, view: SimView, seconds: float, *, improve: bool = True) -> None:
+    def _replan(
+        self, view: SimView, seconds: float, *, improve: bool = True, first: str | None = None
+    ) -> None:
         est = self.estimator
         live, current, committed = [], {}, {}
         for v in view.vehicles():
@@ -325,7 +338,11 @@ class ScheduledPolicy(_Policy):
         riding = {t for riders in committed.values() for t in riders}
         on_duty = {v.type.name: v.type for v in live}.values()
         trips = sorted(riding)
-        for trip_id in view.waiting():
+        waiting = view.waiting()
+        if first in waiting:  # requests left out are inserted in request order
+            waiting.remove(first)
+            waiting.insert(0, first)
+        for trip_id in waiting:
             trip = view.trip(trip_id)
             if trip_id in riding:
                 continue
@@ -346,6 +363,7 @@ class ScheduledPolicy(_Policy):
             lateness=self.lateness,
             solution_limit=self.solution_limit,
             improve=improve,
+            span_cost=self.span_cost,
         )
         self._apply(view, day, committed)
 
