@@ -33,6 +33,7 @@ class TravelTimes:
 
 
 _MAX_BUCKETS = 128
+_MAX_ROUTES = 1_000_000  # node pairs whose route features are kept (about 130 MB)
 
 Reading = float | bool | str
 Observations = Mapping[str, Reading] | Callable[[datetime], Mapping[str, Reading]]
@@ -167,6 +168,8 @@ class _RouteFeatureCache:
     def features(self, origin: NDArray[np.int32], dest: NDArray[np.int32]) -> pd.DataFrame:
         """The :data:`models.features.ROUTE_FEATURES` of each pair ``origin[k] -> dest[k]``."""
         keys = origin.astype(np.int64) * self._graph.n_nodes + dest
+        if len(self._row) + keys.size > _MAX_ROUTES:  # a long-lived service starts afresh
+            self._row, self._rows = {}, self._rows[:0]
         missing = np.unique(keys[[int(k) not in self._row for k in keys.tolist()]])
         if missing.size:
             o, d = np.divmod(missing, self._graph.n_nodes)
