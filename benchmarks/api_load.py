@@ -201,6 +201,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def latency_summary(latencies: list[float], errors: int, elapsed: float) -> dict[str, float]:
+    """Requests, throughput, p50/p99 (ms) and errors of a run."""
+    ms = np.array(latencies) * 1e3
+    return {
+        "requests": float(ms.size),
+        "throughput": ms.size / elapsed,
+        "p50_ms": float(np.percentile(ms, 50)),
+        "p99_ms": float(np.percentile(ms, 99)),
+        "errors": float(errors),
+    }
+
+
 async def drive(
     url: str,
     path: str,
@@ -237,15 +249,9 @@ async def drive(
         await asyncio.gather(*(loop(k, started + seconds, True) for k in range(clients)))
         elapsed = time.perf_counter() - started
         server_cpu = cpu_seconds(server_pid) - cpu_before
-    ms = np.array(latencies) * 1e3
-    return {
-        "requests": float(ms.size),
-        "throughput": ms.size / elapsed,
-        "p50_ms": float(np.percentile(ms, 50)),
-        "p99_ms": float(np.percentile(ms, 99)),
-        "errors": float(errors),
-        "server_cpu_ms": server_cpu / max(ms.size, 1) * 1e3,
-    }
+    result = latency_summary(latencies, errors, elapsed)
+    result["server_cpu_ms"] = server_cpu / max(len(latencies), 1) * 1e3
+    return result
 
 
 async def drive_paced(
@@ -277,14 +283,7 @@ async def drive_paced(
         started = time.perf_counter()
         await asyncio.gather(*(paced(k, started) for k in range(clients)))
         elapsed = time.perf_counter() - started
-    ms = np.array(latencies) * 1e3
-    return {
-        "requests": float(ms.size),
-        "throughput": ms.size / elapsed,
-        "p50_ms": float(np.percentile(ms, 50)),
-        "p99_ms": float(np.percentile(ms, 99)),
-        "errors": float(errors),
-    }
+    return latency_summary(latencies, errors, elapsed)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
