@@ -20,7 +20,14 @@ from .monitoring import (
     retrain_and_decide,
 )
 from .records import parse_column_map, read_trips
-from .registry import SavedModel, load_model, load_reference, save_model, save_reference
+from .registry import (
+    SavedModel,
+    load_model,
+    load_reference,
+    save_model,
+    save_reference,
+    save_trained,
+)
 from .schema import REQUIRED_COLUMNS, TripRecord, WeatherCondition
 from .training import PreparedTrips, TrainingResult, prepare_trips, train_eta
 
@@ -62,5 +69,6 @@ __all__ = [
     "retrain_and_decide",
     "save_model",
     "save_reference",
+    "save_trained",
     "train_eta",
 ]

@@ -14,11 +14,13 @@ from typing import Any
 import joblib
 import pandas as pd
 
+import routing
+
 from .cleaning import CleaningReport
 from .eta import EtaModel
 from .exceptions import ModelSchemaError
 from .features import FEATURE_COLUMNS
-from .training import TrainingResult
+from .training import PreparedTrips, TrainingResult
 
 SCHEMA_VERSION = 1
 MODEL_FILE = "model.joblib"
@@ -117,6 +119,26 @@ def load_model(directory: str | Path) -> SavedModel:
         msg = f"{model_path} holds a {type(model).__name__}, not an EtaModel"
         raise ModelSchemaError(msg)
     return SavedModel(model=model, metadata=metadata)
+
+
+def save_trained(
+    result: TrainingResult,
+    data: PreparedTrips,
+    graph: routing.RoadGraph,
+    directory: str | Path,
+    reference: pd.DataFrame,
+) -> Path:
+    """:func:`save_model` with the data's hash and cleaning report and the map's source, plus
+    ``reference`` (the training rows' features) for drift monitoring."""
+    out = save_model(
+        result,
+        directory,
+        data_sha256=data.data_sha256,
+        cleaning=data.report,
+        graph_source={k: graph.metadata.get(k) for k in ("source", "source_sha256")},
+    )
+    save_reference(out, reference)
+    return out
 
 
 def save_reference(directory: str | Path, features: pd.DataFrame, *, seed: int = 0) -> Path:

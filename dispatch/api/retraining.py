@@ -22,8 +22,7 @@ from models import (
     prepare_trips,
     regression_metrics,
     retrain_and_decide,
-    save_model,
-    save_reference,
+    save_trained,
 )
 from models.training import TrainingResult
 
@@ -106,14 +105,7 @@ def _promote(
     )
     now = now_utc()
     directory = state.settings.promoted_models_dir() / f"retrained-{now:%Y%m%d-%H%M%S-%f}"
-    save_model(
-        result,
-        directory,
-        data_sha256=data.data_sha256,
-        cleaning=data.report,
-        graph_source={k: state.graph.metadata.get(k) for k in ("source", "source_sha256")},
-    )
-    save_reference(directory, data.X[train])
+    save_trained(result, data, state.graph, directory, data.X[train])
     live = state.open_model(directory)
     assert live.version is not None
     state.store.add_model(

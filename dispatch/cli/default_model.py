@@ -15,7 +15,7 @@ from pathlib import Path
 import platformdirs
 
 import routing
-from models import EtaModel, ModelSchemaError, load_model, prepare_trips, save_model, save_reference
+from models import EtaModel, ModelSchemaError, load_model, prepare_trips, save_trained
 from models.training import train_eta
 from routing.loading import cache_key
 
@@ -62,14 +62,9 @@ def default_model(
     data = prepare_trips(history.records, world.graph)
     result = train_eta(data, model=EtaModel(n_jobs=1))
     partial = directory.with_name(f"{directory.name}.partial-{os.getpid()}")
-    save_model(
-        result,
-        partial,
-        data_sha256=data.data_sha256,
-        cleaning=data.report,
-        graph_source={k: world.graph.metadata.get(k) for k in ("source", "source_sha256")},
+    save_trained(
+        result, data, world.graph, partial, data.X[data.local_dates() <= result.train_window[1]]
     )
-    save_reference(partial, data.X[data.local_dates() <= result.train_window[1]])
     try:
         partial.rename(directory)
     except OSError:  # another process finished first: use its model

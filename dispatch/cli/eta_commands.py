@@ -20,7 +20,7 @@ from models.comparison import Requirement, compare_models
 from models.metrics import regression_metrics
 from models.plots import plot_error_by_hour, plot_error_by_model, plot_predicted_vs_actual
 from models.records import parse_column_map, read_trips
-from models.registry import load_model, save_model, save_reference
+from models.registry import load_model, save_trained
 from models.training import PreparedTrips, prepare_trips, train_eta
 
 from ._common import UsageError, load_graph, print_table, write_json
@@ -79,14 +79,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
     result = train_eta(data, until=_date(args.until, "--until"))
     bar.update(1)
     bar.close()
-    out = save_model(
-        result,
-        args.out,
-        data_sha256=data.data_sha256,
-        cleaning=data.report,
-        graph_source={k: graph.metadata.get(k) for k in ("source", "source_sha256")},
+    out = save_trained(
+        result, data, graph, args.out, data.X[data.local_dates() <= result.train_window[1]]
     )
-    save_reference(out, data.X[data.local_dates() <= result.train_window[1]])
     print(
         f"trained on {result.n_train:,} trips {result.train_window[0]} .. {result.train_window[1]}"
     )

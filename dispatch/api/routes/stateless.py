@@ -10,6 +10,7 @@ from fastapi import APIRouter
 
 import routing
 
+from ...domain import TripRequest
 from ...on_demand import match_now
 from ...planner import plan_day
 from ..deps import BatcherDep, StateDep
@@ -125,18 +126,25 @@ def _vehicle_places(vehicles: list[VehicleIn]) -> list[tuple[str, object]]:
     return places
 
 
+def _fleet_and_request_places(
+    vehicles: list[VehicleIn], requests: list[TripRequest]
+) -> list[tuple[str, object]]:
+    """Refuse repeated ids; every place of the fleet and the requests, named by its field."""
+    _check_unique("vehicles", [v.id for v in vehicles])
+    _check_unique("requests", [r.id for r in requests])
+    return _vehicle_places(vehicles) + [
+        place
+        for i, r in enumerate(requests)
+        for place in ((f"requests.{i}.pickup", r.pickup), (f"requests.{i}.dropoff", r.dropoff))
+    ]
+
+
 @router.post("/match", response_model=MatchResponse, responses=INVALID)
 async def match(body: MatchRequest, state: StateDep) -> MatchResponse:
     """Assign free vehicles to open requests now; each unmatched request gets a reason."""
     graph = state.graph
     assert graph is not None
-    _check_unique("vehicles", [v.id for v in body.vehicles])
-    _check_unique("requests", [r.id for r in body.requests])
-    places = _vehicle_places(body.vehicles) + [
-        place
-        for i, r in enumerate(body.requests)
-        for place in ((f"requests.{i}.pickup", r.pickup), (f"requests.{i}.dropoff", r.dropoff))
-    ]
+    places = _fleet_and_request_places(body.vehicles, body.requests)
     costs = state.costs()
 
     def work() -> MatchResponse:
@@ -174,13 +182,7 @@ async def schedule(body: ScheduleRequest, state: StateDep) -> PlanOut:
     """Plan a day's requests on the fleet within the time budget; reasons for the rest."""
     graph = state.graph
     assert graph is not None
-    _check_unique("vehicles", [v.id for v in body.vehicles])
-    _check_unique("requests", [r.id for r in body.requests])
-    places = _vehicle_places(body.vehicles) + [
-        place
-        for i, r in enumerate(body.requests)
-        for place in ((f"requests.{i}.pickup", r.pickup), (f"requests.{i}.dropoff", r.dropoff))
-    ]
+    places = _fleet_and_request_places(body.vehicles, body.requests)
     costs = state.costs(risk_aware=body.risk_aware)
 
     def work() -> PlanOut:
