@@ -31,8 +31,8 @@ class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
 
     def __init__(
         self,
-        n_estimators: int = 300,
-        learning_rate: float = 0.05,
+        n_estimators: int = 100,
+        learning_rate: float = 0.15,
         num_leaves: int = 31,
         min_child_samples: int = 40,
         quantile: float = 0.9,

@@ -1,13 +1,16 @@
 """The default ETA model: trained on first use from the default world's history, then cached.
 
-The cache key is the map file's content hash and the world's size and seed, so another
-map or world trains its own model. The model directory is written beside its final name
-and renamed into place, so a crash never leaves a half-written model behind.
+The cache key is the map file's content hash, the world's size and seed and the model's
+hyperparameters, so another map, world or model configuration trains its own model. The
+model directory is written beside its final name and renamed into place, so a crash never
+leaves a half-written model behind.
 ``$DISPATCH_MODEL_CACHE`` overrides the cache folder (default: the user's cache folder).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 from pathlib import Path
@@ -49,7 +52,9 @@ def default_model(
     if not map_path.is_file():
         msg = f"map file not found: {map_path}"
         raise routing.GraphSourceError(msg)
-    directory = model_cache_dir() / f"{cache_key(map_path)}-d{days}-v{vehicles}-s{seed}"
+    model = EtaModel(n_jobs=1)
+    key = f"{cache_key(map_path)}-d{days}-v{vehicles}-s{seed}-{_params_key(model)}"
+    directory = model_cache_dir() / key
     if directory.is_dir():
         try:
             load_model(directory)
@@ -60,7 +65,7 @@ def default_model(
     print(f"training the default model on {days} simulated days (first use; cached after)")
     world, history, _ = simulate_history(map_file, days, vehicles, seed, None)
     data = prepare_trips(history.records, world.graph)
-    result = train_eta(data, model=EtaModel(n_jobs=1))
+    result = train_eta(data, model=model)
     partial = directory.with_name(f"{directory.name}.partial-{os.getpid()}")
     save_trained(
         result, data, world.graph, partial, data.X[data.local_dates() <= result.train_window[1]]
@@ -71,3 +76,9 @@ def default_model(
         shutil.rmtree(partial, ignore_errors=True)
     print(f"default model cached in {directory}")
     return directory
+
+
+def _params_key(model: EtaModel) -> str:
+    """Short hash of the model's hyperparameters."""
+    params = json.dumps(model.get_params(), sort_keys=True)
+    return hashlib.sha256(params.encode()).hexdigest()[:8]
