@@ -1,9 +1,11 @@
 """Load benchmark of the HTTP service: ``/v1/eta`` and ``/v1/match`` at rising concurrency.
 
 Starts a real ``dispatch serve`` process on a free loopback port (the default map, the
-default model, a fresh SQLite store in a temporary folder) and drives it with httpx async
-clients from this process: each of N concurrent clients sends its next request as soon as
-the previous answer arrives (a closed loop), for a fixed time per step after a warm-up.
+default model, a fresh SQLite store in a temporary folder) and drives it from this process
+with a lean wrk-style load generator: each of N concurrent clients holds one keep-alive
+HTTP/1.1 connection, posts requests encoded before the clock starts and sends its next request
+as soon as the previous answer arrives (a closed loop), for a fixed time per step after a
+warm-up.
 Requests: ``/v1/eta`` with 100 origin-destination pairs at random nodes of the map (seeded),
 and ``/v1/match`` with 20 free vehicles and 20 open requests. Records throughput and the
 p50/p99 latency seen by the clients; then 50 clients paced at one request per second
@@ -17,15 +19,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import json
 import os
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 from _report import machine, markdown_table, write_section
@@ -40,12 +46,32 @@ import routing  # noqa: E402
 from dispatch.cli.default_model import default_model  # noqa: E402
 from models import build_features, load_model  # noqa: E402
 
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop factory if uvloop is installed, else None (asyncio's default)."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
+LOOP_FACTORY = _loop_factory()
 COMMAND = ".venv/bin/python benchmarks/api_load.py"
-LIBRARIES = ("fastapi", "uvicorn", "httpx", "lightgbm", "numba", "ortools")
+LIBRARIES = (
+    "fastapi",
+    "uvicorn",
+    "httpx",
+    "lightgbm",
+    "numba",
+    "ortools",
+    *(("uvloop",) if LOOP_FACTORY else ()),
+)
 SEED, ETA_PAIRS, MATCH_SIZE = 7, 100, 20
 CONCURRENCY = (1, 10, 50)
 TARGET_P99_MS = 50.0
 PACE_S = 1.0  # paced clients: one request per second each
+TIMEOUT_S = 60.0  # per request
 DAY = "2026-03-02"
 
 
@@ -213,6 +239,123 @@ def latency_summary(latencies: list[float], errors: int, elapsed: float) -> dict
     }
 
 
+@dataclass(frozen=True)
+class Workload:
+    """Bodies posted to ``path`` and their complete HTTP/1.1 requests, encoded once."""
+
+    host: str
+    port: int
+    path: str
+    bodies: Sequence[dict[str, Any]]
+    requests: Sequence[bytes]
+
+    @classmethod
+    def encode(cls, url: str, path: str, bodies: Sequence[dict[str, Any]]) -> Workload:
+        """Encode each body with json.dumps and its POST head, before any clock starts."""
+        address = urlsplit(url)
+        assert address.hostname and address.port, f"no host and port in {url}"
+        requests = []
+        for body in bodies:
+            data = json.dumps(body).encode()
+            head = (
+                f"POST {path} HTTP/1.1\r\nHost: {address.netloc}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
+            )
+            requests.append(head.encode() + data)
+        return cls(address.hostname, address.port, path, bodies, requests)
+
+    def verify(self, i: int, payload: bytes) -> None:
+        """Raise unless ``payload``, a 200 answer to request ``i``, has the expected shape."""
+        try:
+            answer = json.loads(payload)
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
+            ok = False
+        elif self.path == "/v1/eta":
+            sent = len(self.bodies[i % len(self.bodies)]["items"])
+            ok = isinstance(answer.get("estimates"), list) and len(answer["estimates"]) == sent
+        else:
+            ok = "assignments" in answer
+        if not ok:
+            expected = (
+                "one `estimates` entry per item" if self.path == "/v1/eta" else "`assignments`"
+            )
+            raise RuntimeError(
+                f"{self.path}: a 200 answer without {expected}, the load would measure "
+                f"garbage; answer: {payload[:300]!r}"
+            )
+
+
+class Client:
+    """A simulated client: one keep-alive HTTP/1.1 connection over asyncio streams (wrk-style).
+
+    Reads answers by Content-Length; the first 200 answer's JSON is verified.
+    """
+
+    def __init__(
+        self, workload: Workload, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        self.workload, self.reader, self.writer = workload, reader, writer
+        self.verified = False
+
+    @classmethod
+    async def connect(cls, workload: Workload) -> Client:
+        """Open the client's connection."""
+        return cls(workload, *await asyncio.open_connection(workload.host, workload.port))
+
+    async def post(self, i: int) -> tuple[float, int]:
+        """Post request ``i`` (modulo the workload's); its latency in seconds and status."""
+        requests = self.workload.requests
+        started = time.perf_counter()
+        async with asyncio.timeout(TIMEOUT_S):
+            # No drain: the answer cannot arrive before the whole request is sent.
+            self.writer.write(requests[i % len(requests)])
+            lines = (await self.reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
+            headers = {}
+            for line in lines[1:-2]:
+                name, _, value = line.partition(b":")
+                headers[name.strip().lower()] = value.strip().lower()
+            if b"content-length" not in headers:
+                raise RuntimeError(
+                    f"{self.workload.path}: answer without Content-Length (chunked?), which "
+                    f"this load client does not read: {lines[:8]!r}"
+                )
+            payload = await self.reader.readexactly(int(headers[b"content-length"]))
+        latency = time.perf_counter() - started
+        status = int(lines[0].split(b" ", 2)[1])
+        if headers.get(b"connection") == b"close":
+            await self.close()
+            self.reader, self.writer = await asyncio.open_connection(
+                self.workload.host, self.workload.port
+            )
+        if status == 200 and not self.verified:
+            self.workload.verify(i, payload)
+            self.verified = True
+        return latency, status
+
+    async def close(self) -> None:
+        """Close the connection."""
+        self.writer.close()
+        await self.writer.wait_closed()
+
+
+@asynccontextmanager
+async def connected(workload: Workload, clients: int) -> AsyncIterator[list[Client]]:
+    """``clients`` clients, each with its own TCP connection, closed on exit."""
+    pool = list(await asyncio.gather(*(Client.connect(workload) for _ in range(clients))))
+    try:
+        yield pool
+    finally:
+        await asyncio.gather(*(client.close() for client in pool))
+
+
+def run(coroutine: Coroutine[Any, Any, dict[str, float]]) -> dict[str, float]:
+    """Run ``coroutine`` on uvloop's event loop if installed, else on asyncio's default."""
+    with asyncio.Runner(loop_factory=LOOP_FACTORY) as runner:
+        return runner.run(coroutine)
+
+
 async def drive(
     url: str,
     path: str,
@@ -226,27 +369,26 @@ async def drive(
     Also measures the server's CPU time per request, a figure the other processes on the
     machine (this client included) do not inflate the way they inflate latency.
     """
+    workload = Workload.encode(url, path, bodies)
     latencies: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
 
-        async def loop(k: int, until: float, record: bool) -> None:
-            nonlocal errors
-            i = k
-            while time.perf_counter() < until:
-                started = time.perf_counter()
-                response = await client.post(path, json=bodies[i % len(bodies)])
-                if record:
-                    latencies.append(time.perf_counter() - started)
-                    errors += response.status_code != 200
-                i += clients
+    async def loop(client: Client, k: int, until: float, record: bool) -> None:
+        nonlocal errors
+        i = k
+        while time.perf_counter() < until:
+            latency, status = await client.post(i)
+            if record:
+                latencies.append(latency)
+                errors += status != 200
+            i += clients
 
+    async with connected(workload, clients) as pool:
         warm_until = time.perf_counter() + min(2.0, seconds / 2)
-        await asyncio.gather(*(loop(k, warm_until, False) for k in range(clients)))
+        await asyncio.gather(*(loop(c, k, warm_until, False) for k, c in enumerate(pool)))
         cpu_before = cpu_seconds(server_pid)
         started = time.perf_counter()
-        await asyncio.gather(*(loop(k, started + seconds, True) for k in range(clients)))
+        await asyncio.gather(*(loop(c, k, started + seconds, True) for k, c in enumerate(pool)))
         elapsed = time.perf_counter() - started
         server_cpu = cpu_seconds(server_pid) - cpu_before
     result = latency_summary(latencies, errors, elapsed)
@@ -262,26 +404,25 @@ async def drive_paced(
     The way booking apps and driver apps call the service: many users, each now and then.
     A client whose answer takes longer than its second sends the next one on arrival.
     """
+    workload = Workload.encode(url, path, bodies)
     latencies: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     phases = np.random.default_rng(SEED).uniform(0.0, PACE_S, clients)
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
 
-        async def paced(k: int, start: float) -> None:
-            nonlocal errors
-            due, i = start + phases[k], k
-            while due < start + seconds:
-                await asyncio.sleep(max(due - time.perf_counter(), 0.0))
-                sent = time.perf_counter()
-                response = await client.post(path, json=bodies[i % len(bodies)])
-                latencies.append(time.perf_counter() - sent)
-                errors += response.status_code != 200
-                due, i = due + PACE_S, i + clients
+    async def paced(client: Client, k: int, start: float) -> None:
+        nonlocal errors
+        due, i = start + phases[k], k
+        while due < start + seconds:
+            await asyncio.sleep(max(due - time.perf_counter(), 0.0))
+            latency, status = await client.post(i)
+            latencies.append(latency)
+            errors += status != 200
+            due, i = due + PACE_S, i + clients
 
-        await client.post(path, json=bodies[0])  # warm connection and caches
+    async with connected(workload, clients) as pool:
+        await pool[0].post(0)  # warm the server's caches
         started = time.perf_counter()
-        await asyncio.gather(*(paced(k, started) for k in range(clients)))
+        await asyncio.gather(*(paced(c, k, started) for k, c in enumerate(pool)))
         elapsed = time.perf_counter() - started
     return latency_summary(latencies, errors, elapsed)
 
@@ -307,9 +448,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             for path, bodies in workloads.items():
                 for clients in CONCURRENCY:
-                    result = asyncio.run(
-                        drive(url, path, bodies, clients, args.seconds, process.pid)
-                    )
+                    result = run(drive(url, path, bodies, clients, args.seconds, process.pid))
                     results[path, clients] = result
                     rows.append(
                         [
@@ -326,7 +465,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     )
                     print(" | ".join(rows[-1]), flush=True)
             clients = max(CONCURRENCY)
-            paced = asyncio.run(
+            paced = run(
                 drive_paced(url, "/v1/eta", workloads["/v1/eta"], clients, args.seconds * 2)
             )
             print(f"paced: {paced}", flush=True)
@@ -357,9 +496,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"Command (from the project root): `{COMMAND}`  \nRun: {when}  \n"
             f"Machine: {machine(LIBRARIES)}",
             f"A real `dispatch serve` process (default map and model, SQLite store) on "
-            f"loopback, driven from the same machine by closed-loop httpx async clients: each "
-            f"client sends its next request when the previous answer arrives, for "
-            f"{args.seconds:g} s per step after a warm-up. `/v1/eta` requests carry "
+            f"loopback, driven from the same machine by a lean wrk-style load generator in "
+            f"one Python process ({'uvloop' if LOOP_FACTORY else 'the default asyncio'} event "
+            f"loop): each client holds its own keep-alive HTTP/1.1 connection, posts requests "
+            f"encoded once before the clock starts, reads answers by Content-Length (the first "
+            f"200 answer of each client checked for the expected JSON) and sends its next "
+            f"request when the previous answer arrives, for {args.seconds:g} s per step after "
+            f"a warm-up. `/v1/eta` requests carry "
             f"{ETA_PAIRS} origin-destination pairs at random nodes and times; `/v1/match` "
             f"requests {MATCH_SIZE} wheelchair vans and {MATCH_SIZE} requests. Latency is "
             f"what the clients saw. Load average (1 min) {load_before:.2f} before, "

@@ -28,6 +28,7 @@ from .registry import (
     save_reference,
     save_trained,
 )
+from .route_table import RouteTable
 from .schema import REQUIRED_COLUMNS, TripRecord, WeatherCondition
 from .training import PreparedTrips, TrainingResult, prepare_trips, train_eta
 
@@ -47,6 +48,7 @@ __all__ = [
     "PreparedTrips",
     "PromotionDecision",
     "Requirement",
+    "RouteTable",
     "SavedModel",
     "TrainingResult",
     "TripDataError",

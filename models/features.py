@@ -9,9 +9,11 @@ absent (weather, congestion) become NaN features, which the models tolerate.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike, NDArray
 
 import routing
 
@@ -125,24 +127,65 @@ def node_pairs(graph: routing.RoadGraph, origin: np.ndarray, dest: np.ndarray) -
     )
 
 
-def route_features(trips: pd.DataFrame, graph: routing.RoadGraph) -> pd.DataFrame:
-    """The :data:`ROUTE_FEATURES` of each trip (one route search per origin node)."""
-    routes = routing.route_statistics_batch(graph, trips["origin_node"], trips["dest_node"])
+@dataclass(frozen=True, eq=False)
+class RouteTotals:
+    """What the route features read of each pair's fastest route, as arrays in pair order.
+
+    ``group_length_m`` has one column per road-class group (motorway, arterial, collector);
+    ``counts`` the signals, left, right and U-turns. Unreachable pairs have ``inf`` time.
+    """
+
+    travel_time_s: NDArray[np.float64]
+    length_m: NDArray[np.float64]
+    group_length_m: NDArray[np.float64]
+    counts: NDArray[np.float64]
+
+    @classmethod
+    def search(cls, graph: routing.RoadGraph, origin: ArrayLike, dest: ArrayLike) -> RouteTotals:
+        """Totals of the fastest routes (one route search per distinct origin)."""
+        routes = routing.route_statistics_batch(graph, origin, dest)
+        groups = [
+            routes.length_by_class_m[:, [routing.ROAD_CLASSES.index(c) for c in classes]].sum(
+                axis=1
+            )
+            for classes in _CLASS_GROUPS.values()
+        ]
+        turns = (routes.n_signals, routes.n_left_turns, routes.n_right_turns, routes.n_u_turns)
+        return cls(
+            routes.travel_time_s, routes.length_m, np.column_stack(groups), np.column_stack(turns)
+        )
+
+
+class RouteTotalsSource(Protocol):
+    """Where route totals come from instead of a search (e.g. a :class:`RouteTable`)."""
+
+    def lookup(self, origin: ArrayLike, dest: ArrayLike) -> RouteTotals: ...
+
+
+def route_features(
+    trips: pd.DataFrame, graph: routing.RoadGraph, table: RouteTotalsSource | None = None
+) -> pd.DataFrame:
+    """The :data:`ROUTE_FEATURES` of each trip: from ``table`` if given, else by route search."""
+    origin, dest = trips["origin_node"].to_numpy(), trips["dest_node"].to_numpy()
+    routes = (
+        RouteTotals.search(graph, origin, dest) if table is None else table.lookup(origin, dest)
+    )
     length = np.maximum(routes.length_m, 1.0)
     straight = straight_line_m(trips)
     grid = ZoneGrid.of(graph)
+    n_signals, n_left, n_right, n_u = routes.counts.T
     out = {
         "free_flow_s": routes.travel_time_s,
         "log_free_flow_s": np.log1p(routes.travel_time_s),
         "distance_m": routes.length_m,
         "straight_m": straight,
         "detour_ratio": routes.length_m / np.maximum(straight, 1.0),
-        **_class_shares(routes.length_by_class_m, length),
-        "n_signals": routes.n_signals,
-        "signals_per_km": routes.n_signals / length * 1000,
-        "n_left_turns": routes.n_left_turns,
-        "n_right_turns": routes.n_right_turns,
-        "n_u_turns": routes.n_u_turns,
+        **_class_shares(routes.group_length_m, length),
+        "n_signals": n_signals,
+        "signals_per_km": n_signals / length * 1000,
+        "n_left_turns": n_left,
+        "n_right_turns": n_right,
+        "n_u_turns": n_u,
         "origin_zone": grid.zone(trips["origin_lat"].to_numpy(), trips["origin_lon"].to_numpy()),
         "dest_zone": grid.zone(trips["dest_lat"].to_numpy(), trips["dest_lon"].to_numpy()),
     }
@@ -184,12 +227,11 @@ def build_features(
     )
 
 
-def _class_shares(by_class: np.ndarray, length: np.ndarray) -> dict[str, np.ndarray]:
+def _class_shares(group_length: np.ndarray, length: np.ndarray) -> dict[str, np.ndarray]:
     shares = {}
     grouped = np.zeros(len(length))
-    for group, classes in _CLASS_GROUPS.items():
-        idx = [routing.ROAD_CLASSES.index(c) for c in classes]
-        part = by_class[:, idx].sum(axis=1)
+    for k, group in enumerate(_CLASS_GROUPS):
+        part = group_length[:, k]
         grouped += part
         shares[f"share_{group}"] = part / length
     shares["share_local"] = np.clip(1.0 - grouped / length, 0.0, 1.0)

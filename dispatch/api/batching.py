@@ -1,10 +1,11 @@
-"""Coalesce concurrent ETA requests into one model evaluation.
+"""Coalesce concurrent ETA requests into one evaluation: snapping, features, model.
 
 Each estimate has a fixed cost (building the feature table, calling LightGBM twice) that
 dwarfs the cost per pair at 100 pairs. While one batch is being computed, the requests
 that arrive wait in a queue; the next batch takes all of them at once (up to
-``max_pairs``), and each request gets its own slice of the answer. A lone request is
-computed at once, so batching adds no latency when the service is idle.
+``max_pairs``), and each request gets its own slice of the answer, or its own 422 if one
+of its points is too far from the roads. A lone request is computed at once, so batching
+adds no latency when the service is idle.
 
 Runs on the event loop (no locks needed); the computation itself goes to a worker thread
 through :meth:`ServiceState.compute`.
@@ -13,25 +14,34 @@ through :meth:`ServiceState.compute`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
-from .estimates import estimate
+from models import EtaModel
+
+from .errors import ApiError
+from .estimates import estimate, far_from_roads, nearest
 from .state import ServiceState
 
 
 @dataclass
 class _Job:
-    origin: NDArray[np.int32]
-    dest: NDArray[np.int32]
-    departure: Sequence[datetime]
+    lat: NDArray[np.float64]  # origin and destination of each pair, interleaved
+    lon: NDArray[np.float64]
+    departure_s: NDArray[np.float64]  # seconds since the epoch
     observations: Sequence[dict[str, Any]]
+    field_of: Callable[[int], str]  # the request's field of point i
     done: asyncio.Future[BatchAnswer] = field(repr=False)
+
+    @property
+    def n_pairs(self) -> int:
+        return self.departure_s.size
 
 
 @dataclass(frozen=True)
@@ -57,19 +67,29 @@ class EtaBatcher:
 
     async def estimate(
         self,
-        origin: NDArray[np.int32],
-        dest: NDArray[np.int32],
-        departure: Sequence[datetime],
+        lat: NDArray[np.float64],
+        lon: NDArray[np.float64],
+        departure_s: NDArray[np.float64],
         observations: Sequence[dict[str, Any]],
+        field_of: Callable[[int], str],
     ) -> BatchAnswer:
-        """P50, P90 and free-flow seconds and distances of the pairs, computed in a batch."""
+        """P50, P90 and free-flow seconds and distances of the pairs, computed in a batch.
+
+        Point ``2i`` is pair ``i``'s origin, ``2i + 1`` its destination; a point too far from
+        the roads raises a 422 naming ``field_of`` of its index.
+        """
         job = _Job(
-            origin, dest, departure, observations, asyncio.get_running_loop().create_future()
+            lat,
+            lon,
+            departure_s,
+            observations,
+            field_of,
+            asyncio.get_running_loop().create_future(),
         )
         self._pending.append(job)
         if not self._draining:
             self._draining = True
-            asyncio.get_running_loop().create_task(self._drain())
+            self._task = asyncio.get_running_loop().create_task(self._drain())
         return await job.done
 
     async def _drain(self) -> None:
@@ -77,39 +97,65 @@ class EtaBatcher:
             while self._pending:
                 batch, size = [], 0
                 while self._pending and (
-                    not batch or size + self._pending[0].origin.size <= self.max_pairs
+                    not batch or size + self._pending[0].n_pairs <= self.max_pairs
                 ):
                     job = self._pending.pop(0)
                     batch.append(job)
-                    size += job.origin.size
+                    size += job.n_pairs
                 await self._run(batch)
         finally:
             self._draining = False
 
     async def _run(self, batch: list[_Job]) -> None:
-        graph, live = self.state.graph, self.state.live
-        assert graph is not None
-        model = live.model
+        live = self.state.live
         try:
-            result = await self.state.compute(
-                lambda: estimate(
-                    graph,
-                    model,
-                    np.concatenate([j.origin for j in batch]),
-                    np.concatenate([j.dest for j in batch]),
-                    [t for j in batch for t in j.departure],
-                    [o for j in batch for o in j.observations],
-                )
-            )
+            answers = await self.state.compute(lambda: self._compute(batch, live.model))
         except Exception as exc:  # every request of the batch gets the error
-            for job in batch:
-                if not job.done.done():
-                    job.done.set_exception(exc)
-            return
+            answers = [exc] * len(batch)
+        for job, answer in zip(batch, answers, strict=True):
+            if job.done.done():  # its client has gone
+                continue
+            if isinstance(answer, Exception):
+                job.done.set_exception(answer)
+            else:
+                job.done.set_result(BatchAnswer(*answer, live.version))
+
+    def _compute(
+        self, batch: list[_Job], model: EtaModel | None
+    ) -> list[tuple[NDArray[np.float64], ...] | ApiError]:
+        """Each job's four answer columns, or its 422 if a point is too far from the roads."""
+        graph, max_snap_m = self.state.graph, self.state.settings.max_snap_m
+        assert graph is not None
+        bounds = np.cumsum([0] + [j.lat.size for j in batch])
+        points = [slice(a, b) for a, b in itertools.pairwise(bounds.tolist())]
+        lat = np.concatenate([j.lat for j in batch])
+        lon = np.concatenate([j.lon for j in batch])
+        nodes, distance = nearest(graph, lat, lon)
+        far = [
+            far_from_roads(j.field_of, lat[p], lon[p], distance[p], max_snap_m)
+            for j, p in zip(batch, points, strict=True)
+        ]
+        served = [k for k, errors in enumerate(far) if not errors]
+        answers: list[tuple[NDArray[np.float64], ...] | ApiError] = [
+            ApiError(422, errors) for errors in far
+        ]
+        if not served:
+            return answers
+        kept = np.concatenate([nodes[points[k]] for k in served])
+        result = estimate(
+            graph,
+            model,
+            kept[0::2],
+            kept[1::2],
+            pd.to_datetime(
+                np.concatenate([batch[k].departure_s for k in served]), unit="s", utc=True
+            ),
+            [o for k in served for o in batch[k].observations],
+            self.state.route_table,
+        )
         columns = (result.p50_s, result.p90_s, result.free_flow_s, result.distance_m)
         start = 0
-        for job in batch:
-            end = start + job.origin.size
-            if not job.done.done():  # its client may have gone
-                job.done.set_result(BatchAnswer(*(c[start:end] for c in columns), live.version))
-            start = end
+        for k in served:
+            pairs = slice(start, start + batch[k].n_pairs)
+            answers[k], start = tuple(c[pairs] for c in columns), pairs.stop
+        return answers

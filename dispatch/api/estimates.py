@@ -7,18 +7,19 @@ the ETA model corrects them: P50 and P90 seconds. Without a model both are free 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 import routing
 from models import EtaModel, build_features, predict_durations
-from models.features import node_pairs
+from models.features import node_pairs, route_features
+from models.route_table import RouteTable
 
 from ..domain import Location
 from .errors import ApiError, FieldError
@@ -35,31 +36,47 @@ class Estimates:
     features: pd.DataFrame
 
 
+def nearest(
+    graph: routing.RoadGraph, lat: ArrayLike, lon: ArrayLike
+) -> tuple[NDArray[np.int32], NDArray[np.float64]]:
+    """Nearest graph node of each point and its distance in metres."""
+    nodes, distance = routing.nearest_nodes(
+        graph, lat, lon, max_distance_m=np.inf, return_distance=True
+    )
+    return np.asarray(nodes, dtype=np.int32), np.asarray(distance, dtype=float)
+
+
+def far_from_roads(
+    field_of: Callable[[int], str],
+    lat: NDArray[np.float64],
+    lon: NDArray[np.float64],
+    distance: NDArray[np.float64],
+    max_snap_m: float,
+) -> list[FieldError]:
+    """An error naming the field (``field_of(i)``) of each point beyond ``max_snap_m``."""
+    return [
+        FieldError(
+            field_of(i),
+            f"({lat[i]:.6f}, {lon[i]:.6f}) is {distance[i]:,.0f} m from the road network of "
+            f"the map (limit {max_snap_m:g} m)",
+        )
+        for i in np.flatnonzero(distance > max_snap_m).tolist()
+    ]
+
+
 def snap(
     graph: routing.RoadGraph, places: Sequence[tuple[str, Location]], max_snap_m: float
 ) -> NDArray[np.int32]:
     """Graph node of each (field, place); 422 naming every field farther than ``max_snap_m``."""
     if not places:
         return np.empty(0, dtype=np.int32)
-    nodes, distance = routing.nearest_nodes(
-        graph,
-        [p.lat for _, p in places],
-        [p.lon for _, p in places],
-        max_distance_m=np.inf,
-        return_distance=True,
-    )
-    far = [
-        FieldError(
-            field,
-            f"({place.lat:.6f}, {place.lon:.6f}) is {d:,.0f} m from the road network of the "
-            f"map (limit {max_snap_m:g} m)",
-        )
-        for (field, place), d in zip(places, distance.tolist(), strict=True)
-        if d > max_snap_m
-    ]
+    lat = np.array([p.lat for _, p in places])
+    lon = np.array([p.lon for _, p in places])
+    nodes, distance = nearest(graph, lat, lon)
+    far = far_from_roads(lambda i: places[i][0], lat, lon, distance, max_snap_m)
     if far:
         raise ApiError(422, far)
-    return np.asarray(nodes, dtype=np.int32)
+    return nodes
 
 
 def estimate(
@@ -67,16 +84,21 @@ def estimate(
     model: EtaModel | None,
     origin: NDArray[np.int32],
     dest: NDArray[np.int32],
-    departure: Sequence[datetime],
+    departure: Sequence[datetime] | pd.DatetimeIndex,
     observations: Sequence[dict[str, Any]] | None = None,
+    table: RouteTable | None = None,
 ) -> Estimates:
-    """Estimates for pairs of graph nodes ``(origin[i], dest[i])`` leaving at ``departure[i]``."""
+    """Estimates for pairs of graph nodes ``(origin[i], dest[i])`` leaving at ``departure[i]``.
+
+    ``table`` (the graph's route table, if the service holds one) replaces route searches.
+    """
     trips = node_pairs(graph, origin, dest)
-    trips["pickup_time"] = pd.to_datetime(list(departure), utc=True)
-    observed = pd.DataFrame(list(observations or []), index=range(len(origin)))
-    for column in observed.columns:
-        trips[column] = observed[column].to_numpy()
-    features = build_features(trips, graph)
+    trips["pickup_time"] = pd.to_datetime(departure, utc=True)
+    if observations is not None and any(observations):
+        observed = pd.DataFrame(list(observations), index=range(len(origin)))
+        for column in observed.columns:
+            trips[column] = observed[column].to_numpy()
+    features = build_features(trips, graph, routes=route_features(trips, graph, table))
     p50, p90 = predict_durations(model, features)
     return Estimates(
         p50_s=p50,

@@ -40,6 +40,10 @@ class ServiceSettings:
         Where ``dispatch serve`` listens.
     max_snap_m
         Points farther than this from the road network are refused (422).
+    route_table_mb
+        Memory allowed for the route table (the route features of every node pair, computed
+        at start-up so ETAs need no route search); a bigger map searches routes per request.
+        0 disables it.
     """
 
     map: str | None = None
@@ -49,6 +53,13 @@ class ServiceSettings:
     host: str = "127.0.0.1"
     port: int = 8000
     max_snap_m: float = 500.0
+    route_table_mb: float = 512.0
+
+    def __post_init__(self) -> None:
+        for name in ("max_snap_m", "route_table_mb"):
+            if not getattr(self, name) >= 0:
+                msg = f"{name} must be a number >= 0, got {getattr(self, name)}"
+                raise ValueError(msg)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServiceSettings:
@@ -59,7 +70,7 @@ class ServiceSettings:
             raw = env.get(ENV_PREFIX + field.name.upper())
             if raw is None or raw == "":
                 continue
-            kind = {"port": int, "max_snap_m": float}.get(field.name, str)
+            kind = {"port": int, "max_snap_m": float, "route_table_mb": float}.get(field.name, str)
             try:
                 values[field.name] = kind(raw)
             except ValueError:

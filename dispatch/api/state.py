@@ -18,7 +18,7 @@ import anyio
 import pandas as pd
 
 import routing
-from models import load_model, load_reference
+from models import RouteTable, load_model, load_reference
 
 from ..costs import CostProvider
 from ..planner import DayPlan
@@ -38,6 +38,7 @@ class ServiceState:
         self.settings = settings
         self.metrics = Metrics()
         self.graph: routing.RoadGraph | None = None
+        self.route_table: RouteTable | None = None
         self.live: LiveModel = LiveModel(None, None, None)
         self.base_version: str | None = None
         self.store: Store | None = None
@@ -60,6 +61,8 @@ class ServiceState:
                 return
             graph = routing.load_graph(self.settings.map)
             routing.warm_up()
+            if RouteTable.size_bytes(graph) <= self.settings.route_table_mb * 2**20:
+                self.route_table = RouteTable.build(graph)
             store = Store(self.settings.database_url())
             configured = self._load_configured()
             self.base_version = configured.version
@@ -95,7 +98,8 @@ class ServiceState:
     def _warm(self, graph: routing.RoadGraph) -> None:
         """Run one estimate, so the first request pays no compilation or lazy set-up."""
         node = routing.nearest_nodes(graph, [float(graph.lat[0])], [float(graph.lon[0])])
-        estimate(graph, self.live.model, node, node[::-1], [pd.Timestamp.now(tz="UTC")])
+        now = [pd.Timestamp.now(tz="UTC")]
+        estimate(graph, self.live.model, node, node[::-1], now, table=self.route_table)
         self.costs()
 
     def costs(self, *, risk_aware: bool = False) -> CostProvider:

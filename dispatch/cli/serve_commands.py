@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 
 import uvicorn
 
@@ -22,6 +23,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             models_dir=args.models_dir,
             host=args.host,
             port=args.port,
+            route_table_mb=args.route_table_mb,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -32,6 +34,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         state.load()  # before listening: a bad map, model or database fails here, exit 2
     except StoreError as exc:
         raise UsageError(str(exc)) from None
+    gc.freeze()  # graph, model and route table live as long as the process: never scan them
     print(f"serving on http://{settings.host}:{settings.port} (docs at /docs)", flush=True)
     uvicorn.run(
         create_app(settings, state),
@@ -50,7 +53,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
         help="run the HTTP service",
         description="Run the HTTP API. Each flag may also be set as DISPATCH_<FLAG> "
         "(DISPATCH_MAP, DISPATCH_MODEL, DISPATCH_DB, DISPATCH_MODELS_DIR, DISPATCH_HOST, "
-        "DISPATCH_PORT); flags win.",
+        "DISPATCH_PORT, DISPATCH_ROUTE_TABLE_MB); flags win.",
     )
     serve.add_argument("--map", help="map file (default: embedded Baltimore map)")
     serve.add_argument(
@@ -60,6 +63,12 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     serve.add_argument("--models-dir", help="where retrained models are saved when promoted")
     serve.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    serve.add_argument(
+        "--route-table-mb",
+        type=float,
+        help="memory for the table of every node pair's route features, built at start-up "
+        "when the map fits (default 512; 0: search routes per request)",
+    )
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )

@@ -209,7 +209,9 @@ def _predict_ride(
     places = [("pickup", trip.pickup), ("dropoff", trip.dropoff)]
     nodes = snap(graph, places, state.settings.max_snap_m)
     result = state.cpu(
-        lambda: estimate(graph, live.model, nodes[:1], nodes[1:], [departure], [observed])
+        lambda: estimate(
+            graph, live.model, nodes[:1], nodes[1:], [departure], [observed], state.route_table
+        )
     )
     features = result.features.iloc[0].astype(float)
     state.store.add_prediction(

@@ -38,6 +38,15 @@ def test_bad_environment_value_names_the_variable() -> None:
         ServiceSettings.from_env({"DISPATCH_PORT": "eighty"})
 
 
+def test_route_table_budget_is_read_and_checked() -> None:
+    """DISPATCH_ROUTE_TABLE_MB sets the route table's memory; a negative budget is refused."""
+    assert ServiceSettings.from_env({"DISPATCH_ROUTE_TABLE_MB": "0"}).route_table_mb == 0
+    with pytest.raises(ValueError, match="route_table_mb must be a number >= 0, got -1"):
+        ServiceSettings.from_env({"DISPATCH_ROUTE_TABLE_MB": "-1"})
+    with pytest.raises(ValueError, match="DISPATCH_ROUTE_TABLE_MB must be a float"):
+        ServiceSettings.from_env({"DISPATCH_ROUTE_TABLE_MB": "lots"})
+
+
 def test_default_database_is_a_sqlite_file() -> None:
     """Without a URL the store is a SQLite file in the user's data folder."""
     url = ServiceSettings().database_url()
