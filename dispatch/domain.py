@@ -66,11 +66,15 @@ class _DomainModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+
+
 class Location(_DomainModel):
     """A point in WGS84 degrees, optionally named (an address or a clinic)."""
 
-    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
-    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    lat: Latitude
+    lon: Longitude
     name: str | None = None
 
     def same_place(self, other: Location) -> bool:

@@ -94,12 +94,19 @@ class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         """Upper (``quantile``) duration (s) of each trip; never below :meth:`predict`."""
         return self.predict_with_p90(X)[1]
 
-    def predict_with_p90(self, X: pd.DataFrame) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """(:meth:`predict`, :meth:`predict_p90`), running each booster once."""
+    def predict_with_p90(
+        self, X: pd.DataFrame, threads: int | None = None
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """(:meth:`predict`, :meth:`predict_p90`), running each booster once.
+
+        ``threads`` overrides ``n_jobs`` for this call (a service predicting big batches
+        while its other threads wait may use every core).
+        """
         X = self._check_fitted_input(X)
         free_flow = X["free_flow_s"].to_numpy()
-        median = np.asarray(free_flow * np.exp(self.median_.predict(X)))
-        upper = free_flow * np.exp(self.upper_.predict(X) + self.upper_offset_)
+        options = {} if threads is None else {"num_threads": threads}
+        median = np.asarray(free_flow * np.exp(self.median_.predict(X, **options)))
+        upper = free_flow * np.exp(self.upper_.predict(X, **options) + self.upper_offset_)
         return median, np.asarray(np.maximum(upper, median))
 
     def __sklearn_is_fitted__(self) -> bool:
@@ -143,11 +150,14 @@ def _log_ratio(X: pd.DataFrame, y: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def predict_durations(
-    model: EtaModel | None, X: pd.DataFrame
+    model: EtaModel | None, X: pd.DataFrame, threads: int | None = None
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """(P50, P90) durations in seconds; without a model, both are the free-flow times."""
+    """(P50, P90) durations in seconds; without a model, both are the free-flow times.
+
+    ``threads``: LightGBM threads for this call (default: the model's ``n_jobs``).
+    """
     X = _check_frame(X)
     if model is None:
         free_flow = X["free_flow_s"].to_numpy(dtype=float)
         return free_flow, free_flow.copy()
-    return model.predict_with_p90(X)
+    return model.predict_with_p90(X, threads)

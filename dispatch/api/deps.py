@@ -26,6 +26,3 @@ def get_batcher(request: Request) -> EtaBatcher:
     """The app's ETA batcher."""
     batcher: EtaBatcher = request.app.state.eta_batcher
     return batcher
-
-
-BatcherDep = Annotated[EtaBatcher, Depends(get_batcher)]

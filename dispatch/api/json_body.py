@@ -4,6 +4,7 @@ FastAPI decodes a declared body with ``json.loads`` and then validates the Pytho
 pydantic validates the bytes directly about four times faster (0.15 ms against 0.7 ms for
 a 100-pair ETA request). :func:`documented` keeps such a body in the OpenAPI document;
 :func:`parse` validates it, and a :class:`pydantic.ValidationError` becomes the usual 422.
+The body's type is given as a :class:`pydantic.TypeAdapter`, so it may be a TypedDict.
 """
 
 from __future__ import annotations
@@ -11,14 +12,14 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from fastapi import Request
-from pydantic import BaseModel
+from pydantic import TypeAdapter
 
-M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
-def documented(model: type[BaseModel]) -> dict[str, Any]:
-    """``openapi_extra`` of a route whose JSON body is ``model`` (schema inlined)."""
-    schema = model.model_json_schema()
+def documented(body: TypeAdapter[Any]) -> dict[str, Any]:
+    """``openapi_extra`` of a route whose JSON body is ``body`` (schema inlined)."""
+    schema = body.json_schema()
     definitions = schema.pop("$defs", {})
 
     def inline(node: Any) -> Any:
@@ -34,6 +35,6 @@ def documented(model: type[BaseModel]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": content}}
 
 
-async def parse(model: type[M], request: Request) -> M:
-    """The request's body validated as ``model``."""
-    return model.model_validate_json(await request.body())
+async def parse(body: TypeAdapter[T], request: Request) -> T:
+    """The request's body validated by ``body``."""
+    return body.validate_json(await request.body())

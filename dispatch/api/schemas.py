@@ -10,13 +10,24 @@ may be given by the name of a standard type (``"sedan"``, ``"wheelchair_van"``,
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    with_config,
+)
+from typing_extensions import TypedDict
 
 from ..domain import (
     STANDARD_TYPES,
+    Latitude,
     Location,
+    Longitude,
     Route,
     TripRequest,
     UnassignedTrip,
@@ -115,19 +126,32 @@ class Observations(_Body):
         return columns
 
 
-class EtaQuery(_Body):
+@with_config(ConfigDict(extra="forbid"))
+class Point(TypedDict):
+    """A point in WGS84 degrees, optionally named: a ``Location`` as ``/v1/eta`` reads it.
+
+    ``/v1/eta`` is the busiest endpoint; its items are validated into plain dicts, three
+    times faster than into models.
+    """
+
+    lat: Latitude
+    lon: Longitude
+    name: NotRequired[str | None]
+
+
+@with_config(ConfigDict(extra="forbid"))
+class EtaQuery(TypedDict):
     """One drive to estimate."""
 
-    origin: Location
-    destination: Location
+    origin: Point
+    destination: Point
     departure: AwareDatetime
-    observations: Observations | None = None
+    observations: NotRequired[Observations | None]
 
 
-class EtaRequest(_Body):
-    """A batch of drives."""
-
-    model_config = ConfigDict(
+@with_config(
+    ConfigDict(
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -140,10 +164,16 @@ class EtaRequest(_Body):
                     ]
                 }
             ]
-        }
+        },
     )
+)
+class EtaRequest(TypedDict):
+    """A batch of drives."""
 
-    items: list[EtaQuery] = Field(min_length=1, max_length=MAX_ETA_PAIRS)
+    items: Annotated[list[EtaQuery], Field(min_length=1, max_length=MAX_ETA_PAIRS)]
+
+
+ETA_REQUEST = TypeAdapter(EtaRequest)
 
 
 class EtaEstimate(BaseModel):

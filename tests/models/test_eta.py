@@ -171,6 +171,17 @@ def test_predictions_are_positive_corrections_of_free_flow(
     assert np.mean(predicted > X["free_flow_s"]) > 0.8
 
 
+def test_prediction_threads_do_not_change_predictions(
+    trained: TrainingResult, test_rows: tuple[pd.DataFrame, np.ndarray]
+) -> None:
+    X, _ = test_rows
+    one = trained.model.predict_with_p90(X, threads=1)
+    for threads in (None, 2):
+        both = trained.model.predict_with_p90(X, threads=threads)
+        np.testing.assert_array_equal(both[0], one[0])
+        np.testing.assert_array_equal(both[1], one[1])
+
+
 def test_same_random_state_same_predictions(prepared: PreparedTrips) -> None:
     """Two fits with the same random_state predict bit for bit the same."""
     X, y = prepared.X.iloc[:3000], prepared.y[:3000]
