@@ -221,10 +221,28 @@ def start_server(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
     sys.exit("dispatch serve did not become ready")
 
 
+def _stat(pid: int | str) -> list[str]:
+    """Fields of ``/proc/PID/stat`` after the command name (state, ppid, ...)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int) -> float:
-    """User plus system CPU seconds used so far by process ``pid`` (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User plus system CPU seconds used so far by process ``pid`` and its children (Linux).
+
+    The children are the service's ETA worker processes.
+    """
+    processes = [str(pid)]
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and _stat(entry.name)[1] == str(pid):
+                processes.append(entry.name)
+        except OSError:  # the process ended meanwhile
+            continue
+    ticks = 0
+    for process in processes:
+        fields = _stat(process)
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def latency_summary(latencies: list[float], errors: int, elapsed: float) -> dict[str, float]:

@@ -16,6 +16,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, RegressorMixin
 
+from .compiled_trees import CompiledTrees
 from .exceptions import NotFittedError
 from .features import CATEGORICAL_FEATURES
 
@@ -66,6 +67,7 @@ class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     def fit(self, X: pd.DataFrame, y: NDArray[np.float64] | pd.Series) -> EtaModel:
         """Fit on features ``X`` (rows in time order) and actual durations ``y`` (s)."""
         X = _check_frame(X)
+        self.__dict__.pop("_compiled", None)
         target = _log_ratio(X, np.asarray(y, dtype=float))
         n_fit = int(len(X) * (1 - self.calibration_fraction))
         if not 0 < n_fit < len(X):
@@ -88,26 +90,51 @@ class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     def predict(self, X: pd.DataFrame) -> NDArray[np.float64]:
         """Median duration (s) of each trip."""
         X = self._check_fitted_input(X)
-        return np.asarray(X["free_flow_s"].to_numpy() * np.exp(self.median_.predict(X)))
+        compiled = self._compiled_boosters()
+        if compiled is None:
+            raw = self.median_.predict(X)
+        else:
+            raw = compiled[0].predict(X.to_numpy(dtype=np.float64))
+        return np.asarray(X["free_flow_s"].to_numpy() * np.exp(raw))
 
     def predict_p90(self, X: pd.DataFrame) -> NDArray[np.float64]:
         """Upper (``quantile``) duration (s) of each trip; never below :meth:`predict`."""
         return self.predict_with_p90(X)[1]
 
-    def predict_with_p90(
-        self, X: pd.DataFrame, threads: int | None = None
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def predict_with_p90(self, X: pd.DataFrame) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """(:meth:`predict`, :meth:`predict_p90`), running each booster once.
 
-        ``threads`` overrides ``n_jobs`` for this call (a service predicting big batches
-        while its other threads wait may use every core).
+        The boosters' trees are evaluated by :class:`CompiledTrees` (the same numbers as
+        LightGBM's predictor, faster) unless they use what it does not cover.
         """
         X = self._check_fitted_input(X)
         free_flow = X["free_flow_s"].to_numpy()
-        options = {} if threads is None else {"num_threads": threads}
-        median = np.asarray(free_flow * np.exp(self.median_.predict(X, **options)))
-        upper = free_flow * np.exp(self.upper_.predict(X, **options) + self.upper_offset_)
+        compiled = self._compiled_boosters()
+        if compiled is None:
+            median_raw, upper_raw = self.median_.predict(X), self.upper_.predict(X)
+        else:
+            values = np.ascontiguousarray(X.to_numpy(dtype=np.float64))
+            median_raw, upper_raw = (trees.predict(values) for trees in compiled)
+        median = np.asarray(free_flow * np.exp(median_raw))
+        upper = free_flow * np.exp(upper_raw + self.upper_offset_)
         return median, np.asarray(np.maximum(upper, median))
+
+    def _compiled_boosters(self) -> tuple[CompiledTrees, CompiledTrees] | None:
+        """Both boosters compiled (once), or None if one cannot be: LightGBM predicts then."""
+        if "_compiled" not in self.__dict__:
+            try:
+                self._compiled: tuple[CompiledTrees, CompiledTrees] | None = (
+                    CompiledTrees.from_booster(self.median_.booster_),
+                    CompiledTrees.from_booster(self.upper_.booster_),
+                )
+            except ValueError:
+                self._compiled = None
+        return self._compiled
+
+    def __getstate__(self) -> dict[str, Any]:
+        state: dict[str, Any] = super().__getstate__()
+        state.pop("_compiled", None)  # rebuilt from the boosters when needed
+        return state
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "median_")
@@ -150,14 +177,11 @@ def _log_ratio(X: pd.DataFrame, y: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def predict_durations(
-    model: EtaModel | None, X: pd.DataFrame, threads: int | None = None
+    model: EtaModel | None, X: pd.DataFrame
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """(P50, P90) durations in seconds; without a model, both are the free-flow times.
-
-    ``threads``: LightGBM threads for this call (default: the model's ``n_jobs``).
-    """
+    """(P50, P90) durations in seconds; without a model, both are the free-flow times."""
     X = _check_frame(X)
     if model is None:
         free_flow = X["free_flow_s"].to_numpy(dtype=float)
         return free_flow, free_flow.copy()
-    return model.predict_with_p90(X, threads)
+    return model.predict_with_p90(X)

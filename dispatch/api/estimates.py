@@ -87,12 +87,10 @@ def estimate(
     departure: Sequence[datetime] | pd.DatetimeIndex,
     observations: Sequence[dict[str, Any]] | None = None,
     table: RouteTable | None = None,
-    threads: int | None = None,
 ) -> Estimates:
     """Estimates for pairs of graph nodes ``(origin[i], dest[i])`` leaving at ``departure[i]``.
 
-    ``table`` (the graph's route table, if the service holds one) replaces route searches;
-    ``threads`` is the model's thread count for this call (default: the model's own).
+    ``table`` (the graph's route table, if the service holds one) replaces route searches.
     """
     trips = node_pairs(graph, origin, dest)
     trips["pickup_time"] = pd.to_datetime(departure, utc=True)
@@ -101,7 +99,7 @@ def estimate(
         for column in observed.columns:
             trips[column] = observed[column].to_numpy()
     features = build_features(trips, graph, routes=route_features(trips, graph, table))
-    p50, p90 = predict_durations(model, features, threads)
+    p50, p90 = predict_durations(model, features)
     return Estimates(
         p50_s=p50,
         p90_s=p90,

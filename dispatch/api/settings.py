@@ -14,6 +14,7 @@ from pathlib import Path
 import platformdirs
 
 ENV_PREFIX = "DISPATCH_"
+_KINDS = {"port": int, "eta_workers": int, "max_snap_m": float, "route_table_mb": float}
 
 
 def default_data_dir() -> Path:
@@ -44,6 +45,9 @@ class ServiceSettings:
         Memory allowed for the route table (the route features of every node pair, computed
         at start-up so ETAs need no route search); a bigger map searches routes per request.
         0 disables it.
+    eta_workers
+        Processes answering ``/v1/eta`` batches, each with its own graph and route table,
+        so that answers use every core; 0 answers them in a thread of the server process.
     """
 
     map: str | None = None
@@ -54,9 +58,10 @@ class ServiceSettings:
     port: int = 8000
     max_snap_m: float = 500.0
     route_table_mb: float = 512.0
+    eta_workers: int = 2
 
     def __post_init__(self) -> None:
-        for name in ("max_snap_m", "route_table_mb"):
+        for name in ("max_snap_m", "route_table_mb", "eta_workers"):
             if not getattr(self, name) >= 0:
                 msg = f"{name} must be a number >= 0, got {getattr(self, name)}"
                 raise ValueError(msg)
@@ -70,7 +75,7 @@ class ServiceSettings:
             raw = env.get(ENV_PREFIX + field.name.upper())
             if raw is None or raw == "":
                 continue
-            kind = {"port": int, "max_snap_m": float, "route_table_mb": float}.get(field.name, str)
+            kind = _KINDS.get(field.name, str)
             try:
                 values[field.name] = kind(raw)
             except ValueError:

@@ -10,7 +10,7 @@ the numba kernels already use every core, and queueing them keeps latency predic
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -23,6 +23,7 @@ from models import RouteTable, load_model, load_reference
 from ..costs import CostProvider
 from ..planner import DayPlan
 from .estimates import estimate
+from .eta_answers import EtaAnswer, EtaContext, EtaWorkers, answer_batch
 from .live_model import LiveModel
 from .metrics import Metrics
 from .settings import ServiceSettings
@@ -39,6 +40,8 @@ class ServiceState:
         self.metrics = Metrics()
         self.graph: routing.RoadGraph | None = None
         self.route_table: RouteTable | None = None
+        self._eta_context: EtaContext | None = None
+        self._eta_workers: EtaWorkers | None = None
         self.live: LiveModel = LiveModel(None, None, None)
         self.base_version: str | None = None
         self.store: Store | None = None
@@ -61,8 +64,12 @@ class ServiceState:
                 return
             graph = routing.load_graph(self.settings.map)
             routing.warm_up()
-            if RouteTable.size_bytes(graph) <= self.settings.route_table_mb * 2**20:
-                self.route_table = RouteTable.build(graph)
+            if self.settings.eta_workers:
+                self._eta_workers = EtaWorkers(self.settings, self.settings.eta_workers)
+                self._eta_workers.start()
+            else:  # ETA batches are answered in this process: it holds the route table
+                context = EtaContext.of(graph, self.settings)
+                self._eta_context, self.route_table = context, context.table
             store = Store(self.settings.database_url())
             configured = self._load_configured()
             self.base_version = configured.version
@@ -126,6 +133,20 @@ class ServiceState:
             gauge.set(float("nan") if value is None else value)
         self.metrics.drift_alert.set(1.0 if status.drift_alert else 0.0)
 
+    @property
+    def eta_answerers(self) -> int:
+        """How many ETA batches may be answered at once (one per worker process)."""
+        return self._eta_workers.processes if self._eta_workers is not None else 1
+
+    async def answer_etas(self, bodies: Sequence[bytes]) -> list[EtaAnswer]:
+        """Answers to raw ``/v1/eta`` bodies with the model in service, off the event loop."""
+        live = self.live
+        if self._eta_workers is not None:
+            return await self._eta_workers.answer(bodies, live.source, live.version)
+        context = self._eta_context
+        assert context is not None
+        return await self.compute(lambda: answer_batch(context, bodies, live.model, live.version))
+
     def cpu(self, func: Callable[[], T]) -> T:
         """Run CPU-heavy ``func`` (from a worker thread), one job at a time."""
         with self._cpu_lock:
@@ -149,6 +170,8 @@ class ServiceState:
         return await anyio.to_thread.run_sync(self.solve, func)
 
     def close(self) -> None:
-        """Release the store's connections."""
+        """Release the store's connections and stop the ETA workers."""
         if self.store is not None:
             self.store.close()
+        if self._eta_workers is not None:
+            self._eta_workers.close()

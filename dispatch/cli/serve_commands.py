@@ -24,6 +24,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             route_table_mb=args.route_table_mb,
+            eta_workers=args.eta_workers,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -53,7 +54,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
         help="run the HTTP service",
         description="Run the HTTP API. Each flag may also be set as DISPATCH_<FLAG> "
         "(DISPATCH_MAP, DISPATCH_MODEL, DISPATCH_DB, DISPATCH_MODELS_DIR, DISPATCH_HOST, "
-        "DISPATCH_PORT, DISPATCH_ROUTE_TABLE_MB); flags win.",
+        "DISPATCH_PORT, DISPATCH_ROUTE_TABLE_MB, DISPATCH_ETA_WORKERS); flags win.",
     )
     serve.add_argument("--map", help="map file (default: embedded Baltimore map)")
     serve.add_argument(
@@ -68,6 +69,12 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
         type=float,
         help="memory for the table of every node pair's route features, built at start-up "
         "when the map fits (default 512; 0: search routes per request)",
+    )
+    serve.add_argument(
+        "--eta-workers",
+        type=int,
+        help="processes answering /v1/eta batches on the other cores (default 2; 0: in the "
+        "server process)",
     )
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]

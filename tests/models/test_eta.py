@@ -11,6 +11,7 @@ from __future__ import annotations
 import pickle
 from datetime import timedelta
 
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,6 +19,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+from models.compiled_trees import CompiledTrees
 from models.eta import EtaModel, predict_durations
 from models.exceptions import ModelsError, NotFittedError
 from models.features import FEATURE_COLUMNS
@@ -171,15 +173,35 @@ def test_predictions_are_positive_corrections_of_free_flow(
     assert np.mean(predicted > X["free_flow_s"]) > 0.8
 
 
-def test_prediction_threads_do_not_change_predictions(
+def test_compiled_trees_predict_what_lightgbm_predicts(
     trained: TrainingResult, test_rows: tuple[pd.DataFrame, np.ndarray]
 ) -> None:
+    """The compiled boosters give LightGBM's raw scores bit for bit, missing values included."""
     X, _ = test_rows
-    one = trained.model.predict_with_p90(X, threads=1)
-    for threads in (None, 2):
-        both = trained.model.predict_with_p90(X, threads=threads)
-        np.testing.assert_array_equal(both[0], one[0])
-        np.testing.assert_array_equal(both[1], one[1])
+    X = X.copy()
+    X.iloc[::3, X.columns.get_indexer(["precipitation_mm", "temperature_c"])] = np.nan
+    X.iloc[1::4, X.columns.get_loc("congestion_index")] = np.nan
+    X.iloc[2::5, X.columns.get_loc("share_motorway")] = 0.0
+    model = trained.model
+    compiled = model._compiled_boosters()
+    assert compiled is not None
+    for booster, trees in zip((model.median_, model.upper_), compiled, strict=True):
+        np.testing.assert_array_equal(trees.predict(X.to_numpy()), booster.predict(X))
+    median = X["free_flow_s"].to_numpy() * np.exp(model.median_.predict(X))
+    np.testing.assert_array_equal(model.predict(X), median)
+    assert "_compiled" not in pickle.loads(pickle.dumps(model)).__dict__  # rebuilt on load
+
+
+def test_a_booster_the_kernel_does_not_cover_is_refused() -> None:
+    """A categorical split on a category above 63 cannot be compiled: LightGBM predicts it."""
+    rng = np.random.default_rng(0)
+    category = rng.integers(100, 110, 2000).astype(float)
+    X = np.column_stack([category, rng.normal(size=2000)])
+    y = np.where(category % 2 == 0, 5.0, -5.0) + X[:, 1]
+    data = lgb.Dataset(X, y, categorical_feature=[0])
+    booster = lgb.train({"verbose": -1, "num_leaves": 4}, data, num_boost_round=3)
+    with pytest.raises(ValueError, match="categories of 64 and above"):
+        CompiledTrees.from_booster(booster)
 
 
 def test_same_random_state_same_predictions(prepared: PreparedTrips) -> None:

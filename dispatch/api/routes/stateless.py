@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import pydantic_core
 from fastapi import APIRouter, Request, Response
 
 import routing
@@ -36,9 +35,6 @@ from . import INVALID
 router = APIRouter(prefix="/v1", tags=["stateless"])
 
 
-ESTIMATE_FIELDS = ("p50_s", "p90_s", "free_flow_s", "distance_m")
-
-
 @router.post(
     "/eta",
     response_model=EtaResponse,
@@ -48,29 +44,13 @@ ESTIMATE_FIELDS = ("p50_s", "p90_s", "free_flow_s", "distance_m")
 async def eta(request: Request) -> Response:
     """P50 and P90 driving seconds, free-flow seconds and distance for each drive.
 
-    Concurrent requests are computed together in batches (see ``dispatch.api.batching``).
-    The body is validated from its bytes into dicts and the answer written straight to
-    JSON: this is the endpoint apps call most.
+    Concurrent requests are answered together in batches, away from the event loop
+    (see ``dispatch.api.batching``): this is the endpoint apps call most.
     """
     state, batcher = get_state(request), get_batcher(request)
-    items = (await json_body.parse(ETA_REQUEST, request))["items"]
-    places = [p for q in items for p in (q["origin"], q["destination"])]
-    observed = [q.get("observations") for q in items]
-    answer = await batcher.estimate(
-        np.array([p["lat"] for p in places]),
-        np.array([p["lon"] for p in places]),
-        np.array([q["departure"].timestamp() for q in items]),
-        [{} if o is None else o.as_columns() for o in observed],
-        lambda i: f"items.{i // 2}.{'destination' if i % 2 else 'origin'}",
-    )
-    state.metrics.eta_pairs.inc(len(items))
-    columns = (answer.p50_s, answer.p90_s, answer.free_flow_s, answer.distance_m)
-    estimates = [
-        dict(zip(ESTIMATE_FIELDS, row, strict=True))
-        for row in zip(*(c.tolist() for c in columns), strict=True)
-    ]
-    content = {"model_version": answer.model_version, "estimates": estimates}
-    return Response(pydantic_core.to_json(content), media_type="application/json")
+    answer = await batcher.answer(await request.body())
+    state.metrics.eta_pairs.inc(answer.n_pairs)
+    return Response(answer.body, status_code=answer.status, media_type="application/json")
 
 
 @router.post("/route", response_model=RouteResponse, responses=INVALID)

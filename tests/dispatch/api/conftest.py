@@ -2,7 +2,9 @@
 
 The model is the default-model path of ``dispatch serve`` on a small world (6 days, 10
 vehicles) in a temporary cache, so the tests exercise it and stay quick. Every app gets a
-fresh SQLite file in the test's temporary folder.
+fresh SQLite file in the test's temporary folder, and answers ETAs in its own process
+(``eta_workers=0``): worker processes are tested in ``test_batching`` and by the real
+``dispatch serve`` process of ``test_serve``.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ def settings(tmp_path: Path, model_dir: Path) -> ServiceSettings:
         model=str(model_dir),
         db=f"sqlite:///{tmp_path / 'dispatch.sqlite'}",
         models_dir=str(tmp_path / "models"),
+        eta_workers=0,
     )
 
 
@@ -67,6 +70,7 @@ def shared_client(
         model=str(model_dir),
         db=f"sqlite:///{folder / 'dispatch.sqlite'}",
         models_dir=str(folder / "models"),
+        eta_workers=0,
     )
     with TestClient(create_app(settings)) as test_client:
         yield test_client

@@ -1,86 +1,109 @@
-"""ETA batching on the loaded service: one evaluation for concurrent requests, sliced back."""
+"""ETA batches: concurrent requests answered together, each with its own answer, in the
+service's thread or in worker processes."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+import json
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
 
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from dispatch.api.batching import BatchAnswer, EtaBatcher
+from dispatch.api import ServiceSettings
+from dispatch.api.batching import EtaBatcher
 from dispatch.api.errors import ApiError
-from dispatch.api.estimates import estimate
+from dispatch.api.eta_answers import EtaAnswer, EtaContext, EtaWorkers, answer_batch
+from models import load_model
 
 from .helpers import CLINIC, DEPOT, HOME, OFF_MAP
 
-FIELDS = ("p50_s", "p90_s", "free_flow_s", "distance_m")
+GOOD = {
+    "items": [
+        {"origin": DEPOT, "destination": CLINIC, "departure": "2026-03-02T08:00:00-05:00"},
+        {"origin": CLINIC, "destination": HOME, "departure": "2026-03-02T13:30:00Z"},
+    ]
+}
+FAR = {"items": [GOOD["items"][0], {**GOOD["items"][1], "destination": OFF_MAP}]}
+INVALID = {"items": [{**GOOD["items"][0], "departure": "2026-03-02T08:00:00"}]}
+OTHER = {
+    "items": [
+        {"origin": HOME, "destination": DEPOT, "departure": "2026-03-02T22:00:00Z"},
+        {
+            "origin": HOME,
+            "destination": CLINIC,
+            "departure": "2026-03-02T09:00:00-05:00",
+            "observations": {"snow": True, "temperature_c": -3},
+        },
+        {"origin": DEPOT, "destination": HOME, "departure": "2026-03-02T09:00:00-05:00"},
+    ]
+}
+BODIES = [json.dumps(b).encode() for b in (GOOD, FAR, INVALID, OTHER)]
 
 
-def _request(
-    batcher: EtaBatcher, places: list[dict[str, float]], hour: int
-) -> asyncio.Future[BatchAnswer]:
-    """One request of ``len(places) // 2`` pairs, leaving at ``hour`` UTC."""
-    departure = datetime(2026, 3, 2, hour, tzinfo=UTC).timestamp()
-    return batcher.estimate(
-        np.array([p["lat"] for p in places]),
-        np.array([p["lon"] for p in places]),
-        np.full(len(places) // 2, departure),
-        [{}] * (len(places) // 2),
-        lambda i: f"items.{i // 2}.{'destination' if i % 2 else 'origin'}",
-    )
+def _check(answers: list[EtaAnswer]) -> None:
+    good, far, invalid, other = answers
+    assert good.status == 200 and good.n_pairs == 2
+    assert len(json.loads(good.body)["estimates"]) == 2
+    assert far.status == 422
+    assert [e["field"] for e in json.loads(far.body)["errors"]] == ["items.1.destination"]
+    assert invalid.status == 422
+    assert [e["field"] for e in json.loads(invalid.body)["errors"]] == ["items.0.departure"]
+    estimates = json.loads(other.body)["estimates"]
+    assert other.status == 200 and len(estimates) == 3
+    assert estimates[1]["p50_s"] != estimates[2]["p50_s"]  # snow and another route
 
 
-def test_concurrent_requests_share_a_batch_and_get_their_own_answers(
+def test_concurrent_requests_get_the_answers_they_would_get_alone(
     shared_client: TestClient,
 ) -> None:
     state = shared_client.app.state.service  # type: ignore[attr-defined]
-    first = [DEPOT, CLINIC, CLINIC, HOME]
-    bad = [DEPOT, CLINIC, HOME, OFF_MAP]
-    last = [HOME, DEPOT, CLINIC, DEPOT, DEPOT, HOME]
 
-    async def together() -> list[BatchAnswer | BaseException]:
+    async def together() -> list[EtaAnswer]:
         batcher = EtaBatcher(state)
-        return await asyncio.gather(
-            _request(batcher, first, 13),
-            _request(batcher, bad, 14),
-            _request(batcher, last, 22),
-            return_exceptions=True,
-        )
+        return list(await asyncio.gather(*(batcher.answer(body) for body in BODIES)))
 
-    async def alone(places: list[dict[str, float]], hour: int) -> BatchAnswer:
-        return await _request(EtaBatcher(state), places, hour)
+    async def alone(body: bytes) -> EtaAnswer:
+        return await EtaBatcher(state).answer(body)
 
     answers = asyncio.run(together())
-    for places, hour, answer in ((first, 13, answers[0]), (last, 22, answers[2])):
-        assert isinstance(answer, BatchAnswer)
-        reference = asyncio.run(alone(places, hour))
-        for name in FIELDS:
-            np.testing.assert_array_equal(getattr(answer, name), getattr(reference, name))
-        assert answer.p50_s.size == len(places) // 2
-    assert isinstance(answers[1], ApiError)
-    assert answers[1].status == 422
-    assert [e.field for e in answers[1].errors] == ["items.1.destination"]
+    _check(answers)
+    assert answers == [asyncio.run(alone(body)) for body in BODIES]
 
 
-def test_a_request_alone_is_not_delayed_by_an_empty_queue(shared_client: TestClient) -> None:
-    state = shared_client.app.state.service  # type: ignore[attr-defined]
-    answer = asyncio.run(_request(EtaBatcher(state), [DEPOT, CLINIC], 13))
-    assert answer.p50_s.shape == (1,) and answer.p50_s[0] > 0
+@pytest.fixture(scope="module")
+def workers(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtaWorkers]:
+    folder = tmp_path_factory.mktemp("workers")
+    settings = ServiceSettings(model=str(model_dir), db=f"sqlite:///{folder / 'd.sqlite'}")
+    pool = EtaWorkers(settings, processes=2)
+    pool.start()
+    yield pool
+    pool.close()
 
 
-@pytest.mark.parametrize("size", [1, 3])
-def test_route_table_and_route_search_agree(shared_client: TestClient, size: int) -> None:
-    """The service's route table gives the same estimates as searching each route."""
-    state = shared_client.app.state.service  # type: ignore[attr-defined]
-    assert state.route_table is not None  # the Baltimore map fits the default budget
-    nodes = np.arange(2 * size, dtype=np.int32) * 97
-    when = [datetime(2026, 3, 2, 15, tzinfo=UTC)] * size
-    model = state.live.model
-    with_table = estimate(
-        state.graph, model, nodes[::2], nodes[1::2], when, None, state.route_table
-    )
-    searched = estimate(state.graph, model, nodes[::2], nodes[1::2], when)
-    np.testing.assert_array_equal(with_table.p50_s, searched.p50_s)
-    np.testing.assert_array_equal(with_table.p90_s, searched.p90_s)
+def test_worker_processes_answer_as_the_service_thread_does(
+    workers: EtaWorkers, model_dir: Path
+) -> None:
+    saved = load_model(model_dir)
+    answers = asyncio.run(workers.answer(BODIES, str(model_dir), saved.version))
+    _check(answers)
+    context = EtaContext.load(ServiceSettings())
+    assert answers == answer_batch(context, BODIES, saved.model, saved.version)
+    free_flow = asyncio.run(workers.answer(BODIES[:1], None, None))[0]
+    estimate = json.loads(free_flow.body)["estimates"][0]
+    assert json.loads(free_flow.body)["model_version"] is None
+    assert estimate["p50_s"] == estimate["p90_s"] == estimate["free_flow_s"]
+
+
+def test_a_killed_worker_is_replaced(workers: EtaWorkers, model_dir: Path) -> None:
+    """A worker killed mid-service fails its batch with a 503; the next batches are answered."""
+    for pid in workers.start():
+        os.kill(pid, signal.SIGKILL)
+    with pytest.raises(ApiError) as failed:
+        asyncio.run(workers.answer(BODIES, None, None))
+    assert failed.value.status == 503
+    answers = asyncio.run(workers.answer(BODIES, None, None))
+    assert [a.status for a in answers] == [200, 422, 422, 200]

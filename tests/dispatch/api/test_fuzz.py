@@ -9,6 +9,7 @@ parametrized here and their strategies drawn with Hypothesis directly.)
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,8 +32,8 @@ OPERATIONS = sorted(
 @pytest.fixture(scope="module")
 def api_schema(
     tmp_path_factory: pytest.TempPathFactory, model_dir: Path
-) -> schemathesis.schemas.BaseSchema:
-    """The OpenAPI schema of a loaded app on a fresh store."""
+) -> Iterator[schemathesis.schemas.BaseSchema]:
+    """The OpenAPI schema of a loaded app on a fresh store, its ETAs answered by workers."""
     folder = tmp_path_factory.mktemp("fuzz")
     app = create_app(
         ServiceSettings(
@@ -42,7 +43,8 @@ def api_schema(
         )
     )
     app.state.service.load()  # what the lifespan does; the ASGI transport skips it
-    return schemathesis.openapi.from_asgi("/openapi.json", app)
+    yield schemathesis.openapi.from_asgi("/openapi.json", app)
+    app.state.service.close()
 
 
 def test_every_operation_is_fuzzed(api_schema: schemathesis.schemas.BaseSchema) -> None:
