@@ -5,6 +5,7 @@
 
 from .cleaning import CleaningParams, CleaningReport, clean_trips
 from .comparison import Comparison, Requirement, compare_models, model_families
+from .compiled_trees import CompiledTrees
 from .eta import EtaModel, predict_durations
 from .exceptions import ModelSchemaError, ModelsError, NotFittedError, TripDataError
 from .features import FEATURE_COLUMNS, build_features
@@ -38,6 +39,7 @@ __all__ = [
     "CleaningParams",
     "CleaningReport",
     "Comparison",
+    "CompiledTrees",
     "EtaModel",
     "EtaMonitor",
     "EtaPredictor",
