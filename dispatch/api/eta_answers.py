@@ -13,6 +13,7 @@ import asyncio
 import gc
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -162,8 +163,17 @@ _worker_context: EtaContext | None = None
 
 def _start_worker(settings: ServiceSettings) -> None:
     global _worker_context
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
     _worker_context = EtaContext.load(settings)
     gc.freeze()  # the graph and table live as long as the worker: never scan them
+
+
+def _exit_with_parent() -> None:
+    """End this worker when the server process ends, even killed (SIGKILL leaves no word)."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        parent.join()
+        os._exit(0)
 
 
 def _answer_in_worker(

@@ -7,6 +7,9 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -107,3 +110,38 @@ def test_a_killed_worker_is_replaced(workers: EtaWorkers, model_dir: Path) -> No
     assert failed.value.status == 503
     answers = asyncio.run(workers.answer(BODIES, None, None))
     assert [a.status for a in answers] == [200, 422, 422, 200]
+
+
+SERVER = """
+import sys
+from dispatch.api import ServiceSettings
+from dispatch.api.eta_answers import EtaWorkers
+
+workers = EtaWorkers(ServiceSettings(route_table_mb=0), processes=2)
+print(" ".join(str(pid) for pid in workers.start()), flush=True)
+sys.stdin.read()  # until killed
+"""
+
+
+def test_workers_end_with_a_killed_server() -> None:
+    """SIGKILL of the server process leaves no worker behind."""
+    with subprocess.Popen(
+        [sys.executable, "-c", SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as server:
+        assert server.stdout is not None
+        pids = [int(pid) for pid in server.stdout.readline().split()]
+        assert len(pids) == 2 and all(_alive(pid) for pid in pids)
+        server.kill()
+    deadline = time.monotonic() + 20
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in pids)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
