@@ -23,6 +23,16 @@ from numpy.typing import NDArray
 _MISSING = {"None": 0, "Zero": 1, "NaN": 2}
 _ZERO = float(np.float32(1e-35))  # LightGBM's kZeroThreshold, a float
 _MAX_CATEGORY = 64  # categories as bits of one uint64
+_NODE_DTYPES = {
+    "feature": np.int32,
+    "threshold": np.float64,
+    "left": np.int32,
+    "right": np.int32,
+    "default_left": np.bool_,
+    "missing": np.uint8,
+    "categorical": np.bool_,
+    "category_mask": np.uint64,
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,19 +59,7 @@ class CompiledTrees:
             raise ValueError(msg)
         if model.get("pandas_categorical"):
             raise ValueError("boosters trained on pandas categorical columns are not compiled")
-        nodes: dict[str, list[Any]] = {
-            name: []
-            for name in (
-                "feature",
-                "threshold",
-                "left",
-                "right",
-                "default_left",
-                "missing",
-                "categorical",
-                "category_mask",
-            )
-        }
+        nodes: dict[str, list[Any]] = {name: [] for name in _NODE_DTYPES}
         leaves: list[float] = []
 
         def add(node: dict[str, Any]) -> int:
@@ -93,19 +91,9 @@ class CompiledTrees:
             return k
 
         roots = [add(tree["tree_structure"]) for tree in model["tree_info"]]
-        dtypes = {
-            "feature": np.int32,
-            "threshold": np.float64,
-            "left": np.int32,
-            "right": np.int32,
-            "default_left": np.bool_,
-            "missing": np.uint8,
-            "categorical": np.bool_,
-            "category_mask": np.uint64,
-        }
         return cls(
             roots=np.array(roots, dtype=np.int32),
-            **{name: np.array(values, dtype=dtypes[name]) for name, values in nodes.items()},
+            **{name: np.array(values, dtype=_NODE_DTYPES[name]) for name, values in nodes.items()},
             leaf_value=np.array(leaves, dtype=np.float64),
         )
 

@@ -90,11 +90,7 @@ class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     def predict(self, X: pd.DataFrame) -> NDArray[np.float64]:
         """Median duration (s) of each trip."""
         X = self._check_fitted_input(X)
-        compiled = self._compiled_boosters()
-        if compiled is None:
-            raw = self.median_.predict(X)
-        else:
-            raw = compiled[0].predict(X.to_numpy(dtype=np.float64))
+        (raw,) = self._raw_scores(X, upper=False)
         return np.asarray(X["free_flow_s"].to_numpy() * np.exp(raw))
 
     def predict_p90(self, X: pd.DataFrame) -> NDArray[np.float64]:
@@ -109,15 +105,19 @@ class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         """
         X = self._check_fitted_input(X)
         free_flow = X["free_flow_s"].to_numpy()
-        compiled = self._compiled_boosters()
-        if compiled is None:
-            median_raw, upper_raw = self.median_.predict(X), self.upper_.predict(X)
-        else:
-            values = np.ascontiguousarray(X.to_numpy(dtype=np.float64))
-            median_raw, upper_raw = (trees.predict(values) for trees in compiled)
+        median_raw, upper_raw = self._raw_scores(X, upper=True)
         median = np.asarray(free_flow * np.exp(median_raw))
         upper = free_flow * np.exp(upper_raw + self.upper_offset_)
         return median, np.asarray(np.maximum(upper, median))
+
+    def _raw_scores(self, X: pd.DataFrame, *, upper: bool) -> list[NDArray[np.float64]]:
+        """Raw scores of the median booster, then of the upper one if ``upper``."""
+        boosters = (self.median_, self.upper_)[: 1 + upper]
+        compiled = self._compiled_boosters()
+        if compiled is None:
+            return [booster.predict(X) for booster in boosters]
+        values = X.to_numpy(dtype=np.float64)
+        return [trees.predict(values) for trees in compiled[: len(boosters)]]
 
     def _compiled_boosters(self) -> tuple[CompiledTrees, CompiledTrees] | None:
         """Both boosters compiled (once), or None if one cannot be: LightGBM predicts then."""

@@ -28,6 +28,20 @@ _CLASS_GROUPS = {
     "collector": ("tertiary", "tertiary_link", "unclassified"),
 }
 
+_TIME_FEATURES = (
+    "hour",
+    "hour_sin",
+    "hour_cos",
+    "dow_sin",
+    "dow_cos",
+    "is_weekend",
+    "precipitation_mm",
+    "snow",
+    "rain",
+    "temperature_c",
+    "congestion_index",
+)
+"""The features that depend on the time (and its weather), not on the route."""
 FEATURE_COLUMNS = (
     "free_flow_s",
     "log_free_flow_s",
@@ -43,17 +57,7 @@ FEATURE_COLUMNS = (
     "n_left_turns",
     "n_right_turns",
     "n_u_turns",
-    "hour",
-    "hour_sin",
-    "hour_cos",
-    "dow_sin",
-    "dow_cos",
-    "is_weekend",
-    "precipitation_mm",
-    "snow",
-    "rain",
-    "temperature_c",
-    "congestion_index",
+    *_TIME_FEATURES,
     "origin_zone",
     "dest_zone",
 )
@@ -94,21 +98,6 @@ class ZoneGrid:
         return row * ZONE_GRID + col
 
 
-_TIME_FEATURES = frozenset(
-    {
-        "hour",
-        "hour_sin",
-        "hour_cos",
-        "dow_sin",
-        "dow_cos",
-        "is_weekend",
-        "precipitation_mm",
-        "snow",
-        "rain",
-        "temperature_c",
-        "congestion_index",
-    }
-)
 ROUTE_FEATURES = tuple(c for c in FEATURE_COLUMNS if c not in _TIME_FEATURES)
 """The features that depend only on the route (origin and destination), not on the time."""
 

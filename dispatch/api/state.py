@@ -39,7 +39,6 @@ class ServiceState:
         self.settings = settings
         self.metrics = Metrics()
         self.graph: routing.RoadGraph | None = None
-        self.route_table: RouteTable | None = None
         self._eta_context: EtaContext | None = None
         self._eta_workers: EtaWorkers | None = None
         self.live: LiveModel = LiveModel(None, None, None)
@@ -68,8 +67,7 @@ class ServiceState:
                 self._eta_workers = EtaWorkers(self.settings, self.settings.eta_workers)
                 self._eta_workers.start()
             else:  # ETA batches are answered in this process: it holds the route table
-                context = EtaContext.of(graph, self.settings)
-                self._eta_context, self.route_table = context, context.table
+                self._eta_context = EtaContext.of(graph, self.settings)
             store = Store(self.settings.database_url())
             configured = self._load_configured()
             self.base_version = configured.version
@@ -132,6 +130,11 @@ class ServiceState:
         ):
             gauge.set(float("nan") if value is None else value)
         self.metrics.drift_alert.set(1.0 if status.drift_alert else 0.0)
+
+    @property
+    def route_table(self) -> RouteTable | None:
+        """The route table, held here when ETA batches are answered in this process."""
+        return None if self._eta_context is None else self._eta_context.table
 
     @property
     def eta_answerers(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -17,6 +18,19 @@ def _planned_ids(plan: dict[str, object]) -> set[str]:
     return {s["request_id"] for r in routes for s in r["stops"] if s["request_id"]}
 
 
+def _will_call_return_of(outbound: str) -> dict[str, Any]:
+    """Trip "back": the will-call return home from the clinic of trip ``outbound``."""
+    return trip(
+        "back",
+        pickup=CLINIC,
+        dropoff=HOME,
+        appointment_at=None,
+        ready_at="2026-03-02T10:00:00-05:00",
+        will_call=True,
+        return_of=outbound,
+    )
+
+
 def test_plan_then_insert_the_will_call(client: TestClient) -> None:
     """The uncalled return waits outside the plan; its call inserts it, keeping the rest."""
     assert client.get("/v1/plan").status_code == 404
@@ -25,15 +39,7 @@ def test_plan_then_insert_the_will_call(client: TestClient) -> None:
     client.put("/v1/vehicles/van-2", json=vehicle("van-2"))
     client.post("/v1/trips", json=trip("out"))
     client.post("/v1/trips", json=trip("other", appointment_at="2026-03-02T10:30:00-05:00"))
-    back = trip(
-        "back",
-        pickup=CLINIC,
-        dropoff=HOME,
-        appointment_at=None,
-        ready_at="2026-03-02T10:00:00-05:00",
-        will_call=True,
-        return_of="out",
-    )
+    back = _will_call_return_of("out")
     assert client.post("/v1/trips", json=back).status_code == 201
 
     made = client.post("/v1/plan", json={"time_limit_s": 1})
@@ -90,15 +96,7 @@ def test_will_call_after_a_restart_replans_with_the_outbound_done(
     with TestClient(create_app(settings)) as client:
         client.put("/v1/vehicles/van-1", json=vehicle())
         client.post("/v1/trips", json=trip("out"))
-        back = trip(
-            "back",
-            pickup=CLINIC,
-            dropoff=HOME,
-            appointment_at=None,
-            ready_at="2026-03-02T10:00:00-05:00",
-            will_call=True,
-            return_of="out",
-        )
+        back = _will_call_return_of("out")
         client.post("/v1/trips", json=back)
         assert client.post("/v1/plan", json={"time_limit_s": 1}).status_code == 201
         for kind, at in (("picked_up", "09:00"), ("dropped_off", "09:12")):
