@@ -29,6 +29,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from routing import nearest_nodes
 from routing.snapping import DEFAULT_MAX_SNAP_M
 
+from .exceptions import DomainError
+
 if TYPE_CHECKING:
     from routing import RoadGraph
 
@@ -36,10 +38,6 @@ MAX_ESCORTS = 4
 
 _Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 _Identifier = Annotated[str, Field(min_length=1)]
-
-
-class DomainError(ValueError):
-    """Input that is valid object by object but impossible together; names the id and field."""
 
 
 class Mobility(StrEnum):

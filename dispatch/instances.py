@@ -21,6 +21,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from .exceptions import InstanceFormatError
 from .problem import PdpProblem
 
 StrPath = str | os.PathLike[str]
@@ -33,24 +34,6 @@ _LI_LIM_NODE = ("id", "x", "y", "q", "e", "l", "s", "p", "d")
 _BKS_COLUMNS = ("instance", "bks_cost", "vehicles")
 
 _Rows = list[tuple[int, list[str]]]
-
-
-class InstanceFormatError(ValueError):
-    """An instance or BKS file cannot be read: it is missing or a line breaks the format.
-
-    ``path``, ``line`` (1-based; ``None`` when the file as a whole is at fault) and
-    ``reason`` say where and why; the message joins them.
-    """
-
-    def __init__(self, path: StrPath, line: int | None, reason: str) -> None:
-        where = f"{path}" if line is None else f"{path}, line {line}"
-        super().__init__(f"{where}: {reason}")
-        self.path = Path(path)
-        self.line = line
-        self.reason = reason
-
-    def __reduce__(self) -> tuple[type[InstanceFormatError], tuple[Path, int | None, str]]:
-        return type(self), (self.path, self.line, self.reason)
 
 
 def read_cordeau(path: StrPath) -> PdpProblem:

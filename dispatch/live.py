@@ -30,6 +30,7 @@ from .domain import (
     check_on_map,
     validate_requests,
 )
+from .exceptions import PlanningError
 from .planner import (
     DayPlan,
     Lateness,
@@ -71,7 +72,7 @@ def replan(
     """
     if not vehicles:
         msg = "vehicles: a plan needs at least one vehicle"
-        raise ValueError(msg)
+        raise PlanningError(msg)
     validate_requests(requests, {v.type.name: v.type for v in vehicles}.values())
     check_on_map([*requests, *vehicles], costs.graph, costs.max_snap_m)
     index = {r.id: i for i, r in enumerate(requests)}
@@ -79,7 +80,7 @@ def replan(
     unknown = sorted(set(carrier) - set(index))
     if unknown:
         msg = f"vehicles.on_board: trips {unknown} are not among the requests"
-        raise ValueError(msg)
+        raise PlanningError(msg)
     layout, ready = _live_layout(requests, vehicles, carrier, now)
     departures = [layout.moment(s) for s in ready] + [layout.origin] * (
         layout.n_depots - len(vehicles)

@@ -32,6 +32,7 @@ from .domain import (
     check_on_map,
     validate_requests,
 )
+from .exceptions import PlanningError
 from .problem import PdpProblem, Plan
 from .scheduling import SolveParams, reoptimize, schedule
 
@@ -112,7 +113,7 @@ def plan_day(
     """
     if not vehicles:
         msg = "vehicles: a plan needs at least one vehicle"
-        raise ValueError(msg)
+        raise PlanningError(msg)
     validate_requests(requests, {v.type.name: v.type for v in vehicles}.values())
     check_on_map([*requests, *vehicles], costs.graph, costs.max_snap_m)
     problem, layout, times = _build(

@@ -31,6 +31,7 @@ from models.training import PreparedTrips, prepare_trips, train_eta
 
 from .engine import DayResult, run_day
 from .estimator import TravelEstimator, congestion_profile
+from .exceptions import ScenarioError
 from .history import generate_history
 from .policies import GreedyPolicy
 from .scenario import Scenario, build_world
@@ -58,10 +59,10 @@ class DriftScenario:
     def __post_init__(self) -> None:
         if self.regime not in REGIMES:
             msg = f"regime must be one of {REGIMES}, got {self.regime!r}"
-            raise ValueError(msg)
+            raise ScenarioError(msg)
         if not 0 <= self.change_day < self.replay_days:
             msg = f"change_day must be within the {self.replay_days} replayed days"
-            raise ValueError(msg)
+            raise ScenarioError(msg)
 
     def scenario(self) -> Scenario:
         """The world: history plus replayed days, the regime forced on its days."""

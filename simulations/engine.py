@@ -32,16 +32,13 @@ import numpy as np
 import routing
 
 from .demand import Trip
+from .exceptions import PolicyError
 from .fleet import FleetVehicle
 from .world import World
 
 PICKUP, DROPOFF = "pickup", "dropoff"
 STREAM_SIMULATION = 7
 DAY_END_S = 30 * 3600.0  # trips still open then are unserved
-
-
-class PolicyError(RuntimeError):
-    """A policy asked for something the vehicles cannot do; the message says what."""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ import routing
 from dispatch.costs import CostProvider, Reading
 from models import EtaModel
 
+from .exceptions import ScenarioError
 from .world import World
 
 SLOTS_PER_DAY = 96
@@ -57,7 +58,7 @@ class TravelEstimator:
     ) -> None:
         if model is not None and profile is None:
             msg = "profile: a model needs the typical congestion profile from its history"
-            raise ValueError(msg)
+            raise ScenarioError(msg)
         self.world = world
         self.day = day
         self.model = model

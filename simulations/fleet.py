@@ -9,6 +9,7 @@ from numpy.typing import NDArray
 
 import routing
 
+from .exceptions import ScenarioError
 from .places import spread_nodes
 
 
@@ -82,7 +83,7 @@ def make_fleet(
     """A fleet of ``n_vehicles`` with the configured type mix, at spread-out depots."""
     if n_vehicles < 1:
         msg = f"n_vehicles must be at least 1, got {n_vehicles}"
-        raise ValueError(msg)
+        raise ScenarioError(msg)
     counts = _largest_remainder(n_vehicles, np.asarray(params.type_shares))
     types = [t for t, c in zip(VEHICLE_TYPES, counts, strict=True) for _ in range(c)]
     depots = spread_nodes(graph, [], params.n_depots, rng)

@@ -23,6 +23,7 @@ from models.training import prepare_trips, train_eta
 
 from .engine import DayResult, Policy, run_day
 from .estimator import TravelEstimator, congestion_profile
+from .exceptions import ScenarioError
 from .history import generate_history
 from .kpis import day_kpis
 from .policies import BatchPolicy, GreedyPolicy, ScheduledPolicy
@@ -66,7 +67,7 @@ class Scenario:
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
             msg = f"invalid scenario field {bad[0]}={getattr(self, bad[0])!r}"
-            raise ValueError(msg)
+            raise ScenarioError(msg)
 
     @property
     def day(self) -> int:
@@ -130,7 +131,7 @@ def parse_policy(name: str) -> tuple[str, str]:
             f"policy {name!r}: expected kind/times with kind in {POLICY_KINDS} "
             f"and times in {TIME_SOURCES}"
         )
-        raise ValueError(msg)
+        raise ScenarioError(msg)
     return kind, times
 
 
@@ -141,7 +142,7 @@ def make_policy(
     kind, times = parse_policy(name)
     if times == "eta-model" and trained is None:
         msg = f"policy {name!r} needs a trained model"
-        raise ValueError(msg)
+        raise ScenarioError(msg)
     estimator = (
         TravelEstimator(
             world,

@@ -12,6 +12,7 @@ import pandas as pd
 import routing
 
 from .demand import DemandParams, Rider, Trip, day_dates, make_riders, trips_for_day
+from .exceptions import ScenarioError
 from .fleet import FleetParams, FleetVehicle, make_fleet
 from .places import Facility, medical_facilities, residential_nodes
 from .truth import GroundTruth, TruthParams
@@ -54,7 +55,7 @@ class World:
     ) -> None:
         if days < 1:
             msg = f"days must be at least 1, got {days}"
-            raise ValueError(msg)
+            raise ScenarioError(msg)
         self.graph = graph
         self.days = days
         self.seed = seed

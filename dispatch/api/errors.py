@@ -2,7 +2,8 @@
 
 Every error body is ``{"errors": [{"field": "requests.0.pickup", "reason": "..."}]}``:
 422 for invalid input (request validation, domain rules, points off the map, numbers out
-of range), 404 for unknown ids, 409 for state conflicts, 503 while the service loads.
+of range, any other :class:`~dispatch.exceptions.DispatchError`), 404 for unknown ids, 409
+for state conflicts, 503 while the service loads or the store is unavailable.
 """
 
 from __future__ import annotations
@@ -15,8 +16,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from ..domain import DomainError
-from .store import DuplicateTripError, IdempotencyMismatchError
+from ..exceptions import (
+    DispatchError,
+    DomainError,
+    DuplicateTripError,
+    IdempotencyMismatchError,
+    StoreError,
+)
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,14 @@ async def _on_domain_error(_request: Request, exc: Exception) -> JSONResponse:
     return _response(422, [FieldError("requests", str(exc))])
 
 
+async def _on_dispatch_error(_request: Request, exc: Exception) -> JSONResponse:
+    return _response(422, [FieldError(None, str(exc))])
+
+
+async def _on_store_error(_request: Request, exc: Exception) -> JSONResponse:
+    return _response(503, [FieldError(None, f"the store is unavailable ({exc})")])
+
+
 async def _on_overflow(_request: Request, exc: Exception) -> JSONResponse:
     reason = f"a time or duration is out of the representable range ({exc})"
     return _response(422, [FieldError(None, reason)])
@@ -121,7 +135,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _on_api_error)
     app.add_exception_handler(RequestValidationError, _on_request_validation)
     app.add_exception_handler(ValidationError, _on_pydantic_validation)
+    app.add_exception_handler(DispatchError, _on_dispatch_error)
     app.add_exception_handler(DomainError, _on_domain_error)
+    app.add_exception_handler(StoreError, _on_store_error)
     app.add_exception_handler(OverflowError, _on_overflow)
     app.add_exception_handler(DuplicateTripError, _on_duplicate)
     app.add_exception_handler(IdempotencyMismatchError, _on_key_reuse)

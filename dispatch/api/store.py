@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ..domain import TripRequest, Vehicle
+from ..exceptions import DuplicateTripError, IdempotencyMismatchError, StoreError
 
 SCHEMA_VERSION = 1
 
@@ -114,18 +115,6 @@ model_versions = sa.Table(
     sa.Column("decision", sa.Text, nullable=False),
     sa.Column("promoted_at", sa.String, nullable=False),
 )
-
-
-class StoreError(RuntimeError):
-    """The store cannot be used (another schema version, an unreachable database)."""
-
-
-class DuplicateTripError(ValueError):
-    """A trip with this id exists already (booked without the same idempotency key)."""
-
-
-class IdempotencyMismatchError(ValueError):
-    """An idempotency key was reused with a different request body."""
 
 
 def utc_text(moment: datetime) -> str:

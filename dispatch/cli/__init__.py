@@ -12,8 +12,9 @@ import sys
 from collections.abc import Sequence
 
 import routing
-from dispatch.instances import InstanceFormatError
+from dispatch.exceptions import DispatchError
 from models.exceptions import ModelsError
+from simulations.exceptions import SimulationError
 
 from . import (
     bench_commands,
@@ -49,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.handler(args)
-    except (routing.RoutingError, ModelsError, InstanceFormatError, UsageError) as exc:
+    except (routing.RoutingError, ModelsError, DispatchError, SimulationError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return code

@@ -8,7 +8,7 @@ import gc
 import uvicorn
 
 from dispatch.api import ServiceSettings, ServiceState, create_app
-from dispatch.api.store import StoreError
+from dispatch.exceptions import StoreError
 
 from ._common import UsageError
 from .default_model import default_model

@@ -19,7 +19,6 @@ from dispatch.domain import (
     STANDARD_TYPES,
     STRETCHER_VAN,
     WHEELCHAIR_VAN,
-    DomainError,
     Location,
     Mobility,
     RideTimeRule,
@@ -36,6 +35,7 @@ from dispatch.domain import (
     check_on_map,
     validate_requests,
 )
+from dispatch.exceptions import DomainError
 
 AMB, WC, STR = Mobility.AMBULATORY, Mobility.WHEELCHAIR, Mobility.STRETCHER
 EST = timezone(timedelta(hours=-5))

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+from dispatch.exceptions import InstanceFormatError
 from dispatch.instances import (
-    InstanceFormatError,
     read_bks,
     read_cordeau,
     read_instance,

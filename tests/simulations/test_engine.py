@@ -15,13 +15,13 @@ from simulations.engine import (
     FINAL_STATUSES,
     PICKUP,
     DayResult,
-    PolicyError,
     SimView,
     Task,
     TripStatus,
     run_day,
 )
 from simulations.estimator import TravelEstimator
+from simulations.exceptions import PolicyError
 from simulations.history import generate_history
 from simulations.kpis import TIMING_KPIS, day_kpis
 from simulations.policies import GreedyPolicy

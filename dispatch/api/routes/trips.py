@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Body, Header, Response
 
-from ...domain import STANDARD_TYPES, DomainError, TripRequest, validate_requests
+from ...domain import STANDARD_TYPES, TripRequest, validate_requests
+from ...exceptions import DomainError
 from ..deps import StateDep
 from ..errors import conflict, invalid, not_found
 from ..estimates import estimate, snap

@@ -10,13 +10,11 @@ import pytest
 
 from dispatch.api.store import (
     SCHEMA_VERSION,
-    DuplicateTripError,
-    IdempotencyMismatchError,
     Store,
-    StoreError,
     now_utc,
 )
 from dispatch.domain import TripRequest
+from dispatch.exceptions import DuplicateTripError, IdempotencyMismatchError, StoreError
 
 from .helpers import trip
 

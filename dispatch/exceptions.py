@@ -1,0 +1,53 @@
+"""Errors raised by the dispatch package; each names the field, id or file and the reason.
+
+Every error derives from :class:`DispatchError` and from the builtin it refines, so callers
+may catch either. The command line maps :class:`DispatchError` to exit code 2 and the HTTP
+service maps each class to its status in ``dispatch.api.errors``.
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+from pathlib import Path
+
+
+class DispatchError(Exception):
+    """Base class of every dispatch error."""
+
+
+class DomainError(DispatchError, ValueError):
+    """Input that is valid object by object but impossible together; names the id and field."""
+
+
+class PlanningError(DispatchError, ValueError):
+    """A planning call cannot start: its arguments contradict each other (names the field)."""
+
+
+class InstanceFormatError(DispatchError, ValueError):
+    """An instance or BKS file cannot be read: it is missing or a line breaks the format.
+
+    ``path``, ``line`` (1-based; ``None`` when the file as a whole is at fault) and
+    ``reason`` say where and why; the message joins them.
+    """
+
+    def __init__(self, path: str | PathLike[str], line: int | None, reason: str) -> None:
+        where = f"{path}" if line is None else f"{path}, line {line}"
+        super().__init__(f"{where}: {reason}")
+        self.path = Path(path)
+        self.line = line
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[type[InstanceFormatError], tuple[Path, int | None, str]]:
+        return type(self), (self.path, self.line, self.reason)
+
+
+class StoreError(DispatchError, RuntimeError):
+    """The store cannot be used (another schema version, an unreachable database)."""
+
+
+class DuplicateTripError(DispatchError, ValueError):
+    """A trip with this id exists already (booked without the same idempotency key)."""
+
+
+class IdempotencyMismatchError(DispatchError, ValueError):
+    """An idempotency key was reused with a different request body."""
