@@ -192,10 +192,11 @@ class CapacityDimensions(NamedTuple):
     def demand(self, mobility: Mobility, escorts: int = 0) -> NDArray[np.int64]:
         """Demand per dimension of one rider with ``escorts`` ambulatory companions."""
         order = list(Mobility)
-        return (
+        demand: NDArray[np.int64] = (
             self.usage[order.index(mobility)]
             + escorts * self.usage[order.index(Mobility.AMBULATORY)]
         )
+        return demand
 
 
 def capacity_dimensions(types: Sequence[VehicleType]) -> CapacityDimensions:

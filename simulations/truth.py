@@ -165,7 +165,8 @@ class GroundTruth:
         weather = self._weather[day]
         p = self._params
         if weather.snowing(hour):
-            return 1.0 + np.asarray(p.snow_slowdown)[self._group]
+            snow: NDArray[np.float64] = 1.0 + np.asarray(p.snow_slowdown)[self._group]
+            return snow
         mm = float(weather.precipitation_mm[hour])
         if weather.condition[hour] == "rain":
             return 1.0 + min(p.rain_slowdown + p.rain_slowdown_per_mm * mm, p.rain_slowdown_max)

@@ -88,7 +88,7 @@ def _day(regime: str, params: WeatherParams, rng: np.random.Generator) -> DayWea
         temperature = np.minimum(temperature, 0.5)
     if regime == "snow":
         # snow lies on the roads all day, falling or not
-        condition = ("snow",) * 24
+        condition: tuple[str, ...] = ("snow",) * 24
     else:
         dry_condition = "cloudy" if regime == "rain" else "clear"
         condition = tuple("rain" if w else dry_condition for w in wet)
