@@ -124,7 +124,7 @@ def match(
     request_of_vehicle = np.full(n_vehicles, -1, dtype=np.int64)
     matched = np.flatnonzero(vehicle_of_request >= 0)
     request_of_vehicle[vehicle_of_request[matched]] = matched
-    has_vehicle: NDArray[np.bool_] = ok.any(axis=0)
+    has_vehicle = np.asarray(ok.any(axis=0))
     reasons = {
         int(j): UnmatchedReason.OUTCOMPETED
         if has_vehicle[j]

@@ -154,7 +154,7 @@ class GroundTruth:
         daytime = 1.0 if 9.5 <= hour <= 15.5 else 0.0
         peak = np.asarray(p.peak_excess)[self._group] * self._sensitivity * peaks
         midday = np.asarray(p.midday_excess)[self._group] * daytime
-        factor = 1.0 + scale * (peak + midday)
+        factor: NDArray[np.float64] = 1.0 + scale * (peak + midday)
         factor = factor * self._weather_factor(day, int(hour) % 24)
         for incident in self._incidents[day]:
             if incident.start_h <= hour < incident.end_h:
