@@ -19,8 +19,8 @@ from dataclasses import replace
 from datetime import datetime
 
 import numpy as np
+from numpy.typing import NDArray
 
-from .checker import schedule_with_ride_times
 from .costs import CostProvider, Observations
 from .domain import (
     DEFAULT_RIDE_TIME_RULE,
@@ -41,6 +41,7 @@ from .planner import (
     distinct_depots,
 )
 from .problem import PdpProblem, Plan
+from .route_timing import load_fits, schedule_with_ride_times
 from .scheduling import SolveParams, reoptimize
 
 OVERTIME_S = 7200.0  # a vehicle still busy after its shift may finish within this
@@ -238,9 +239,11 @@ def _stop_nodes(
     return [n for n in nodes if layout.owner(n) in complete and counts[n] == 1]
 
 
-def _schedule_if_fits(problem: PdpProblem, vehicle: int, route: list[int]) -> np.ndarray | None:
-    load = np.cumsum(problem.demand[route], axis=0)
-    if np.any(load > problem.capacity[vehicle] + 1e-9) or np.any(load < -1e-9):
+def _schedule_if_fits(
+    problem: PdpProblem, vehicle: int, route: list[int]
+) -> NDArray[np.float64] | None:
+    """The route's schedule, if the vehicle may carry its riders and they fit; else None."""
+    if not load_fits(problem, vehicle, route):
         return None
     if not problem.compatible[vehicle, problem.request_of()[route[1:-1]]].all():
         return None

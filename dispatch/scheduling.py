@@ -11,7 +11,7 @@ request's nodes; requests may be dropped at a penalty. Objective: total arc cost
 OR-Tools needs integers: times and costs are multiplied by ``scale``; travel and service
 times are rounded up and windows inwards, so an integer-feasible plan stays feasible in
 double precision. The returned service times are computed per route in double precision
-(:func:`dispatch.checker.schedule_with_ride_times`); the cost is recomputed in double
+(:func:`dispatch.route_timing.schedule_with_ride_times`); the cost is recomputed in double
 precision by :meth:`Plan.cost`.
 """
 
@@ -27,9 +27,9 @@ import numpy as np
 from numpy.typing import NDArray
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from .checker import earliest_schedule, schedule_with_ride_times
 from .greedy import greedy_plan, insert_requests
 from .problem import PdpProblem, Plan
+from .route_timing import earliest_schedule, schedule_with_ride_times
 
 _MARGIN_S = 0.05  # kept from the budget for extracting the plan
 _SOLVER_SHARE = 0.85  # of the budget; the rest is for the greedy fallback

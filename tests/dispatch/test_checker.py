@@ -13,16 +13,10 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy.optimize import linprog
 
-from dispatch.checker import (
-    CheckReport,
-    Violation,
-    ViolationKind,
-    check_plan,
-    earliest_schedule,
-    schedule_with_ride_times,
-)
+from dispatch.checker import CheckReport, Violation, ViolationKind, check_plan
 from dispatch.instances import read_cordeau
 from dispatch.problem import PdpProblem, Plan
+from dispatch.route_timing import earliest_schedule, schedule_with_ride_times
 
 CORDEAU = Path(__file__).resolve().parents[3] / "shared" / "data" / "darp" / "cordeau2006"
 
