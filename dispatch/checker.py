@@ -1,4 +1,4 @@
-"""An independent plan checker.
+"""An independent plan checker: every rule of a problem, and the objective, recomputed.
 
 :func:`check_plan` takes a :class:`Plan` at its word (its routes and its service start
 times) and verifies every rule of the :class:`PdpProblem` against the travel-time matrix,
@@ -18,7 +18,12 @@ tolerance in the problem's units:
 * route duration B_end - (B_start + s_start) <= max_route_duration (from the departure);
 * shift: B_start >= shift_start and B_end <= shift_end.
 
-The route schedules the solvers compute live in :mod:`dispatch.route_timing`.
+The objective is recomputed from the problem's arrays by code of its own, not the
+solvers' (:meth:`Plan.cost`): the arc costs of every route, plus ``late_cost`` times the
+lateness (service starting after ``window_due`` at the stops between the depots), plus
+``span_cost`` times the span B_end - (B_start + s_start) of every used vehicle (from
+leaving its start depot to reaching its end depot). The checker imports no solver
+module, so that a bug shared by a solver and its ranking cannot pass it.
 """
 
 from __future__ import annotations
@@ -67,14 +72,20 @@ class CheckReport:
     """What :func:`check_plan` found.
 
     ``cost`` is the objective recomputed in double precision (NaN when a route holds node
-    indices outside the problem), ``vehicles_used`` counts routes with a stop, and
-    ``n_served`` counts requests picked up and then delivered by one vehicle.
+    indices outside the problem, or when the objective prices time and a used route's
+    times are malformed), ``vehicles_used`` counts routes with a stop, and ``n_served``
+    counts requests picked up and then delivered by one vehicle. ``lateness`` (the total
+    time service starts after ``window_due``, 0 without soft deadlines) and ``span`` (the
+    total time used vehicles are out) are the unpriced time terms of the objective, NaN
+    when some used route's times are malformed.
     """
 
     violations: list[Violation]
     cost: float
     vehicles_used: int
     n_served: int
+    lateness: float
+    span: float
 
     @property
     def feasible(self) -> bool:
@@ -113,7 +124,8 @@ def check_plan(problem: PdpProblem, plan: Plan, *, tol: float = 1e-6) -> CheckRe
     Returns
     -------
     CheckReport
-        Every violation found, the recomputed cost, vehicles used and requests served.
+        Every violation found, the recomputed objective and its time terms, vehicles used
+        and requests served.
     """
     n_routes, n_times = len(plan.routes), len(plan.times)
     if n_routes != problem.n_vehicles or n_times != problem.n_vehicles:
@@ -122,12 +134,15 @@ def check_plan(problem: PdpProblem, plan: Plan, *, tol: float = 1e-6) -> CheckRe
             f"for {problem.n_vehicles} vehicles"
         )
         violation = Violation("plan shape", None, None, None, message)
-        return CheckReport([violation], math.nan, 0, 0)
+        return CheckReport([violation], math.nan, 0, 0, math.nan, math.nan)
     checker = _Checker(problem, tol)
     indexable = [checker.route(k, plan.routes[k], plan.times[k]) for k in range(n_routes)]
     n_served = checker.requests(plan.unserved)
-    cost = plan.cost(problem) if all(indexable) else math.nan
-    return CheckReport(checker.violations, cost, plan.used_vehicles(), n_served)
+    used = sum(len(route) > 2 for route in plan.routes)
+    if not all(indexable):
+        return CheckReport(checker.violations, math.nan, used, n_served, math.nan, math.nan)
+    cost, lateness, span = checker.objective(plan.routes)
+    return CheckReport(checker.violations, cost, used, n_served, lateness, span)
 
 
 class _Checker:
@@ -136,7 +151,9 @@ class _Checker:
     def __init__(self, problem: PdpProblem, tol: float) -> None:
         self.problem = problem
         self.tol = tol
-        self.owner = problem.request_of()
+        self.owner = np.full(problem.n_nodes, -1, dtype=np.int64)  # request of each node
+        self.owner[problem.pickups] = np.arange(problem.n_requests)
+        self.owner[problem.deliveries] = np.arange(problem.n_requests)
         self.violations: list[Violation] = []
         self.visits: dict[int, list[tuple[int, int]]] = {}  # node -> [(vehicle, position)]
         self.times: dict[int, NDArray[np.float64]] = {}  # vehicle -> times that are well formed
@@ -289,3 +306,34 @@ class _Checker:
                         )
                         self.add("ride time", k, drop, message)
         return n_served
+
+    def objective(self, routes: list[NDArray[np.int64]]) -> tuple[float, float, float]:
+        """(cost, lateness, span) of routes whose node indices are all valid.
+
+        Each used route's time terms come from its times as checked by :meth:`route`; if
+        they were malformed, the terms are NaN, and so is the cost where they are priced.
+        """
+        pr = self.problem
+        arc = pr.travel_time if pr.cost is None else pr.cost
+        priced_late = pr.window_due is not None and pr.late_cost != 0
+        travel = lateness = lateness_cost = span = 0.0
+        for k, route in enumerate(routes):
+            nodes = np.asarray(route, dtype=np.int64)
+            travel += float(arc[nodes[:-1], nodes[1:]].sum())
+            if nodes.size <= 2:
+                continue
+            b = self.times.get(k)
+            if b is None:
+                lateness = lateness_cost = span = math.nan
+                continue
+            span += float(b[-1] - b[0] - pr.service_time[nodes[0]])
+            if pr.window_due is not None:
+                late = float(np.maximum(b[1:-1] - pr.window_due[nodes[1:-1]], 0.0).sum())
+                lateness += late
+                lateness_cost += pr.late_cost * late
+        cost = travel
+        if pr.span_cost != 0:
+            cost += pr.span_cost * span
+        if priced_late:
+            cost += lateness_cost
+        return cost, lateness, span
