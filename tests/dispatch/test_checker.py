@@ -455,23 +455,36 @@ def test_schedule_with_ride_times_against_lp() -> None:
     assert 0.1 < np.mean(outcomes) < 0.5
 
 
+CORDEAU_INSTANCES = sorted(CORDEAU.glob("a*.txt"))
+
+
 @pytest.mark.skipif(not CORDEAU.is_dir(), reason=f"shared data missing: {CORDEAU}")
-def test_single_request_routes_on_cordeau() -> None:
-    """Every request of every Cordeau instance can be served alone, and the checker agrees."""
-    for path in sorted(CORDEAU.glob("a*.txt")):
-        problem = read_cordeau(path)
-        end = problem.n_nodes - 1
-        idle = [np.array([0, end])] * (problem.n_vehicles - 1)
-        for r in range(problem.n_requests):
-            route = np.array([0, problem.pickups[r], problem.deliveries[r], end])
-            times = schedule_with_ride_times(problem, 0, route)
-            assert times is not None, f"{path.stem} request {r}"
-            others = np.delete(np.arange(problem.n_requests), r)
-            plan = Plan([route, *idle], [times] + [np.zeros(2)] * len(idle), unserved=others)
-            report = check_plan(problem, plan)
-            assert report.feasible, f"{path.stem} request {r}: {report.summary()}"
-            xy = np.loadtxt(path, skiprows=1, usecols=(1, 2))[route]
-            assert report.cost == pytest.approx(np.hypot(*np.diff(xy, axis=0).T).sum(), rel=1e-14)
+def test_cordeau_instances_are_found() -> None:
+    """Where the Cordeau data is, the instances below are found (an empty glob would pass)."""
+    assert CORDEAU_INSTANCES, f"no a*.txt instances in {CORDEAU}"
+
+
+@pytest.mark.parametrize(
+    "path",
+    CORDEAU_INSTANCES
+    or [pytest.param(None, marks=pytest.mark.skip(reason=f"no Cordeau instances in {CORDEAU}"))],
+    ids=lambda path: path.stem if isinstance(path, Path) else "none",
+)
+def test_single_request_routes_on_cordeau(path: Path) -> None:
+    """Every request of a Cordeau instance can be served alone, and the checker agrees."""
+    problem = read_cordeau(path)
+    end = problem.n_nodes - 1
+    idle = [np.array([0, end])] * (problem.n_vehicles - 1)
+    for r in range(problem.n_requests):
+        route = np.array([0, problem.pickups[r], problem.deliveries[r], end])
+        times = schedule_with_ride_times(problem, 0, route)
+        assert times is not None, f"{path.stem} request {r}"
+        others = np.delete(np.arange(problem.n_requests), r)
+        plan = Plan([route, *idle], [times] + [np.zeros(2)] * len(idle), unserved=others)
+        report = check_plan(problem, plan)
+        assert report.feasible, f"{path.stem} request {r}: {report.summary()}"
+        xy = np.loadtxt(path, skiprows=1, usecols=(1, 2))[route]
+        assert report.cost == pytest.approx(np.hypot(*np.diff(xy, axis=0).T).sum(), rel=1e-14)
 
 
 def _random_route(rng: np.random.Generator, n_requests: int) -> tuple[PdpProblem, np.ndarray]:
