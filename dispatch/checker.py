@@ -1,4 +1,4 @@
-"""An independent plan checker, and the route schedules a greedy solver needs.
+"""An independent plan checker: every rule of a problem, and the objective, recomputed.
 
 :func:`check_plan` takes a :class:`Plan` at its word (its routes and its service start
 times) and verifies every rule of the :class:`PdpProblem` against the travel-time matrix,
@@ -18,9 +18,12 @@ tolerance in the problem's units:
 * route duration B_end - (B_start + s_start) <= max_route_duration (from the departure);
 * shift: B_start >= shift_start and B_end <= shift_end.
 
-:func:`earliest_schedule` and :func:`schedule_with_ride_times` compute service start times
-for a route: the earliest ones, and ones delayed, as in Cordeau & Laporte (2003), so that
-ride-time limits hold.
+The objective is recomputed from the problem's arrays by code of its own, not the
+solvers' (:meth:`Plan.cost`): the arc costs of every route, plus ``late_cost`` times the
+lateness (service starting after ``window_due`` at the stops between the depots), plus
+``span_cost`` times the span B_end - (B_start + s_start) of every used vehicle (from
+leaving its start depot to reaching its end depot). The checker imports no solver
+module, so that a bug shared by a solver and its ranking cannot pass it.
 """
 
 from __future__ import annotations
@@ -69,14 +72,20 @@ class CheckReport:
     """What :func:`check_plan` found.
 
     ``cost`` is the objective recomputed in double precision (NaN when a route holds node
-    indices outside the problem), ``vehicles_used`` counts routes with a stop, and
-    ``n_served`` counts requests picked up and then delivered by one vehicle.
+    indices outside the problem, or when the objective prices time and a used route's
+    times are malformed), ``vehicles_used`` counts routes with a stop, and ``n_served``
+    counts requests picked up and then delivered by one vehicle. ``lateness`` (the total
+    time service starts after ``window_due``, 0 without soft deadlines) and ``span`` (the
+    total time used vehicles are out) are the unpriced time terms of the objective, NaN
+    when some used route's times are malformed.
     """
 
     violations: list[Violation]
     cost: float
     vehicles_used: int
     n_served: int
+    lateness: float
+    span: float
 
     @property
     def feasible(self) -> bool:
@@ -115,7 +124,8 @@ def check_plan(problem: PdpProblem, plan: Plan, *, tol: float = 1e-6) -> CheckRe
     Returns
     -------
     CheckReport
-        Every violation found, the recomputed cost, vehicles used and requests served.
+        Every violation found, the recomputed objective and its time terms, vehicles used
+        and requests served.
     """
     n_routes, n_times = len(plan.routes), len(plan.times)
     if n_routes != problem.n_vehicles or n_times != problem.n_vehicles:
@@ -124,12 +134,15 @@ def check_plan(problem: PdpProblem, plan: Plan, *, tol: float = 1e-6) -> CheckRe
             f"for {problem.n_vehicles} vehicles"
         )
         violation = Violation("plan shape", None, None, None, message)
-        return CheckReport([violation], math.nan, 0, 0)
+        return CheckReport([violation], math.nan, 0, 0, math.nan, math.nan)
     checker = _Checker(problem, tol)
     indexable = [checker.route(k, plan.routes[k], plan.times[k]) for k in range(n_routes)]
     n_served = checker.requests(plan.unserved)
-    cost = plan.cost(problem) if all(indexable) else math.nan
-    return CheckReport(checker.violations, cost, plan.used_vehicles(), n_served)
+    used = sum(len(route) > 2 for route in plan.routes)
+    if not all(indexable):
+        return CheckReport(checker.violations, math.nan, used, n_served, math.nan, math.nan)
+    cost, lateness, span = checker.objective(plan.routes)
+    return CheckReport(checker.violations, cost, used, n_served, lateness, span)
 
 
 class _Checker:
@@ -138,7 +151,9 @@ class _Checker:
     def __init__(self, problem: PdpProblem, tol: float) -> None:
         self.problem = problem
         self.tol = tol
-        self.owner = problem.request_of()
+        self.owner = np.full(problem.n_nodes, -1, dtype=np.int64)  # request of each node
+        self.owner[problem.pickups] = np.arange(problem.n_requests)
+        self.owner[problem.deliveries] = np.arange(problem.n_requests)
         self.violations: list[Violation] = []
         self.visits: dict[int, list[tuple[int, int]]] = {}  # node -> [(vehicle, position)]
         self.times: dict[int, NDArray[np.float64]] = {}  # vehicle -> times that are well formed
@@ -292,167 +307,33 @@ class _Checker:
                         self.add("ride time", k, drop, message)
         return n_served
 
+    def objective(self, routes: list[NDArray[np.int64]]) -> tuple[float, float, float]:
+        """(cost, lateness, span) of routes whose node indices are all valid.
 
-def earliest_schedule(problem: PdpProblem, vehicle: int, route: ArrayLike) -> NDArray[np.float64]:
-    """Earliest service start times along a route, waiting where a window is not yet open.
-
-    The vehicle leaves its start depot at ``max(shift_start, window_open[start])``, and each
-    later stop starts at ``max(window_open, previous start + service + travel)``. Window
-    closes, ride times, capacity and duration are not checked.
-
-    Parameters
-    ----------
-    problem
-        The problem.
-    vehicle
-        The vehicle driving the route.
-    route
-        Node indices, from the vehicle's start depot to its end depot.
-
-    Returns
-    -------
-    numpy.ndarray
-        float64 array of shape (len(route),): the start of service at each node.
-    """
-    _, opens, _, legs = _route_arrays(problem, vehicle, route)
-    return _forward(opens[0], opens, legs)
-
-
-def schedule_with_ride_times(
-    problem: PdpProblem, vehicle: int, route: ArrayLike, *, tol: float = 1e-6
-) -> NDArray[np.float64] | None:
-    """Service start times that respect ride-time limits, or None if none is found.
-
-    The 8-step evaluation of Cordeau & Laporte (2003): start from the earliest schedule,
-    delay the departure by as much of the waiting as the forward time slack allows (this
-    minimises the route duration), then delay each pickup in route order by as much of the
-    waiting after it as its forward time slack allows (this shortens ride times without
-    moving the end of the route). The result is checked against windows, shift, ride
-    times and route duration. The procedure is a heuristic: it may miss a feasible
-    schedule of a route whose ride-time limits interact, but the times it returns keep
-    every timing rule (capacity and pairing are not its business).
-
-    Parameters
-    ----------
-    problem
-        The problem.
-    vehicle
-        The vehicle driving the route.
-    route
-        Node indices, from the vehicle's start depot to its end depot.
-    tol
-        Absolute tolerance on times, in the problem's units.
-
-    Returns
-    -------
-    numpy.ndarray or None
-        float64 array of shape (len(route),), or None if the schedule found breaks a limit.
-    """
-    nodes, opens, closes, legs = _route_arrays(problem, vehicle, route)
-    times = _forward(opens[0], opens, legs)
-    if np.any(times > closes + tol):  # delays only make it later
-        return None
-    service = problem.service_time[nodes]
-    owner = problem.request_of()[nodes]
-    is_pickup = owner >= 0
-    is_pickup[is_pickup] = problem.pickups[owner[is_pickup]] == nodes[is_pickup]
-    origin, limit = _ride_pairs(problem, nodes, owner, is_pickup)
-    # delays use the slack before soft deadlines, so as not to make riders late
-    targets = closes
-    if problem.window_due is not None:
-        targets = np.minimum(closes, np.maximum(problem.window_due[nodes], times))
-    delay = min(
-        _slack(0, times, legs, targets, service, origin, limit), _waits(times, legs)[1:-1].sum()
-    )
-    times = _forward(opens[0] + delay, opens, legs)
-    for j in np.flatnonzero(is_pickup).tolist():
-        slack = _slack(j, times, legs, targets, service, origin, limit)
-        delay = min(slack, _waits(times, legs)[j + 1 : -1].sum())
-        if delay > 0:
-            times[j:] = _forward(times[j] + delay, opens[j:], legs[j:])
-    rides = times - times[np.maximum(origin, 0)] - service[np.maximum(origin, 0)]
-    duration = times[-1] - times[0] - service[0]
-    if (
-        np.any(times > closes + tol)
-        or np.any((origin >= 0) & (rides > limit + tol))
-        or duration > problem.max_route_duration[vehicle] + tol
-    ):
-        return None
-    return times
-
-
-def _route_arrays(
-    problem: PdpProblem, vehicle: int, route: ArrayLike
-) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """Nodes, window opens and closes tightened by the shift, and service + travel per leg."""
-    nodes = np.asarray(route, dtype=np.int64)
-    if nodes.ndim != 1 or nodes.size == 0:
-        msg = f"route must be a non-empty sequence of node indices, got shape {nodes.shape}"
-        raise ValueError(msg)
-    opens = problem.window_open[nodes].astype(np.float64)
-    closes = problem.window_close[nodes].astype(np.float64)
-    opens[0] = max(opens[0], problem.shift_start[vehicle])
-    closes[-1] = min(closes[-1], problem.shift_end[vehicle])
-    legs = problem.service_time[nodes[:-1]] + problem.travel_time[nodes[:-1], nodes[1:]]
-    return nodes, opens, closes, legs
-
-
-def _ride_pairs(
-    problem: PdpProblem,
-    nodes: NDArray[np.int64],
-    owner: NDArray[np.int64],
-    is_pickup: NDArray[np.bool_],
-) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """Per position, where a delivery's pickup is earlier on the route, that pickup's position.
-
-    Elsewhere the position is -1 and the limit inf; otherwise the limit is the request's
-    maximum ride time.
-    """
-    position = {int(v): p for p, v in enumerate(nodes.tolist())}
-    origin = np.full(nodes.size, -1, dtype=np.int64)
-    limit = np.full(nodes.size, np.inf)
-    for p in np.flatnonzero((owner >= 0) & ~is_pickup).tolist():
-        r = int(owner[p])
-        o = position.get(int(problem.pickups[r]), -1)
-        if 0 <= o < p:
-            origin[p], limit[p] = o, problem.max_ride_time[r]
-    return origin, limit
-
-
-def _forward(
-    first: float, opens: NDArray[np.float64], legs: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """B[0] = first and B[p] = max(opens[p], B[p-1] + legs[p-1]), as a prefix maximum."""
-    reach = np.concatenate(([0.0], np.cumsum(legs)))
-    floor = opens - reach
-    floor[0] = first
-    return reach + np.maximum.accumulate(floor)
-
-
-def _waits(times: NDArray[np.float64], legs: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Waiting before service at each position (0 at the first)."""
-    return np.concatenate(([0.0], np.maximum(times[1:] - times[:-1] - legs, 0.0)))
-
-
-def _slack(
-    i: int,
-    times: NDArray[np.float64],
-    legs: NDArray[np.float64],
-    closes: NDArray[np.float64],
-    service: NDArray[np.float64],
-    origin: NDArray[np.int64],
-    limit: NDArray[np.float64],
-) -> float:
-    """Forward time slack at position i (Cordeau & Laporte 2003).
-
-    F_i = min over j >= i of (waiting at positions i+1..j) + max(0, min(close_j - B_j,
-    L - ride_j)), where the ride term counts only for a delivery whose pickup comes
-    before i: riders picked up at or after i move with i, so their ride times do not grow.
-    """
-    o = np.maximum(origin, 0)
-    onboard = (origin >= 0) & (origin < i)
-    ride_room = np.where(onboard, limit - (times - times[o] - service[o]), np.inf)
-    room = np.minimum(closes - times, ride_room)[i:]
-    waited = np.cumsum(_waits(times, legs)[i:])
-    waited -= waited[0]
-    return float(np.min(waited + np.maximum(room, 0.0)))
+        Each used route's time terms come from its times as checked by :meth:`route`; if
+        they were malformed, the terms are NaN, and so is the cost where they are priced.
+        """
+        pr = self.problem
+        arc = pr.travel_time if pr.cost is None else pr.cost
+        priced_late = pr.window_due is not None and pr.late_cost != 0
+        travel = lateness = lateness_cost = span = 0.0
+        for k, route in enumerate(routes):
+            nodes = np.asarray(route, dtype=np.int64)
+            travel += float(arc[nodes[:-1], nodes[1:]].sum())
+            if nodes.size <= 2:
+                continue
+            b = self.times.get(k)
+            if b is None:
+                lateness = lateness_cost = span = math.nan
+                continue
+            span += float(b[-1] - b[0] - pr.service_time[nodes[0]])
+            if pr.window_due is not None:
+                late = float(np.maximum(b[1:-1] - pr.window_due[nodes[1:-1]], 0.0).sum())
+                lateness += late
+                lateness_cost += pr.late_cost * late
+        cost = travel
+        if pr.span_cost != 0:
+            cost += pr.span_cost * span
+        if priced_late:
+            cost += lateness_cost
+        return cost, lateness, span

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checker import schedule_with_ride_times
 from .problem import PdpProblem
+from .route_timing import schedule_with_ride_times
 
 NO_COMPATIBLE_VEHICLE = "no_compatible_vehicle"
 RIDE_TIME_IMPOSSIBLE = "ride_time_impossible"

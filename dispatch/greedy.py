@@ -15,8 +15,8 @@ from dataclasses import replace
 import numpy as np
 from numpy.typing import NDArray
 
-from .checker import schedule_with_ride_times
 from .problem import PdpProblem, Plan
+from .route_timing import load_fits, schedule_with_ride_times
 
 
 def greedy_plan(problem: PdpProblem, deadline: float | None = None) -> Plan:
@@ -87,7 +87,7 @@ def _best_insertion(
                 added = float(cost[candidate[:-1], candidate[1:]].sum()) - base
                 if best is not None and added >= best[0]:
                     continue
-                if not _fits(problem, vehicle, candidate):
+                if not load_fits(problem, vehicle, candidate):
                     continue
                 times = _schedule(problem, vehicle, candidate)
                 if times is None:
@@ -96,12 +96,6 @@ def _best_insertion(
                 if best is None or added < best[0]:
                     best = (added, vehicle, candidate)
     return None if best is None else (best[1], best[2])
-
-
-def _fits(problem: PdpProblem, vehicle: int, route: list[int]) -> bool:
-    """Whether the load stays within the vehicle's capacity in every dimension."""
-    load = np.cumsum(problem.demand[route], axis=0)
-    return bool(np.all(load <= problem.capacity[vehicle] + 1e-9) and np.all(load >= -1e-9))
 
 
 def _schedule(problem: PdpProblem, vehicle: int, route: list[int]) -> NDArray[np.float64] | None:

@@ -19,28 +19,23 @@ from dataclasses import replace
 from datetime import datetime
 
 import numpy as np
+from numpy.typing import NDArray
 
-from .checker import schedule_with_ride_times
 from .costs import CostProvider, Observations
-from .domain import (
-    DEFAULT_RIDE_TIME_RULE,
-    RideTimeRule,
-    TripRequest,
-    Vehicle,
-    check_on_map,
-    validate_requests,
-)
-from .exceptions import PlanningError
-from .planner import (
+from .day_problem import (
     DayPlan,
     Lateness,
-    _day_plan,
-    _departures,
-    _Layout,
-    _problem,
+    Layout,
+    build_problem,
+    check_inputs,
+    day_plan,
     distinct_depots,
+    request_departures,
 )
+from .domain import DEFAULT_RIDE_TIME_RULE, RideTimeRule, TripRequest, Vehicle
+from .exceptions import PlanningError
 from .problem import PdpProblem, Plan
+from .route_timing import load_fits, schedule_with_ride_times
 from .scheduling import SolveParams, reoptimize
 
 OVERTIME_S = 7200.0  # a vehicle still busy after its shift may finish within this
@@ -70,11 +65,7 @@ def replan(
     Without ``improve`` waiting riders not on a route are only inserted, not re-optimised.
     ``span_cost`` is :func:`~dispatch.planner.plan_day`'s.
     """
-    if not vehicles:
-        msg = "vehicles: a plan needs at least one vehicle"
-        raise PlanningError(msg)
-    validate_requests(requests, {v.type.name: v.type for v in vehicles}.values())
-    check_on_map([*requests, *vehicles], costs.graph, costs.max_snap_m)
+    check_inputs(requests, vehicles, costs)
     index = {r.id: i for i, r in enumerate(requests)}
     carrier = {trip: k for k, v in enumerate(vehicles) for trip in v.on_board}
     unknown = sorted(set(carrier) - set(index))
@@ -85,7 +76,7 @@ def replan(
     departures = [layout.moment(s) for s in ready] + [layout.origin] * (
         layout.n_depots - len(vehicles)
     )
-    departures += [t for r in requests for t in _departures(r)]
+    departures += [t for r in requests for t in request_departures(r)]
     times = costs.travel_times(
         [p.lat for p in layout.locations],
         [p.lon for p in layout.locations],
@@ -93,7 +84,7 @@ def replan(
         observations,
         row_departures=departures,
     )
-    base = _problem(requests, vehicles, layout, times, ride_rule, lateness, span_cost)
+    base = build_problem(requests, vehicles, layout, times, ride_rule, lateness, span_cost)
     problem = _live_problem(base, layout, ready, {index[t]: k for t, k in carrier.items()})
     problem = _widen_unreachable(problem, late_grace_s)
     onboard_of = [[index[t] for t in v.on_board] for v in vehicles]
@@ -105,7 +96,7 @@ def replan(
         SolveParams(time_limit_s=time_limit_s, solution_limit=solution_limit),
         improve=improve,
     )
-    return _day_plan(requests, vehicles, problem, plan, layout, times)
+    return day_plan(requests, vehicles, problem, plan, layout, times)
 
 
 def _live_layout(
@@ -113,7 +104,7 @@ def _live_layout(
     vehicles: Sequence[Vehicle],
     carrier: Mapping[str, int],
     now: datetime,
-) -> tuple[_Layout, list[int]]:
+) -> tuple[Layout, list[int]]:
     """Nodes: each vehicle's start, the distinct end depots, then each request's two stops."""
     origin = min(now, *(v.shift_start for v in vehicles))
     starts = [v.position or v.depot for v in vehicles]
@@ -124,7 +115,7 @@ def _live_layout(
         for r in requests
         for place in ((starts[carrier[r.id]] if r.id in carrier else r.pickup), r.dropoff)
     ]
-    layout = _Layout(
+    layout = Layout(
         origin=origin,
         locations=[*starts, *depots, *stops],
         depot_of_vehicle=np.asarray(depot_of_vehicle, dtype=np.int64),
@@ -139,7 +130,7 @@ def _live_layout(
 
 
 def _live_problem(
-    base: PdpProblem, layout: _Layout, ready: Sequence[float], carrier: Mapping[int, int]
+    base: PdpProblem, layout: Layout, ready: Sequence[float], carrier: Mapping[int, int]
 ) -> PdpProblem:
     """Vehicles start at their own node when free; on-board pickups are pinned to them."""
     k = len(ready)
@@ -195,7 +186,7 @@ def _widen_unreachable(problem: PdpProblem, grace_s: float) -> PdpProblem:
 
 def _warm_start(
     problem: PdpProblem,
-    layout: _Layout,
+    layout: Layout,
     index: Mapping[str, int],
     onboard_of: Sequence[Sequence[int]],
     current: Mapping[str, Sequence[str]],
@@ -222,7 +213,7 @@ def _warm_start(
 
 
 def _stop_nodes(
-    layout: _Layout, index: Mapping[str, int], onboard: Sequence[int], order: Sequence[str]
+    layout: Layout, index: Mapping[str, int], onboard: Sequence[int], order: Sequence[str]
 ) -> list[int]:
     """Problem nodes of a vehicle's remaining stops; finished or unknown trips are skipped."""
     seen: set[int] = set(onboard)
@@ -238,9 +229,11 @@ def _stop_nodes(
     return [n for n in nodes if layout.owner(n) in complete and counts[n] == 1]
 
 
-def _schedule_if_fits(problem: PdpProblem, vehicle: int, route: list[int]) -> np.ndarray | None:
-    load = np.cumsum(problem.demand[route], axis=0)
-    if np.any(load > problem.capacity[vehicle] + 1e-9) or np.any(load < -1e-9):
+def _schedule_if_fits(
+    problem: PdpProblem, vehicle: int, route: list[int]
+) -> NDArray[np.float64] | None:
+    """The route's schedule, if the vehicle may carry its riders and they fit; else None."""
+    if not load_fits(problem, vehicle, route):
         return None
     if not problem.compatible[vehicle, problem.request_of()[route[1:-1]]].all():
         return None

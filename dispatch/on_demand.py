@@ -20,6 +20,7 @@ import numpy as np
 
 from .costs import CostProvider, Observations
 from .domain import TripRequest, Vehicle
+from .exceptions import PlanningError
 from .matching import UnmatchedReason, match
 
 
@@ -56,7 +57,7 @@ def match_now(
     """
     if max_wait_s <= 0:
         msg = f"max_wait_s must be positive, got {max_wait_s}"
-        raise ValueError(msg)
+        raise PlanningError(msg)
     if not vehicles or not requests:
         return OnDemandResult([], {r.id: UnmatchedReason.NO_FEASIBLE_VEHICLE for r in requests})
     places = [v.position or v.depot for v in vehicles]

@@ -1,9 +1,11 @@
-"""Pickup-and-delivery problems and plans as arrays: what the solvers and the checker share.
+"""Pickup-and-delivery problems and plans as arrays: what the solvers work on.
 
 A :class:`PdpProblem` is index-based (nodes ``0..n_nodes-1``, requests, vehicles), in one
 time unit of the caller's choice (seconds for NEMT days, minutes for the literature
-instances). Domain objects become a problem in one place (the cost provider), and the
-literature readers build problems directly.
+instances). NEMT requests and vehicles become a problem in one place
+(:mod:`dispatch.day_problem`); the literature readers (:mod:`dispatch.instances`) build
+problems directly. :meth:`Plan.cost` is the objective the solvers rank plans by; the plan
+checker (:mod:`dispatch.checker`) recomputes it with code of its own.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
+
+from .exceptions import PlanningError
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,7 +37,7 @@ class PdpProblem:
     node, at most ``window_close``) adds ``late_cost`` per unit of lateness to the
     objective. ``span_cost`` prices each used vehicle's time from leaving its start depot to
     reaching its end depot (idle time included), per unit, as a share of travel cost.
-    Shapes and basic sense are checked on construction.
+    Shapes and basic sense are checked on construction (:class:`PlanningError`).
     """
 
     travel_time: NDArray[np.float64]
@@ -77,24 +81,24 @@ class PdpProblem:
         for name, shape in expected.items():
             if getattr(self, name).shape != shape:
                 msg = f"{name} must have shape {shape}, got {getattr(self, name).shape}"
-                raise ValueError(msg)
+                raise PlanningError(msg)
         if self.demand.shape[0] != n or self.capacity.shape != (k, self.demand.shape[1]):
             shapes = f"{self.demand.shape} and {self.capacity.shape}"
             msg = f"demand must be (n_nodes, d) and capacity (n_vehicles, d); got {shapes}"
-            raise ValueError(msg)
+            raise PlanningError(msg)
         if not np.all(np.isfinite(self.travel_time)) or np.any(self.travel_time < 0):
             msg = "travel_time must be finite and non-negative"
-            raise ValueError(msg)
+            raise PlanningError(msg)
         if np.any(self.window_open > self.window_close):
             node = int(np.argmax(self.window_open > self.window_close))
             msg = f"window_open exceeds window_close at node {node}"
-            raise ValueError(msg)
+            raise PlanningError(msg)
         stops = np.concatenate((self.pickups, self.deliveries))
         if stops.size and (
             stops.min() < 0 or stops.max() >= n or np.unique(stops).size != stops.size
         ):
             msg = "pickups and deliveries must be distinct node indices of the problem"
-            raise ValueError(msg)
+            raise PlanningError(msg)
 
     @property
     def n_nodes(self) -> int:

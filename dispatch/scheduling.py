@@ -11,7 +11,7 @@ request's nodes; requests may be dropped at a penalty. Objective: total arc cost
 OR-Tools needs integers: times and costs are multiplied by ``scale``; travel and service
 times are rounded up and windows inwards, so an integer-feasible plan stays feasible in
 double precision. The returned service times are computed per route in double precision
-(:func:`dispatch.checker.schedule_with_ride_times`); the cost is recomputed in double
+(:func:`dispatch.route_timing.schedule_with_ride_times`); the cost is recomputed in double
 precision by :meth:`Plan.cost`.
 """
 
@@ -27,9 +27,9 @@ import numpy as np
 from numpy.typing import NDArray
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from .checker import earliest_schedule, schedule_with_ride_times
 from .greedy import greedy_plan, insert_requests
 from .problem import PdpProblem, Plan
+from .route_timing import earliest_schedule, schedule_with_ride_times
 
 _MARGIN_S = 0.05  # kept from the budget for extracting the plan
 _SOLVER_SHARE = 0.85  # of the budget; the rest is for the greedy fallback
@@ -177,7 +177,7 @@ def _rank(problem: PdpProblem, plan: Plan) -> tuple[int, float]:
 class _Model:
     """The OR-Tools routing model of one problem."""
 
-    def __init__(self, problem: PdpProblem, p: SolveParams, *, allow_drops: bool = True) -> None:
+    def __init__(self, problem: PdpProblem, p: SolveParams) -> None:
         self.problem = problem
         self.scale = p.scale
         self._callbacks: list[Callable[[int, int], int]] = []
@@ -201,7 +201,7 @@ class _Model:
             self.time.SetSpanCostCoefficientForAllVehicles(max(round(problem.span_cost), 1))
         self._add_windows_and_shifts(horizon)
         self._add_capacities()
-        self._add_requests(self._penalty(p, cost) if allow_drops else None)
+        self._add_requests(self._penalty(p, cost))
 
     def _index(self, node: int) -> int:
         return int(self.manager.NodeToIndex(node))
@@ -247,7 +247,7 @@ class _Model:
             return int(p.drop_penalty * self.scale)
         return int(max(int(cost.max()), 1) * (self.problem.n_nodes + 10) * 10)
 
-    def _add_requests(self, penalty: int | None) -> None:
+    def _add_requests(self, penalty: int) -> None:
         pr, s = self.problem, self.scale
         solver = self.routing.solver()
         for r in range(pr.n_requests):
@@ -265,9 +265,8 @@ class _Model:
                 self._callbacks.append(callback)  # OR-Tools keeps no reference of its own
                 self.time.SetPickupToDeliveryLimitFunctionForPair(callback, r)
             banned = np.flatnonzero(~pr.compatible[:, r]).tolist()
-            if penalty is not None:
-                # one disjunction for the pair: both stops served, or both dropped at one penalty
-                self.routing.AddDisjunction([pick, drop], penalty, 2)
+            # one disjunction for the pair: both stops served, or both dropped at one penalty
+            self.routing.AddDisjunction([pick, drop], penalty, 2)
             for index in (pick, drop):
                 if banned:
                     self.routing.VehicleVar(index).RemoveValues(banned)

@@ -13,16 +13,11 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy.optimize import linprog
 
-from dispatch.checker import (
-    CheckReport,
-    Violation,
-    ViolationKind,
-    check_plan,
-    earliest_schedule,
-    schedule_with_ride_times,
-)
+from dispatch.checker import CheckReport, Violation, ViolationKind, check_plan
+from dispatch.greedy import greedy_plan
 from dispatch.instances import read_cordeau
 from dispatch.problem import PdpProblem, Plan
+from dispatch.route_timing import earliest_schedule, schedule_with_ride_times
 
 CORDEAU = Path(__file__).resolve().parents[3] / "shared" / "data" / "darp" / "cordeau2006"
 
@@ -230,6 +225,66 @@ def test_cost_is_recomputed_from_arc_costs() -> None:
     assert report.cost == pytest.approx(2.5 * 14.0 + 6.0, abs=1e-12)
 
 
+def test_span_cost_alone() -> None:
+    """Span priced alone: each used vehicle's time out, idle included, times ``span_cost``."""
+    problem = _line_problem(
+        capacity=[[2, 1], [2, 1]],
+        compatible=[[True, True], [True, True]],
+        service_time=[0.5, 1, 1, 1, 1, 0],
+    )
+    problem = dataclasses.replace(problem, span_cost=0.5)
+    # vehicle 0 leaves at 1 (0.5 of depot service), out 9.5 - (1 + 0.5) = 8; vehicle 1 waits
+    # 1.5 before node 4 and is out 12 - (0 + 0.5) = 11.5; travel is 3 + 3 + 4 + 4
+    plan = _plan(([0, 1, 3, 5], [1, 2.5, 5.5, 9.5]), ([0, 2, 4, 5], [0, 2.5, 7, 12]))
+    report = check_plan(problem, plan)
+    assert report.feasible, report.summary()
+    assert report.span == pytest.approx(8.0 + 11.5, abs=1e-12)
+    assert report.lateness == 0.0
+    assert report.cost == pytest.approx(14.0 + 0.5 * 19.5, abs=1e-12)
+    unused = check_plan(problem, _plan(EMPTY, EMPTY, unserved=(0, 1)))
+    assert (unused.cost, unused.span) == (0.0, 0.0)  # an unused vehicle is not out
+
+
+def test_lateness_cost_alone() -> None:
+    """Lateness priced alone: ``late_cost`` x the time after ``window_due`` at each stop."""
+    problem = dataclasses.replace(
+        _line_problem(),
+        window_due=np.array([0.0, 0.5, 100, 3, 7, 1]),
+        late_cost=3.0,
+    )
+    # stops 1 and 3 start 0.5 and 2 late; 4 is on time; the depots (due 0 and 1) never count
+    report = check_plan(problem, _plan((FULL, FULL_TIMES), EMPTY))
+    assert report.feasible, report.summary()
+    assert report.lateness == pytest.approx(2.5, abs=1e-12)
+    assert report.span == 12.0  # computed, but not priced
+    assert report.cost == pytest.approx(8.0 + 3.0 * 2.5, abs=1e-12)
+    free = dataclasses.replace(problem, late_cost=0.0)
+    assert check_plan(free, _plan((FULL, FULL_TIMES), EMPTY)).cost == 8.0
+
+
+def test_priced_time_with_malformed_times_gives_nan_cost() -> None:
+    """Times that are not one finite number per node make priced time terms, and the cost, NaN."""
+    plan = _plan((FULL, [0, 1, 3, np.nan, 7, 12]), EMPTY)
+    unpriced = check_plan(_line_problem(), plan)
+    assert unpriced.cost == 8.0 and np.isnan(unpriced.span)
+    priced = check_plan(dataclasses.replace(_line_problem(), span_cost=1.0), plan)
+    assert np.isnan(priced.cost)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_cost_equals_the_solvers_cost_on_random_plans(seed: int) -> None:
+    """On random plans, feasible or not, with lateness and span priced: cost == Plan.cost."""
+    rng = np.random.default_rng(seed)
+    problem = _random_priced_problem(rng)
+    plans = [greedy_plan(problem)] + [_random_plan(rng, problem) for _ in range(30)]
+    reports = [check_plan(problem, plan) for plan in plans]
+    for plan, report in zip(plans, reports, strict=True):
+        assert report.cost == pytest.approx(plan.cost(problem), rel=1e-12, abs=1e-9)
+    assert reports[0].feasible, reports[0].summary()
+    assert any(not r.feasible for r in reports)
+    assert any(r.lateness > 0 for r in reports) and all(r.span > 0 for r in reports)
+
+
 def test_out_of_range_node_gives_nan_cost() -> None:
     """A node index outside the problem is a shape violation, with a NaN cost and no crash."""
     report = check_plan(_line_problem(), _plan(([0, 1, 9, 5], [0, 1, 2, 3]), EMPTY))
@@ -400,23 +455,36 @@ def test_schedule_with_ride_times_against_lp() -> None:
     assert 0.1 < np.mean(outcomes) < 0.5
 
 
+CORDEAU_INSTANCES = sorted(CORDEAU.glob("a*.txt"))
+
+
 @pytest.mark.skipif(not CORDEAU.is_dir(), reason=f"shared data missing: {CORDEAU}")
-def test_single_request_routes_on_cordeau() -> None:
-    """Every request of every Cordeau instance can be served alone, and the checker agrees."""
-    for path in sorted(CORDEAU.glob("a*.txt")):
-        problem = read_cordeau(path)
-        end = problem.n_nodes - 1
-        idle = [np.array([0, end])] * (problem.n_vehicles - 1)
-        for r in range(problem.n_requests):
-            route = np.array([0, problem.pickups[r], problem.deliveries[r], end])
-            times = schedule_with_ride_times(problem, 0, route)
-            assert times is not None, f"{path.stem} request {r}"
-            others = np.delete(np.arange(problem.n_requests), r)
-            plan = Plan([route, *idle], [times] + [np.zeros(2)] * len(idle), unserved=others)
-            report = check_plan(problem, plan)
-            assert report.feasible, f"{path.stem} request {r}: {report.summary()}"
-            xy = np.loadtxt(path, skiprows=1, usecols=(1, 2))[route]
-            assert report.cost == pytest.approx(np.hypot(*np.diff(xy, axis=0).T).sum(), rel=1e-14)
+def test_cordeau_instances_are_found() -> None:
+    """Where the Cordeau data is, the instances below are found (an empty glob would pass)."""
+    assert CORDEAU_INSTANCES, f"no a*.txt instances in {CORDEAU}"
+
+
+@pytest.mark.parametrize(
+    "path",
+    CORDEAU_INSTANCES
+    or [pytest.param(None, marks=pytest.mark.skip(reason=f"no Cordeau instances in {CORDEAU}"))],
+    ids=lambda path: path.stem if isinstance(path, Path) else "none",
+)
+def test_single_request_routes_on_cordeau(path: Path) -> None:
+    """Every request of a Cordeau instance can be served alone, and the checker agrees."""
+    problem = read_cordeau(path)
+    end = problem.n_nodes - 1
+    idle = [np.array([0, end])] * (problem.n_vehicles - 1)
+    for r in range(problem.n_requests):
+        route = np.array([0, problem.pickups[r], problem.deliveries[r], end])
+        times = schedule_with_ride_times(problem, 0, route)
+        assert times is not None, f"{path.stem} request {r}"
+        others = np.delete(np.arange(problem.n_requests), r)
+        plan = Plan([route, *idle], [times] + [np.zeros(2)] * len(idle), unserved=others)
+        report = check_plan(problem, plan)
+        assert report.feasible, f"{path.stem} request {r}: {report.summary()}"
+        xy = np.loadtxt(path, skiprows=1, usecols=(1, 2))[route]
+        assert report.cost == pytest.approx(np.hypot(*np.diff(xy, axis=0).T).sum(), rel=1e-14)
 
 
 def _random_route(rng: np.random.Generator, n_requests: int) -> tuple[PdpProblem, np.ndarray]:
@@ -456,6 +524,52 @@ def _random_route(rng: np.random.Generator, n_requests: int) -> tuple[PdpProblem
         else:
             order.append(int(problem.deliveries[onboard.pop(i - len(waiting))]))
     return problem, np.array([0, *order, n_nodes - 1])
+
+
+def _random_priced_problem(rng: np.random.Generator) -> PdpProblem:
+    """Four requests, three vehicles, arc costs unlike travel times, lateness and span priced."""
+    n_requests, n_vehicles = 4, 3
+    n_nodes = 2 * n_requests + 2
+    xy = rng.uniform(0, 10, (n_nodes, 2))
+    travel = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    open_ = np.zeros(n_nodes)
+    open_[1:-1] = rng.uniform(0, 40, n_nodes - 2)
+    close = np.full(n_nodes, 300.0)
+    close[1:-1] = open_[1:-1] + rng.uniform(30, 120, n_nodes - 2)
+    return PdpProblem(
+        travel_time=travel,
+        service_time=np.r_[rng.uniform(0, 2), rng.uniform(0.5, 2, 2 * n_requests), 0.0],
+        window_open=open_,
+        window_close=close,
+        demand=np.r_[0.0, np.ones(n_requests), -np.ones(n_requests), 0.0][:, None],
+        pickups=np.arange(1, n_requests + 1),
+        deliveries=np.arange(n_requests + 1, 2 * n_requests + 1),
+        max_ride_time=np.full(n_requests, 60.0),
+        vehicle_start=np.zeros(n_vehicles, dtype=np.int64),
+        vehicle_end=np.full(n_vehicles, n_nodes - 1),
+        capacity=np.full((n_vehicles, 1), 2.0),
+        shift_start=np.zeros(n_vehicles),
+        shift_end=np.full(n_vehicles, 300.0),
+        max_route_duration=np.full(n_vehicles, 200.0),
+        compatible=rng.random((n_vehicles, n_requests)) < 0.8,
+        cost=travel * rng.uniform(0.5, 2) + rng.uniform(0, 3),
+        window_due=np.minimum(open_ + rng.uniform(0, 20, n_nodes), close),
+        late_cost=float(rng.uniform(1, 5)),
+        span_cost=float(rng.uniform(0.1, 2)),
+    )
+
+
+def _random_plan(rng: np.random.Generator, problem: PdpProblem) -> Plan:
+    """Stops dealt to random vehicles in random order (some left out); random rising times."""
+    stops = rng.permutation(np.r_[problem.pickups, problem.deliveries])
+    vehicle = rng.integers(-1, problem.n_vehicles, stops.size)  # -1: left out
+    routes, times = [], []
+    for k in range(problem.n_vehicles):
+        route = np.r_[problem.vehicle_start[k], stops[vehicle == k], problem.vehicle_end[k]]
+        routes.append(route.astype(np.int64))
+        times.append(np.cumsum(rng.uniform(0, 30, route.size)))
+    unserved = np.flatnonzero(~np.isin(problem.pickups, stops[vehicle >= 0]))
+    return Plan(routes, times, unserved=unserved)
 
 
 def _lp_feasible(problem: PdpProblem, route: np.ndarray) -> bool:

@@ -10,6 +10,7 @@ import pytest
 import routing
 from dispatch.costs import CostProvider
 from dispatch.domain import SEDAN, Mobility
+from dispatch.exceptions import PlanningError
 from dispatch.matching import UnmatchedReason
 from dispatch.on_demand import match_now
 
@@ -91,3 +92,10 @@ def test_lateness_decides_between_two_riders(baltimore: routing.RoadGraph) -> No
     ]
     second = match_now([sedan], due, costs, now, max_wait_s=3600, lateness_weight=2.0)
     assert [a.request_id for a in second.assignments] == [other.id]
+
+
+def test_a_wait_limit_that_is_not_positive_is_refused(baltimore: routing.RoadGraph) -> None:
+    """``max_wait_s`` <= 0 is a PlanningError naming the argument."""
+    requests, vehicles = nemt_instance(baltimore, 4, n_requests=2)
+    with pytest.raises(PlanningError, match="max_wait_s"):
+        match_now(vehicles, requests, CostProvider(baltimore), DAY, max_wait_s=0)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from dispatch.checker import check_plan
+from dispatch.exceptions import PlanningError
 from dispatch.greedy import greedy_plan
 from dispatch.instances import read_bks, read_instance
 from dispatch.problem import PdpProblem
@@ -150,9 +151,9 @@ def test_solver_and_greedy_agree_on_feasibility_of_random_problems() -> None:
 def test_bad_problem_shapes_are_refused() -> None:
     """A problem whose arrays disagree in shape is refused naming the field."""
     base = random_problem(0)
-    with pytest.raises(ValueError, match="compatible"):
+    with pytest.raises(PlanningError, match="compatible"):
         _replace(base, compatible=np.ones((1, 1), dtype=bool))
-    with pytest.raises(ValueError, match="window_open exceeds window_close"):
+    with pytest.raises(PlanningError, match="window_open exceeds window_close"):
         _replace(base, window_open=base.window_close + 1)
 
 
