@@ -7,7 +7,13 @@ from .cleaning import CleaningParams, CleaningReport, clean_trips
 from .comparison import Comparison, Requirement, compare_models, model_families
 from .compiled_trees import CompiledTrees
 from .eta import EtaModel, predict_durations
-from .exceptions import ModelSchemaError, ModelsError, NotFittedError, TripDataError
+from .exceptions import (
+    ModelSchemaError,
+    ModelsError,
+    MonitoringError,
+    NotFittedError,
+    TripDataError,
+)
 from .features import FEATURE_COLUMNS, build_features
 from .metrics import regression_metrics
 from .monitoring import (
@@ -16,10 +22,10 @@ from .monitoring import (
     MonitorStatus,
     PromotionDecision,
     decide_promotion,
-    plot_daily_error,
     population_stability_index,
     retrain_and_decide,
 )
+from .plots import plot_daily_error, save_figure
 from .records import parse_column_map, read_trips
 from .registry import (
     SavedModel,
@@ -46,6 +52,7 @@ __all__ = [
     "ModelSchemaError",
     "ModelsError",
     "MonitorStatus",
+    "MonitoringError",
     "NotFittedError",
     "PreparedTrips",
     "PromotionDecision",
@@ -71,6 +78,7 @@ __all__ = [
     "read_trips",
     "regression_metrics",
     "retrain_and_decide",
+    "save_figure",
     "save_model",
     "save_reference",
     "save_trained",

@@ -21,12 +21,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 from numpy.typing import ArrayLike, NDArray
 
 PSI_EPSILON = 1e-4
@@ -664,55 +662,3 @@ def retrain_and_decide(
         timestamps=times[holdout],
     )
     return candidate, decision
-
-
-# --- plot -------------------------------------------------------------------------------
-
-
-def plot_daily_error(
-    daily: pd.DataFrame, path: str | Path, *, events: dict[str, date] | None = None
-) -> Path:
-    """Plot MAE per day, P90 coverage on a twin axis and dated events; write a PNG.
-
-    Parameters
-    ----------
-    daily
-        Per-day table with columns ``mae_s`` and ``p90_coverage`` indexed by day, as
-        returned by :meth:`EtaMonitor.daily_error`.
-    path
-        Where to write the PNG (parent folders are created).
-    events
-        Vertical lines labelled by name, e.g. ``{"drift starts": date(2024, 3, 21)}``.
-
-    Returns
-    -------
-    pathlib.Path
-        The written file.
-    """
-    missing = {"mae_s", "p90_coverage"} - set(daily.columns)
-    if missing:
-        msg = f"daily is missing columns {sorted(missing)}"
-        raise ValueError(msg)
-    if len(daily) == 0:
-        msg = "daily is empty: nothing to plot"
-        raise ValueError(msg)
-    days = pd.to_datetime(pd.Index(daily.index))
-    fig = Figure(figsize=(9, 4.5), layout="constrained")
-    ax = fig.add_subplot()
-    ax.plot(days, daily["mae_s"], marker="o", color="C0", label="MAE (s)")
-    ax.set_ylabel("MAE per day (s)")
-    ax.set_ylim(bottom=0)
-    twin = ax.twinx()
-    twin.plot(days, daily["p90_coverage"], marker=".", color="C1", label="P90 coverage")
-    twin.set_ylabel("share of trips within P90")
-    twin.set_ylim(0, 1.05)
-    for k, (name, day) in enumerate((events or {}).items()):
-        ax.axvline(pd.Timestamp(day), color=f"C{k + 2}", linestyle="--", label=name)
-    handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize="small")
-    ax.set_title("ETA error per day")
-    fig.autofmt_xdate()
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100)
-    return out

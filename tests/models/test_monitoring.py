@@ -13,7 +13,7 @@ import pytest
 from numpy.typing import NDArray
 from sklearn.linear_model import LinearRegression
 
-from models.monitoring import (
+from models import (
     EtaMonitor,
     decide_promotion,
     plot_daily_error,
