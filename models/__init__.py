@@ -19,7 +19,7 @@ from .features import FEATURE_COLUMNS, build_features
 from .metrics import regression_metrics
 from .monitor import EtaMonitor, MonitorStatus
 from .plots import plot_daily_error, save_figure
-from .promotion import EtaPredictor, PromotionDecision, decide_promotion
+from .promotion import EtaPredictor, HoldoutSplit, PromotionDecision, decide_promotion
 from .records import parse_column_map, read_trips
 from .registry import (
     SavedModel,
@@ -45,6 +45,7 @@ __all__ = [
     "EtaModel",
     "EtaMonitor",
     "EtaPredictor",
+    "HoldoutSplit",
     "ModelSchemaError",
     "ModelsError",
     "MonitorStatus",

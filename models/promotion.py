@@ -6,7 +6,8 @@ Any object with ``predict(X)`` and ``predict_p90(X)`` returning seconds can be c
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields
+from datetime import date
 from typing import Any, Protocol
 
 import numpy as np
@@ -29,6 +30,20 @@ class EtaPredictor(Protocol):
         ...
 
 
+@dataclass(frozen=True, eq=False)
+class HoldoutSplit:
+    """The rows a candidate was fitted on and the rows it was judged on.
+
+    ``train`` and ``holdout`` are boolean masks over the rows given to the retraining;
+    the windows are the first and last local calendar day of each.
+    """
+
+    train: NDArray[np.bool_]
+    holdout: NDArray[np.bool_]
+    train_window: tuple[date, date]
+    holdout_window: tuple[date, date]
+
+
 @dataclass(frozen=True)
 class PromotionDecision:
     """Whether a candidate model replaces the current one, and the numbers behind it.
@@ -36,6 +51,8 @@ class PromotionDecision:
     ``improvement`` is ``1 - candidate_mae_s / current_mae_s`` (a fraction; positive when
     the candidate is better); it and ``current_mae_s`` are None when there was no current
     model. The holdout window is the first and last trip start, when timestamps were given.
+    ``split`` is set when the rule chose the training and holdout rows itself
+    (:func:`models.retrain_and_decide`); it is not part of :meth:`as_dict`.
     """
 
     promote: bool
@@ -48,10 +65,11 @@ class PromotionDecision:
     holdout_start: pd.Timestamp | None
     holdout_end: pd.Timestamp | None
     reason: str
+    split: HoldoutSplit | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready mapping; the holdout bounds become ISO 8601 strings."""
-        out = asdict(self)
+        """JSON-ready mapping of the numbers; the holdout bounds become ISO 8601 strings."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "split"}
         for key in ("holdout_start", "holdout_end"):
             value = out[key]
             out[key] = None if value is None else value.isoformat()

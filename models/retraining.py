@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import TypeVar
 
@@ -12,7 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .checks import Timestamps, local_times, positive_durations
 from .exceptions import MonitoringError
-from .promotion import EtaPredictor, PromotionDecision, decide_promotion
+from .promotion import EtaPredictor, HoldoutSplit, PromotionDecision, decide_promotion
 
 P = TypeVar("P", bound=EtaPredictor)
 
@@ -51,7 +52,8 @@ def retrain_and_decide(
     Returns
     -------
     tuple
-        The fitted candidate (promoted or not) and the :class:`models.PromotionDecision`.
+        The fitted candidate (promoted or not) and the :class:`models.PromotionDecision`,
+        whose ``split`` holds the training and holdout rows of ``X``.
 
     Raises
     ------
@@ -70,6 +72,21 @@ def retrain_and_decide(
         msg = "timestamps is empty: no trips to retrain on"
         raise MonitoringError(msg)
     target = positive_durations(y, "y", n, "timestamps")
+    split = _split_by_days(times, train_days, holdout_days)
+    candidate = fit_candidate(X.loc[split.train], target[split.train])
+    decision = decide_promotion(
+        current,
+        candidate,
+        X.loc[split.holdout],
+        target[split.holdout],
+        min_improvement=min_improvement,
+        timestamps=times[split.holdout],
+    )
+    return candidate, replace(decision, split=split)
+
+
+def _split_by_days(times: pd.DatetimeIndex, train_days: int, holdout_days: int) -> HoldoutSplit:
+    """The last ``holdout_days`` local days, and the ``train_days`` days before them."""
     days = np.asarray(times.date)
     holdout_first = max(days) - timedelta(days=holdout_days - 1)
     train_first = holdout_first - timedelta(days=train_days)
@@ -81,13 +98,9 @@ def retrain_and_decide(
             f"(train_days={train_days} before the holdout starting {holdout_first})"
         )
         raise MonitoringError(msg)
-    candidate = fit_candidate(X.loc[train], target[train])
-    decision = decide_promotion(
-        current,
-        candidate,
-        X.loc[holdout],
-        target[holdout],
-        min_improvement=min_improvement,
-        timestamps=times[holdout],
+    return HoldoutSplit(
+        train=train,
+        holdout=holdout,
+        train_window=(days[train].min(), days[train].max()),
+        holdout_window=(days[holdout].min(), days[holdout].max()),
     )
-    return candidate, decision

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -187,8 +186,8 @@ def _retrain(
     if not decision.promote:
         return model, version, alerting, f"kept {version} {scores}"
     new_version = f"v{int(version[1:]) + 1}"
-    dates = data.local_dates()
-    recent = data.X.loc[dates > max(dates) - timedelta(days=drift.train_days + drift.holdout_days)]
+    assert decision.split is not None  # retrain_and_decide always records its split
+    recent = data.X.loc[decision.split.train | decision.split.holdout]
     return (
         candidate,
         new_version,

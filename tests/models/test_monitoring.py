@@ -460,6 +460,11 @@ def test_retrain_splits_by_local_calendar_days(
     assert decision.holdout_start.date() == date(2024, 3, 28)
     assert decision.holdout_end.date() == date(2024, 3, 30)
     assert decision.as_dict()["holdout_start"].startswith("2024-03-28")
+    assert decision.split is not None and "split" not in decision.as_dict()
+    np.testing.assert_array_equal(decision.split.train, train_rows)
+    np.testing.assert_array_equal(decision.split.holdout, holdout_rows)
+    assert decision.split.train_window == (date(2024, 3, 21), date(2024, 3, 27))
+    assert decision.split.holdout_window == (date(2024, 3, 28), date(2024, 3, 30))
 
 
 def test_retrain_promotes_post_shift_candidate(
