@@ -6,20 +6,20 @@
 from .cleaning import CleaningParams, CleaningReport, clean_trips
 from .comparison import Comparison, Requirement, compare_models, model_families
 from .compiled_trees import CompiledTrees
+from .drift import DriftReference, population_stability_index
 from .eta import EtaModel, predict_durations
-from .exceptions import ModelSchemaError, ModelsError, NotFittedError, TripDataError
+from .exceptions import (
+    ModelSchemaError,
+    ModelsError,
+    MonitoringError,
+    NotFittedError,
+    TripDataError,
+)
 from .features import FEATURE_COLUMNS, build_features
 from .metrics import regression_metrics
-from .monitoring import (
-    EtaMonitor,
-    EtaPredictor,
-    MonitorStatus,
-    PromotionDecision,
-    decide_promotion,
-    plot_daily_error,
-    population_stability_index,
-    retrain_and_decide,
-)
+from .monitor import EtaMonitor, MonitorStatus
+from .plots import plot_daily_error, save_figure
+from .promotion import EtaPredictor, HoldoutSplit, PromotionDecision, decide_promotion
 from .records import parse_column_map, read_trips
 from .registry import (
     SavedModel,
@@ -29,6 +29,7 @@ from .registry import (
     save_reference,
     save_trained,
 )
+from .retraining import retrain_and_decide
 from .route_table import RouteTable
 from .schema import REQUIRED_COLUMNS, TripRecord, WeatherCondition
 from .training import PreparedTrips, TrainingResult, prepare_trips, train_eta
@@ -40,12 +41,15 @@ __all__ = [
     "CleaningReport",
     "Comparison",
     "CompiledTrees",
+    "DriftReference",
     "EtaModel",
     "EtaMonitor",
     "EtaPredictor",
+    "HoldoutSplit",
     "ModelSchemaError",
     "ModelsError",
     "MonitorStatus",
+    "MonitoringError",
     "NotFittedError",
     "PreparedTrips",
     "PromotionDecision",
@@ -71,6 +75,7 @@ __all__ = [
     "read_trips",
     "regression_metrics",
     "retrain_and_decide",
+    "save_figure",
     "save_model",
     "save_reference",
     "save_trained",

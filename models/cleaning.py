@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 import routing
 
@@ -117,7 +118,7 @@ def clean_trips(
     return frame, report
 
 
-def straight_line_m(frame: pd.DataFrame) -> np.ndarray:
+def straight_line_m(frame: pd.DataFrame) -> NDArray[np.float64]:
     """Great-circle distance (m) between each row's origin and destination."""
     lat1, lon1 = (
         np.radians(frame["origin_lat"].to_numpy()),
@@ -128,7 +129,8 @@ def straight_line_m(frame: pd.DataFrame) -> np.ndarray:
         np.sin((lat2 - lat1) / 2) ** 2
         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
     )
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(a))
+    distance: NDArray[np.float64] = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(a))
+    return distance
 
 
 def _snap(

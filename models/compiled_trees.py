@@ -99,7 +99,7 @@ class CompiledTrees:
 
     def predict(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
         """Raw scores (the sum of the trees' leaves) of each row of ``X``."""
-        return _predict(
+        scores: NDArray[np.float64] = _predict(
             np.ascontiguousarray(X, dtype=np.float64),
             self.roots,
             self.feature,
@@ -112,6 +112,7 @@ class CompiledTrees:
             self.category_mask,
             self.leaf_value,
         )
+        return scores
 
 
 @njit(cache=True, nogil=True)

@@ -115,7 +115,7 @@ class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         boosters = (self.median_, self.upper_)[: 1 + upper]
         compiled = self._compiled_boosters()
         if compiled is None:
-            return [booster.predict(X) for booster in boosters]
+            return [np.asarray(booster.predict(X), dtype=np.float64) for booster in boosters]
         values = X.to_numpy(dtype=np.float64)
         return [trees.predict(values) for trees in compiled[: len(boosters)]]
 
@@ -166,7 +166,7 @@ def _check_frame(X: pd.DataFrame) -> pd.DataFrame:
 
 
 def _log_ratio(X: pd.DataFrame, y: NDArray[np.float64]) -> NDArray[np.float64]:
-    free_flow = X["free_flow_s"].to_numpy(dtype=float)
+    free_flow: NDArray[np.float64] = X["free_flow_s"].to_numpy(dtype=np.float64)
     if y.shape != free_flow.shape:
         msg = f"y must have one duration per row of X, got {y.shape} for {free_flow.shape}"
         raise ValueError(msg)

@@ -17,3 +17,7 @@ class ModelSchemaError(ModelsError, ValueError):
 
 class NotFittedError(ModelsError, ValueError, AttributeError):
     """A model was used before ``fit``."""
+
+
+class MonitoringError(ModelsError, ValueError):
+    """Monitoring, drift or promotion inputs are unusable: wrong length, type or values."""

@@ -83,15 +83,15 @@ class ZoneGrid:
             float(graph.lon.max()),
         )
 
-    def zone(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    def zone(self, lat: NDArray[np.float64], lon: NDArray[np.float64]) -> NDArray[np.int64]:
         """Zone index (row-major) of each point, clipped to the grid."""
         row = np.clip(
-            ((lat - self.south) / max(self.north - self.south, 1e-9) * ZONE_GRID).astype(int),
+            ((lat - self.south) / max(self.north - self.south, 1e-9) * ZONE_GRID).astype(np.int64),
             0,
             ZONE_GRID - 1,
         )
         col = np.clip(
-            ((lon - self.west) / max(self.east - self.west, 1e-9) * ZONE_GRID).astype(int),
+            ((lon - self.west) / max(self.east - self.west, 1e-9) * ZONE_GRID).astype(np.int64),
             0,
             ZONE_GRID - 1,
         )

@@ -78,7 +78,10 @@ def split_dates(dates: NDArray[np.object_], until: date | None, test_fraction: f
     if until is not None:
         return until + pd.Timedelta(days=1).to_pytimedelta()
     n_test = max(round(len(days) * test_fraction), 1) if len(days) > 1 else 0
-    return days[len(days) - n_test] if n_test else days[-1] + pd.Timedelta(days=1).to_pytimedelta()
+    first_test: date = (
+        days[len(days) - n_test] if n_test else days[-1] + pd.Timedelta(days=1).to_pytimedelta()
+    )
+    return first_test
 
 
 def train_eta(

@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import colormaps
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 import routing
+from models.plots import save_figure
 
 from .engine import DROPOFF, PICKUP, DayResult, TripStatus
 
@@ -44,8 +44,9 @@ _ACTIVITY_COLOURS = {
 def plot_kpis(kpis: Sequence[dict[str, Any]], path: str | Path) -> Path:
     """Bars of the main KPIs, one bar per policy."""
     names = [k["policy"] for k in kpis]
-    fig, axes = plt.subplots(2, 3, figsize=(13, 7))
-    colours = plt.get_cmap("tab10")(np.arange(len(names)))
+    fig = Figure(figsize=(13, 7))
+    axes = fig.subplots(2, 3)
+    colours = colormaps["tab10"](np.arange(len(names)))
     for ax, (key, title) in zip(axes.flat, _BARS, strict=True):
         values = [k.get(key) or 0.0 for k in kpis]
         ax.bar(range(len(names)), values, color=colours)
@@ -54,12 +55,13 @@ def plot_kpis(kpis: Sequence[dict[str, Any]], path: str | Path) -> Path:
         for x, v in enumerate(values):
             ax.annotate(f"{v:.3g}", (x, v), ha="center", va="bottom", fontsize=8)
     fig.suptitle(f"KPIs by policy (day {kpis[0]['day']})")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_lateness(results: Sequence[DayResult], path: str | Path) -> Path:
     """Share of trips at most x minutes late: pickups (ready-by) and appointment arrivals."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+    fig = Figure(figsize=(12, 4.5))
+    left, right = fig.subplots(1, 2, sharey=True)
     for result in results:
         served = [r for r in result.trips if r.status is TripStatus.SERVED]
         pickup = [(r.pickup_s or 0.0) - r.trip.ready_s for r in served if r.trip.ready_s]
@@ -77,14 +79,15 @@ def plot_lateness(results: Sequence[DayResult], path: str | Path) -> Path:
     left.set_title("Pickups (on time: within 15 min)", fontsize=10)
     right.set_title("Appointment arrivals (on time: before the appointment)", fontsize=10)
     right.legend(fontsize=8, loc="lower right")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_timelines(result: DayResult, path: str | Path, max_vehicles: int = 40) -> Path:
     """Each vehicle's day: driving empty or loaded, boarding, alighting, waiting."""
     vehicles = [v.vehicle_id for v in result.fleet][:max_vehicles]
     row = {v: k for k, v in enumerate(vehicles)}
-    fig, ax = plt.subplots(figsize=(13, 0.22 * len(vehicles) + 1.5))
+    fig = Figure(figsize=(13, 0.22 * len(vehicles) + 1.5))
+    ax = fig.add_subplot()
     for a in result.activities:
         if a.vehicle_id not in row:
             continue
@@ -100,15 +103,19 @@ def plot_timelines(result: DayResult, path: str | Path, max_vehicles: int = 40) 
         ax.plot([v.shift_start_s / 3600, v.shift_end_s / 3600], [row[v.vehicle_id]] * 2, "k|")
     ax.set_yticks(range(len(vehicles)), vehicles, fontsize=6)
     ax.invert_yaxis()
-    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in _ACTIVITY_COLOURS.values()]
+    handles = [Rectangle((0, 0), 1, 1, color=c) for c in _ACTIVITY_COLOURS.values()]
     ax.legend(handles, list(_ACTIVITY_COLOURS), ncol=6, fontsize=8, loc="upper right")
     ax.set(xlabel="hour of day", title=f"Vehicle timelines: {result.policy} (|: shift)")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def busiest_vehicle(result: DayResult) -> str:
     """The vehicle that served the most trips."""
-    served = [r.vehicle_id for r in result.trips if r.status is TripStatus.SERVED]
+    served = [
+        r.vehicle_id
+        for r in result.trips
+        if r.status is TripStatus.SERVED and r.vehicle_id is not None
+    ]
     return max(set(served), key=lambda v: (served.count(v), v)) if served else ""
 
 
@@ -152,15 +159,6 @@ def write_vehicle_map(
 def _clock(seconds: float) -> str:
     minutes = round(seconds / 60)
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def _save(fig: plt.Figure, path: str | Path) -> Path:
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
 
 
 _MAP_PAGE = """<!DOCTYPE html>

@@ -3,14 +3,14 @@
 The ETA model is trained on the world's first ``history_days`` days. Then days are
 replayed one by one under a policy using the model in service; each day's drives become
 trip records (the logs a provider keeps), the model's predictions for them are recorded
-by an :class:`~models.monitoring.EtaMonitor`, and the records join the history. From
+by an :class:`~models.EtaMonitor`, and the records join the history. From
 ``change_day`` on, the world is in another regime (by default a snowy week). The alert
 compares the rolling error with the first model's test error, the service level the
 provider signed up for, whatever model is in service (a promotion restarts the window).
 When the
 monitor raises an error alert, a candidate is trained on the ``train_days`` days before
 the last ``holdout_days`` and promoted only if it cuts the error of the model in service
-on them by ``min_improvement`` (:func:`~models.monitoring.retrain_and_decide`); the first
+on them by ``min_improvement`` (:func:`~models.retrain_and_decide`); the first
 alert of a new regime often has too little of it to learn from, so the rule tries again
 the next day.
 """
@@ -19,14 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from models import EtaModel
-from models.monitoring import EtaMonitor, retrain_and_decide
+from models import EtaModel, EtaMonitor, retrain_and_decide
 from models.training import PreparedTrips, prepare_trips, train_eta
 
 from .engine import DayResult, run_day
@@ -188,8 +186,8 @@ def _retrain(
     if not decision.promote:
         return model, version, alerting, f"kept {version} {scores}"
     new_version = f"v{int(version[1:]) + 1}"
-    dates = data.local_dates()
-    recent = data.X.loc[dates > max(dates) - timedelta(days=drift.train_days + drift.holdout_days)]
+    assert decision.split is not None  # retrain_and_decide always records its split
+    recent = data.X.loc[decision.split.train | decision.split.holdout]
     return (
         candidate,
         new_version,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
+
+from models.plots import save_figure
 
 _CONDITION_ORDER = ("clear", "cloudy", "rain", "snow")
 
@@ -29,12 +29,13 @@ def plot_history(records: pd.DataFrame, out_dir: str | Path) -> list[Path]:
 
 
 def _by_hour(data: pd.DataFrame, path: Path) -> Path:
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig = Figure(figsize=(8, 4.5))
+    ax = fig.add_subplot()
     for weekend, label in ((False, "weekdays"), (True, "weekends")):
         part = data[data["weekend"] == weekend].groupby("hour")["ratio"]
         if part.ngroups == 0:
             continue
-        q = part.quantile([0.25, 0.5, 0.75]).unstack()
+        q = part.quantile(np.array([0.25, 0.5, 0.75])).unstack()
         line = ax.plot(q.index, q[0.5], marker="o", label=f"{label} (median)")[0]
         ax.fill_between(q.index, q[0.25], q[0.75], alpha=0.2, color=line.get_color())
     ax.axhline(1.0, color="grey", lw=0.8, ls="--")
@@ -44,16 +45,14 @@ def _by_hour(data: pd.DataFrame, path: Path) -> Path:
         title="Drive time over free-flow time by hour (band: middle 50%)",
     )
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def _by_weather(data: pd.DataFrame, path: Path) -> Path:
     present = [c for c in _CONDITION_ORDER if (data["weather_condition"] == c).any()]
     groups = [data.loc[data["weather_condition"] == c, "ratio"].to_numpy() for c in present]
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.add_subplot()
     ax.boxplot(
         groups,
         tick_labels=[f"{c}\n(n={len(g):,})" for c, g in zip(present, groups, strict=True)],
@@ -63,7 +62,4 @@ def _by_weather(data: pd.DataFrame, path: Path) -> Path:
     ax.set(
         ylabel="actual / free-flow time", title="Drive time over free-flow time by observed weather"
     )
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -3,15 +3,14 @@
 The outcomes are cleaned and featurised like any trip history; a candidate with the
 current model's hyper-parameters is fitted on the ``train_days`` before the last
 ``holdout_days`` and both models are scored on those held-out days
-(:func:`models.retrain_and_decide`). A promoted candidate is saved under the service's
-models folder with its drift reference, recorded in the store (so a restart keeps it) and
-put in service at once.
+(:func:`models.retrain_and_decide`, whose decision carries the split). A promoted
+candidate is saved under the service's models folder with its drift reference (its
+training rows), recorded in the store (so a restart keeps it) and put in service at once.
 """
 
 from __future__ import annotations
 
 import math
-from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -19,12 +18,14 @@ import pandas as pd
 
 from models import (
     EtaModel,
+    PreparedTrips,
+    PromotionDecision,
+    TrainingResult,
     prepare_trips,
     regression_metrics,
     retrain_and_decide,
     save_trained,
 )
-from models.training import TrainingResult
 
 from .errors import conflict
 from .schemas import RetrainIn, RetrainOut
@@ -69,7 +70,7 @@ def retrain(state: ServiceState, params: RetrainIn) -> RetrainOut:
         raise conflict(None, f"cannot retrain on the stored outcomes: {exc}") from None
     candidate_version = None
     if decision.promote:
-        candidate_version = _promote(state, candidate, data, params, decision.as_dict())
+        candidate_version = _promote(state, candidate, data, decision)
     return RetrainOut(
         promoted=decision.promote,
         reason=decision.reason,
@@ -83,36 +84,33 @@ def retrain(state: ServiceState, params: RetrainIn) -> RetrainOut:
 def _promote(
     state: ServiceState,
     candidate: EtaModel,
-    data: Any,
-    params: RetrainIn,
-    decision: dict[str, Any],
+    data: PreparedTrips,
+    decision: PromotionDecision,
 ) -> str:
     """Save the candidate with its metrics and reference, record it, put it in service."""
     assert state.store is not None and state.graph is not None
-    days = np.asarray(data.local_dates())
-    holdout_first = max(days) - timedelta(days=params.holdout_days - 1)
-    holdout = days >= holdout_first
-    train = (days >= holdout_first - timedelta(days=params.train_days)) & ~holdout
-    X_test, y_test = data.X[holdout], data.y[holdout]
+    split = decision.split
+    assert split is not None  # retrain_and_decide always records its split
+    X_test, y_test = data.X[split.holdout], data.y[split.holdout]
     result = TrainingResult(
         model=candidate,
         metrics=regression_metrics(y_test, *candidate.predict_with_p90(X_test)),
         baseline_metrics=regression_metrics(y_test, X_test["free_flow_s"].to_numpy()),
-        train_window=(days[train].min(), days[train].max()),
-        test_window=(days[holdout].min(), days[holdout].max()),
-        n_train=int(train.sum()),
-        n_test=int(holdout.sum()),
+        train_window=split.train_window,
+        test_window=split.holdout_window,
+        n_train=int(split.train.sum()),
+        n_test=int(split.holdout.sum()),
     )
     now = now_utc()
     directory = state.settings.promoted_models_dir() / f"retrained-{now:%Y%m%d-%H%M%S-%f}"
-    save_trained(result, data, state.graph, directory, data.X[train])
+    save_trained(result, data, state.graph, directory, data.X[split.train])
     live = state.open_model(directory)
     assert live.version is not None
     state.store.add_model(
         live.version,
         str(directory),
         base_version=state.base_version,
-        decision=_json_safe(decision),
+        decision=_json_safe(decision.as_dict()),
         now=now,
     )
     state.live = live

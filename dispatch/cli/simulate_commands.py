@@ -10,7 +10,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from models.monitoring import plot_daily_error
+from models.plots import plot_daily_error
 from simulations import day_report
 from simulations.drift import DriftDay, DriftScenario, run_drift
 from simulations.scenario import (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -13,8 +14,10 @@ import pytest
 from numpy.typing import NDArray
 from sklearn.linear_model import LinearRegression
 
-from models.monitoring import (
+from models import (
     EtaMonitor,
+    ModelsError,
+    MonitoringError,
     decide_promotion,
     plot_daily_error,
     population_stability_index,
@@ -178,6 +181,32 @@ def test_psi_rejects_empty_input() -> None:
     """An empty sample is refused with its name."""
     with pytest.raises(ValueError, match="actual"):
         population_stability_index([1.0, 2.0], [])
+
+
+_TIMES = pd.date_range("2024-03-01", periods=2, freq="h", tz=TZ)
+_X = pd.DataFrame({"free_flow_s": [1.0, 2.0]})
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: population_stability_index([1.0], [2.0], bins=0),
+        lambda: EtaMonitor(_X, baseline_mae_s=-1.0),
+        lambda: EtaMonitor(_X, 10.0).record(_TIMES, [1.0, 2.0], [2.0, 3.0], [1.0, 0.0], _X),
+        lambda: decide_promotion(None, Scaled(1.0), _X.iloc[:0], []),
+        lambda: retrain_and_decide(
+            None, fit_ratio_model, _X, [1.0, 2.0], _TIMES, train_days=0, holdout_days=1
+        ),
+        lambda: plot_daily_error(pd.DataFrame({"mae_s": [1.0]}), "unused.png"),
+    ],
+    ids=["psi", "monitor", "record", "promotion", "retraining", "plot"],
+)
+def test_bad_inputs_raise_monitoring_errors(call: Callable[[], object]) -> None:
+    """Refused inputs raise MonitoringError, a ModelsError that is still a ValueError."""
+    with pytest.raises(MonitoringError) as raised:
+        call()
+    assert isinstance(raised.value, ModelsError)
+    assert isinstance(raised.value, ValueError)
 
 
 # --- the monitor ---------------------------------------------------------------------------
@@ -431,6 +460,11 @@ def test_retrain_splits_by_local_calendar_days(
     assert decision.holdout_start.date() == date(2024, 3, 28)
     assert decision.holdout_end.date() == date(2024, 3, 30)
     assert decision.as_dict()["holdout_start"].startswith("2024-03-28")
+    assert decision.split is not None and "split" not in decision.as_dict()
+    np.testing.assert_array_equal(decision.split.train, train_rows)
+    np.testing.assert_array_equal(decision.split.holdout, holdout_rows)
+    assert decision.split.train_window == (date(2024, 3, 21), date(2024, 3, 27))
+    assert decision.split.holdout_window == (date(2024, 3, 28), date(2024, 3, 30))
 
 
 def test_retrain_promotes_post_shift_candidate(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from models import EtaMonitor, retrain_and_decide
 from models.baselines import FreeFlow
-from models.monitoring import EtaMonitor, retrain_and_decide
 from models.training import PreparedTrips, TrainingResult
 
 from .conftest import small_eta_model
