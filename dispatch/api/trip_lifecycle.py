@@ -63,7 +63,7 @@ def describe(service: LoadedService, trip_id: str) -> TripOut:
 
 def cancel(service: LoadedService, trip_id: str) -> TripOut:
     """Cancel a booked trip; a trip under way, done or cancelled raises TripStateError."""
-    service.trip(trip_id)
+    service.trip(trip_id)  # an unknown id is a TripNotFoundError, not a state error
     if not service.store.set_status(trip_id, CANCEL.to, expected=CANCEL.after, now=now_utc()):
         current = service.trip(trip_id).status
         msg = f"trip {trip_id!r} is {current}; only a booked trip can be cancelled"
