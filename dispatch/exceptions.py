@@ -7,6 +7,7 @@ service maps each class to its status in ``dispatch.api.errors``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
 
@@ -51,3 +52,49 @@ class DuplicateTripError(DispatchError, ValueError):
 
 class IdempotencyMismatchError(DispatchError, ValueError):
     """An idempotency key was reused with a different request body."""
+
+
+class TripNotFoundError(DispatchError, LookupError):
+    """No trip is stored under this id."""
+
+
+class VehicleNotFoundError(DispatchError, LookupError):
+    """No vehicle is registered under this id."""
+
+
+class NoVehiclesError(DispatchError):
+    """No vehicle is registered, so there is nothing to plan on."""
+
+
+class _NamedFieldError(Exception):
+    """An error about one input; ``field`` names it (``None``: the input as a whole)."""
+
+    def __init__(self, reason: str, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.field = field
+
+    def __reduce__(self) -> tuple[type[_NamedFieldError], tuple[str, str | None]]:
+        return type(self), (str(self), self.field)
+
+
+class TripStateError(_NamedFieldError, DispatchError):
+    """A trip's status forbids the operation (a completed trip cancelled, a call made twice)."""
+
+
+class TripInputError(_NamedFieldError, DomainError):
+    """A booking or an event contradicts the stored trips (a return of no booked trip, a
+    dropoff timed before its pickup)."""
+
+
+class OffMapError(DomainError):
+    """Points lie farther from the road network than the snap limit.
+
+    ``places`` pairs the field of each such point with the reason; the message joins them.
+    """
+
+    def __init__(self, places: Sequence[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{field}: {reason}" for field, reason in places))
+        self.places = list(places)
+
+    def __reduce__(self) -> tuple[type[OffMapError], tuple[list[tuple[str, str]]]]:
+        return type(self), (self.places,)

@@ -1,4 +1,4 @@
-"""Dependencies of the routes: the loaded service state."""
+"""Dependencies of the routes: the loaded service and the ETA batcher."""
 
 from __future__ import annotations
 
@@ -8,18 +8,19 @@ from fastapi import Depends, Request
 
 from .batching import EtaBatcher
 from .errors import ApiError, FieldError
-from .state import ServiceState
+from .state import LoadedService, ServiceState
 
 
-def get_state(request: Request) -> ServiceState:
-    """The service state; 503 while the graph, model or store are not loaded."""
+def loaded_service(request: Request) -> LoadedService:
+    """The loaded service; 503 while the graph, model or store are not loaded."""
     state: ServiceState = request.app.state.service
-    if not state.ready:
+    service = state.loaded()
+    if service is None:
         raise ApiError(503, [FieldError(None, "the service is loading the graph and the model")])
-    return state
+    return service
 
 
-StateDep = Annotated[ServiceState, Depends(get_state)]
+ServiceDep = Annotated[LoadedService, Depends(loaded_service)]
 
 
 def get_batcher(request: Request) -> EtaBatcher:

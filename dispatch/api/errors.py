@@ -21,7 +21,13 @@ from ..exceptions import (
     DomainError,
     DuplicateTripError,
     IdempotencyMismatchError,
+    NoVehiclesError,
+    OffMapError,
     StoreError,
+    TripInputError,
+    TripNotFoundError,
+    TripStateError,
+    VehicleNotFoundError,
 )
 
 
@@ -130,6 +136,33 @@ async def _on_key_reuse(_request: Request, exc: Exception) -> JSONResponse:
     return _response(422, [FieldError("header.Idempotency-Key", str(exc))])
 
 
+async def _on_off_map(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, OffMapError)
+    return _response(422, [FieldError(field, reason) for field, reason in exc.places])
+
+
+async def _on_trip_input(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TripInputError)
+    return _response(422, [FieldError(exc.field, str(exc))])
+
+
+async def _on_unknown_trip(_request: Request, exc: Exception) -> JSONResponse:
+    return _response(404, [FieldError("trip_id", str(exc))])
+
+
+async def _on_unknown_vehicle(_request: Request, exc: Exception) -> JSONResponse:
+    return _response(404, [FieldError("vehicle_id", str(exc))])
+
+
+async def _on_trip_state(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TripStateError)
+    return _response(409, [FieldError(exc.field, str(exc))])
+
+
+async def _on_no_vehicles(_request: Request, exc: Exception) -> JSONResponse:
+    return _response(409, [FieldError(None, f"{exc}: PUT /v1/vehicles/{{id}} first")])
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every expected error to its JSON response."""
     app.add_exception_handler(ApiError, _on_api_error)
@@ -141,3 +174,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OverflowError, _on_overflow)
     app.add_exception_handler(DuplicateTripError, _on_duplicate)
     app.add_exception_handler(IdempotencyMismatchError, _on_key_reuse)
+    app.add_exception_handler(OffMapError, _on_off_map)
+    app.add_exception_handler(TripInputError, _on_trip_input)
+    app.add_exception_handler(TripNotFoundError, _on_unknown_trip)
+    app.add_exception_handler(VehicleNotFoundError, _on_unknown_vehicle)
+    app.add_exception_handler(TripStateError, _on_trip_state)
+    app.add_exception_handler(NoVehiclesError, _on_no_vehicles)

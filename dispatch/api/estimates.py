@@ -22,7 +22,7 @@ from models.features import node_pairs, route_features
 from models.route_table import RouteTable
 
 from ..domain import Location
-from .errors import ApiError, FieldError
+from ..exceptions import OffMapError
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,10 +52,10 @@ def far_from_roads(
     lon: NDArray[np.float64],
     distance: NDArray[np.float64],
     max_snap_m: float,
-) -> list[FieldError]:
-    """An error naming the field (``field_of(i)``) of each point beyond ``max_snap_m``."""
+) -> list[tuple[str, str]]:
+    """The field (``field_of(i)``) of each point beyond ``max_snap_m``, with the reason."""
     return [
-        FieldError(
+        (
             field_of(i),
             f"({lat[i]:.6f}, {lon[i]:.6f}) is {distance[i]:,.0f} m from the road network of "
             f"the map (limit {max_snap_m:g} m)",
@@ -67,7 +67,8 @@ def far_from_roads(
 def snap(
     graph: routing.RoadGraph, places: Sequence[tuple[str, Location]], max_snap_m: float
 ) -> NDArray[np.int32]:
-    """Graph node of each (field, place); 422 naming every field farther than ``max_snap_m``."""
+    """Graph node of each (field, place); :class:`OffMapError` naming every field farther than
+    ``max_snap_m``."""
     if not places:
         return np.empty(0, dtype=np.int32)
     lat = np.array([p.lat for _, p in places])
@@ -75,7 +76,7 @@ def snap(
     nodes, distance = nearest(graph, lat, lon)
     far = far_from_roads(lambda i: places[i][0], lat, lon, distance, max_snap_m)
     if far:
-        raise ApiError(422, far)
+        raise OffMapError(far)
     return nodes
 
 

@@ -117,7 +117,7 @@ def answer_batch(
             context.max_snap_m,
         )
         if far:
-            answers[k] = _error(ApiError(422, far))
+            answers[k] = _error(ApiError(422, [FieldError(field, reason) for field, reason in far]))
         else:
             served.append((k, items, nodes[at]))
     if served:

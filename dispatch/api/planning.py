@@ -10,15 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain import StopKind, TripRequest
+from ..domain import StopKind, TripRequest, Vehicle
+from ..exceptions import NoVehiclesError
 from ..planner import DayPlan, insert_trip, plan_day
-from .errors import conflict
-from .state import ServiceState
-from .store import TripRow, now_utc
-
-OPEN = ("booked",)
-DONE_PICKUP = ("picked_up", "completed", "no_show")
-DONE_DROPOFF = ("completed", "no_show")
+from .state import LoadedService
+from .store import Store, TripRow, now_utc
+from .trip_states import DROPOFF_DONE, OPEN, PICKUP_DONE, BookingStatus
 
 
 def open_requests(rows: list[TripRow]) -> list[TripRequest]:
@@ -52,52 +49,60 @@ def plan_body(day: DayPlan, model_version: str | None) -> dict[str, Any]:
     }
 
 
-def replan(state: ServiceState, time_limit_s: float, *, risk_aware: bool, reason: str) -> int:
-    """Plan every open trip on every registered vehicle; store it as current; its id."""
-    store = state.store
-    assert store is not None
+def registered_vehicles(store: Store) -> list[Vehicle]:
+    """Every registered vehicle; :class:`NoVehiclesError` when there is none."""
     vehicles = store.all_vehicles()
     if not vehicles:
-        raise conflict(None, "no vehicles are registered: PUT /v1/vehicles/{id} first")
-    requests = open_requests(store.trips_with_status(OPEN))
-    costs = state.costs(risk_aware=risk_aware)
+        msg = "no vehicles are registered"
+        raise NoVehiclesError(msg)
+    return vehicles
+
+
+def replan(
+    service: LoadedService, time_limit_s: float, *, risk_aware: bool, reason: str
+) -> tuple[int, DayPlan]:
+    """Plan every open trip on every registered vehicle; store it as current; its id and it."""
+    vehicles = registered_vehicles(service.store)
+    requests = open_requests(service.store.trips_with_status(OPEN))
+    costs = service.state.costs(risk_aware=risk_aware)
     day = plan_day(requests, vehicles, costs, time_limit_s=time_limit_s)
-    state.metrics.solver.labels("plan").observe(day.solve_seconds)
-    return _keep(state, day, reason, costs.model_version)
+    service.state.metrics.solver.labels("plan").observe(day.solve_seconds)
+    return _keep(service, day, reason, costs.model_version), day
 
 
-def insert_called(state: ServiceState, request: TripRequest, time_limit_s: float) -> int:
-    """Insert a called will-call return into the live plan (or re-plan); the new plan's id."""
-    day = state.day_plan
+def insert_called(
+    service: LoadedService, request: TripRequest, time_limit_s: float
+) -> tuple[int, DayPlan]:
+    """Insert a called will-call return into the live plan (or re-plan); the new plan's id
+    and the plan."""
+    day = service.state.day_plan
     if day is None:
-        return replan(state, time_limit_s, risk_aware=False, reason=f"will-call {request.id}")
+        return replan(service, time_limit_s, risk_aware=False, reason=f"will-call {request.id}")
     (request,) = detached([request], {r.id for r in day.requests})
-    costs = state.costs()
-    done = _done_stops(state, day)
+    costs = service.state.costs()
+    done = _done_stops(service.store, day)
     new = insert_trip(day, request, costs, done_stops=done, time_limit_s=time_limit_s)
-    state.metrics.solver.labels("insert").observe(new.solve_seconds)
-    return _keep(state, new, f"will-call {request.id}", costs.model_version)
+    service.state.metrics.solver.labels("insert").observe(new.solve_seconds)
+    return _keep(service, new, f"will-call {request.id}", costs.model_version), new
 
 
-def _keep(state: ServiceState, day: DayPlan, reason: str, model_version: str | None) -> int:
-    assert state.store is not None
-    plan_id = state.store.save_plan(plan_body(day, model_version), reason, now=now_utc())
-    state.day_plan = day
+def _keep(service: LoadedService, day: DayPlan, reason: str, model_version: str | None) -> int:
+    plan_id = service.store.save_plan(plan_body(day, model_version), reason, now=now_utc())
+    service.state.day_plan = day
     return plan_id
 
 
-def _done_stops(state: ServiceState, day: DayPlan) -> dict[str, int]:
+def _done_stops(store: Store, day: DayPlan) -> dict[str, int]:
     """Per vehicle, how many stops at the head of its route are done (from the trip statuses)."""
-    assert state.store is not None
-    status: dict[str, str] = {}
+    status: dict[str, BookingStatus] = {}
     for request in day.requests:
-        row = state.store.trip(request.id)
-        status[request.id] = "cancelled" if row is None else row.status
+        row = store.trip(request.id)
+        status[request.id] = BookingStatus.CANCELLED if row is None else row.status
     done: dict[str, int] = {}
     for route in day.routes:
         count = 0
         for stop in route.stops[1:]:
-            finished = DONE_PICKUP if stop.kind is StopKind.PICKUP else DONE_DROPOFF
+            finished = PICKUP_DONE if stop.kind is StopKind.PICKUP else DROPOFF_DONE
             if stop.kind is StopKind.DEPOT or status.get(stop.request_id or "") not in finished:
                 break
             count += 1

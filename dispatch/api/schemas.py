@@ -34,6 +34,7 @@ from ..domain import (
     Vehicle,
     VehicleType,
 )
+from .trip_states import BookingStatus, EventKind
 
 MAX_ETA_PAIRS = 10_000
 MAX_REQUESTS = 2_000
@@ -327,9 +328,6 @@ class PlanRequest(_Body):
     risk_aware: bool = False
 
 
-TripStatus = Literal["booked", "picked_up", "completed", "cancelled", "no_show"]
-
-
 class EventIn(_Body):
     """An outcome of a trip at the real time it happened."""
 
@@ -337,7 +335,7 @@ class EventIn(_Body):
         json_schema_extra={"examples": [{"kind": "picked_up", "at": "2026-03-02T08:52:00-05:00"}]}
     )
 
-    kind: Literal["picked_up", "dropped_off", "no_show"]
+    kind: EventKind
     at: AwareDatetime
     vehicle_id: str | None = Field(default=None, min_length=1)
     observations: Observations | None = None
@@ -346,7 +344,7 @@ class EventIn(_Body):
 class EventOut(BaseModel):
     """A recorded event."""
 
-    kind: str
+    kind: EventKind
     at: datetime
     vehicle_id: str | None
     recorded_at: datetime
@@ -367,7 +365,7 @@ class TripOut(BaseModel):
     """A stored trip: the booking, its status, events and place in the current plan."""
 
     id: str
-    status: TripStatus
+    status: BookingStatus
     request: TripRequest
     created_at: datetime
     updated_at: datetime

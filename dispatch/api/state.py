@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -21,15 +22,47 @@ import routing
 from models import RouteTable, load_model, load_reference
 
 from ..costs import CostProvider
+from ..domain import Vehicle
+from ..exceptions import TripNotFoundError, VehicleNotFoundError
 from ..planner import DayPlan
 from .estimates import estimate
 from .eta_answers import EtaAnswer, EtaContext, EtaWorkers, answer_batch
 from .live_model import LiveModel
 from .metrics import Metrics
 from .settings import ServiceSettings
-from .store import Store
+from .store import Store, TripRow
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class LoadedService:
+    """The service once loaded: settings, graph and store, none of them missing.
+
+    ``state`` holds what changes while it runs (the model in service, the live plan, the
+    locks and job queues).
+    """
+
+    state: ServiceState
+    settings: ServiceSettings
+    graph: routing.RoadGraph
+    store: Store
+
+    def trip(self, trip_id: str) -> TripRow:
+        """The stored trip; :class:`TripNotFoundError` if there is none."""
+        row = self.store.trip(trip_id)
+        if row is None:
+            msg = f"no trip with id {trip_id!r}"
+            raise TripNotFoundError(msg)
+        return row
+
+    def vehicle(self, vehicle_id: str) -> Vehicle:
+        """The registered vehicle; :class:`VehicleNotFoundError` if there is none."""
+        vehicle = self.store.vehicle(vehicle_id)
+        if vehicle is None:
+            msg = f"no vehicle with id {vehicle_id!r}"
+            raise VehicleNotFoundError(msg)
+        return vehicle
 
 
 class ServiceState:
@@ -54,7 +87,13 @@ class ServiceState:
     @property
     def ready(self) -> bool:
         """Whether graph, model and store are loaded."""
-        return self.graph is not None and self.store is not None
+        return self.loaded() is not None
+
+    def loaded(self) -> LoadedService | None:
+        """The loaded service, or None while graph, model and store are loading."""
+        if self.graph is None or self.store is None:
+            return None
+        return LoadedService(self, self.settings, self.graph, self.store)
 
     def load(self) -> None:
         """Load graph, model and store and warm the kernels (once; later calls return)."""

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..domain import TripRequest, Vehicle
 from ..exceptions import DuplicateTripError, IdempotencyMismatchError, StoreError
+from .trip_states import BookingStatus, EventKind
 
 SCHEMA_VERSION = 1
 
@@ -137,7 +138,7 @@ class TripRow:
     """A stored trip: the booked request, its status and when it changed."""
 
     request: TripRequest
-    status: str
+    status: BookingStatus
     called_at: datetime | None
     created_at: datetime
     updated_at: datetime
@@ -147,7 +148,7 @@ class TripRow:
 class EventRow:
     """An outcome event of a trip (picked up, dropped off, no-show) at a real time."""
 
-    kind: str
+    kind: EventKind
     at: datetime
     vehicle_id: str | None
     recorded_at: datetime
@@ -271,7 +272,7 @@ class Store:
                     trips.insert().values(
                         id=request.id,
                         request=request.model_dump_json(),
-                        status="booked",
+                        status=BookingStatus.BOOKED,
                         created_at=stamp,
                         updated_at=stamp,
                     )
@@ -324,7 +325,7 @@ class Store:
             row = conn.execute(sa.select(trips).where(trips.c.id == trip_id)).first()
         return None if row is None else _trip_row(row)
 
-    def trips_with_status(self, statuses: tuple[str, ...]) -> list[TripRow]:
+    def trips_with_status(self, statuses: tuple[BookingStatus, ...]) -> list[TripRow]:
         """Trips whose status is one of ``statuses``, in booking order."""
         with self._read() as conn:
             rows = conn.execute(
@@ -335,7 +336,12 @@ class Store:
         return [_trip_row(r) for r in rows]
 
     def set_status(
-        self, trip_id: str, status: str, *, expected: tuple[str, ...], now: datetime
+        self,
+        trip_id: str,
+        status: BookingStatus,
+        *,
+        expected: tuple[BookingStatus, ...],
+        now: datetime,
     ) -> bool:
         """Change a trip's status if it is one of ``expected``; whether it changed."""
         with self._write() as conn:
@@ -362,12 +368,12 @@ class Store:
     def add_event(
         self,
         trip_id: str,
-        kind: str,
+        kind: EventKind,
         at: datetime,
         *,
         vehicle_id: str | None,
-        status: str,
-        expected: tuple[str, ...],
+        status: BookingStatus,
+        expected: tuple[BookingStatus, ...],
         now: datetime,
     ) -> bool:
         """Record an event and move the trip to ``status`` if it is in ``expected``, atomically."""
@@ -397,7 +403,8 @@ class Store:
                 sa.select(events).where(events.c.trip_id == trip_id).order_by(events.c.id)
             ).all()
         return [
-            EventRow(r.kind, from_text(r.at), r.vehicle_id, from_text(r.recorded_at)) for r in rows
+            EventRow(EventKind(r.kind), from_text(r.at), r.vehicle_id, from_text(r.recorded_at))
+            for r in rows
         ]
 
     # --- vehicles -------------------------------------------------------------------------
@@ -630,7 +637,7 @@ def _configure_sqlite(engine: Engine) -> None:
 def _trip_row(row: Any) -> TripRow:
     return TripRow(
         request=TripRequest.model_validate_json(row.request),
-        status=row.status,
+        status=BookingStatus(row.status),
         called_at=None if row.called_at is None else from_text(row.called_at),
         created_at=from_text(row.created_at),
         updated_at=from_text(row.updated_at),

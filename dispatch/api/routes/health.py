@@ -15,12 +15,13 @@ router = APIRouter(tags=["operations"])
 def health(request: Request) -> Response:
     """Ready (200) once the graph, the model and the store are loaded; 503 before."""
     state: ServiceState = request.app.state.service
-    if not state.ready or state.graph is None:
+    service = state.loaded()
+    if service is None:
         return JSONResponse(HealthOut(status="loading").model_dump(), status_code=503)
     body = HealthOut(
         status="ready",
-        graph=str(state.graph.metadata.get("source")),
-        nodes=state.graph.n_nodes,
+        graph=str(service.graph.metadata.get("source")),
+        nodes=service.graph.n_nodes,
         model_version=state.live.version,
     )
     return JSONResponse(body.model_dump())

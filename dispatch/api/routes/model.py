@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ..deps import StateDep
+from ..deps import ServiceDep
 from ..errors import conflict
 from ..retraining import retrain
 from ..schemas import ModelOut, RetrainIn, RetrainOut
@@ -14,9 +14,9 @@ router = APIRouter(prefix="/v1/model", tags=["model"])
 
 
 @router.get("", response_model=ModelOut)
-def model(state: StateDep) -> ModelOut:
+def model(service: ServiceDep) -> ModelOut:
     """Version, training window, test metrics, and the live rolling error and drift status."""
-    live = state.live
+    live = service.state.live
     meta = live.metadata
     return ModelOut(
         version=live.version,
@@ -32,9 +32,10 @@ def model(state: StateDep) -> ModelOut:
 
 
 @router.post("/retrain", response_model=RetrainOut, responses={**INVALID, **CONFLICT})
-def retrain_model(state: StateDep, params: RetrainIn | None = None) -> RetrainOut:
+def retrain_model(service: ServiceDep, params: RetrainIn | None = None) -> RetrainOut:
     """Retrain on the stored outcomes; promote only if the candidate beats the current model
     on the most recent held-out days, and say why or why not."""
+    state = service.state
     if not state.retrain_lock.acquire(blocking=False):
         raise conflict(None, "a retraining is running already")
     try:

@@ -13,7 +13,7 @@ from ...domain import TripRequest
 from ...on_demand import match_now
 from ...planner import plan_day
 from .. import json_body
-from ..deps import StateDep, get_batcher, get_state
+from ..deps import ServiceDep, get_batcher, loaded_service
 from ..errors import invalid
 from ..estimates import estimate, snap
 from ..schemas import (
@@ -47,23 +47,23 @@ async def eta(request: Request) -> Response:
     Concurrent requests are answered together in batches, away from the event loop
     (see ``dispatch.api.batching``): this is the endpoint apps call most.
     """
-    state, batcher = get_state(request), get_batcher(request)
+    service, batcher = loaded_service(request), get_batcher(request)
     answer = await batcher.answer(await request.body())
-    state.metrics.eta_pairs.inc(answer.n_pairs)
+    service.state.metrics.eta_pairs.inc(answer.n_pairs)
     return Response(answer.body, status_code=answer.status, media_type="application/json")
 
 
 @router.post("/route", response_model=RouteResponse, responses=INVALID)
-async def route(body: RouteRequest, state: StateDep) -> RouteResponse:
+async def route(body: RouteRequest, service: ServiceDep) -> RouteResponse:
     """The fastest route: its road geometry, free-flow time and length (and P50/P90)."""
-    graph, live = state.graph, state.live
-    assert graph is not None
+    graph, state = service.graph, service.state
+    live = state.live
 
     def work() -> RouteResponse:
         origin, dest = snap(
             graph,
             [("origin", body.origin), ("destination", body.destination)],
-            state.settings.max_snap_m,
+            service.settings.max_snap_m,
         ).tolist()
         path = routing.shortest_path(graph, origin, dest)
         lat, lon = path.geometry(graph)
@@ -122,15 +122,14 @@ def _fleet_and_request_places(
 
 
 @router.post("/match", response_model=MatchResponse, responses=INVALID)
-async def match(body: MatchRequest, state: StateDep) -> MatchResponse:
+async def match(body: MatchRequest, service: ServiceDep) -> MatchResponse:
     """Assign free vehicles to open requests now; each unmatched request gets a reason."""
-    graph = state.graph
-    assert graph is not None
+    graph, state = service.graph, service.state
     places = _fleet_and_request_places(body.vehicles, body.requests)
     costs = state.costs()
 
     def work() -> MatchResponse:
-        snap(graph, places, state.settings.max_snap_m)  # type: ignore[arg-type]
+        snap(graph, places, service.settings.max_snap_m)  # type: ignore[arg-type]
         started = time.perf_counter()
         result = match_now(
             [v.to_domain() for v in body.vehicles],
@@ -160,15 +159,14 @@ async def match(body: MatchRequest, state: StateDep) -> MatchResponse:
 
 
 @router.post("/schedule", response_model=PlanOut, responses=INVALID)
-async def schedule(body: ScheduleRequest, state: StateDep) -> PlanOut:
+async def schedule(body: ScheduleRequest, service: ServiceDep) -> PlanOut:
     """Plan a day's requests on the fleet within the time budget; reasons for the rest."""
-    graph = state.graph
-    assert graph is not None
+    graph, state = service.graph, service.state
     places = _fleet_and_request_places(body.vehicles, body.requests)
     costs = state.costs(risk_aware=body.risk_aware)
 
     def work() -> PlanOut:
-        snap(graph, places, state.settings.max_snap_m)  # type: ignore[arg-type]
+        snap(graph, places, service.settings.max_snap_m)  # type: ignore[arg-type]
         day = plan_day(
             body.requests,
             [v.to_domain() for v in body.vehicles],
