@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import typing
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,8 +22,9 @@ from dispatch.checker import (
 )
 from dispatch.instances import read_cordeau
 from dispatch.problem import PdpProblem, Plan
+from tests.shared_data import SHARED_DATA
 
-CORDEAU = Path(__file__).resolve().parents[3] / "shared" / "data" / "darp" / "cordeau2006"
+CORDEAU = SHARED_DATA / "darp" / "cordeau2006"
 
 # The line problem: nodes on the x axis at 0, 1, 2, 3, 4 and 0 (end depot), travel = |dx|.
 # Request 0 = (1, 3) needs a seat (dimension 0), request 1 = (2, 4) a wheelchair place
