@@ -20,7 +20,7 @@ test: $(STAMP)
 	$(VENV)/bin/python -m pytest -n 2
 
 bench: $(STAMP)
-	$(VENV)/bin/python benchmarks/routing.py
+	$(VENV)/bin/python benchmarks/bench_routing.py
 	$(VENV)/bin/python benchmarks/eta.py
 	$(VENV)/bin/python benchmarks/scheduling.py
 	$(VENV)/bin/python benchmarks/matching.py

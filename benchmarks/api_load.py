@@ -33,22 +33,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import numpy as np
+import pandas as pd
 from _report import machine, markdown_table, write_section
 
-# benchmarks/routing.py shares its name with the package: keep this folder off the path.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-import httpx  # noqa: E402
-import pandas as pd  # noqa: E402
-
-import routing  # noqa: E402
-from dispatch.api import ServiceSettings  # noqa: E402
-from dispatch.api.estimates import nearest  # noqa: E402
-from dispatch.api.eta_answers import EtaContext, answer_batch  # noqa: E402
-from dispatch.api.schemas import ETA_REQUEST  # noqa: E402
-from dispatch.cli.default_model import default_model  # noqa: E402
-from models import build_features, load_model  # noqa: E402
-from models.features import node_pairs, route_features  # noqa: E402
+import routing
+from dispatch.api import ServiceSettings
+from dispatch.api.estimates import nearest
+from dispatch.api.eta_answers import EtaContext, answer_batch
+from dispatch.api.schemas import ETA_REQUEST
+from dispatch.cli.default_model import default_model
+from models import build_features, load_model
+from models.features import node_pairs, route_features
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

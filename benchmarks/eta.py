@@ -17,20 +17,17 @@ import datetime as dt
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from _report import machine, markdown_table, write_section
 
-# benchmarks/routing.py shares its name with the package: keep this folder off the path.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-import routing  # noqa: E402
-from models.comparison import compare_models  # noqa: E402
-from models.features import build_features  # noqa: E402
-from models.training import prepare_trips, train_eta  # noqa: E402
-from simulations.history import generate_history  # noqa: E402
-from simulations.world import World, WorldParams  # noqa: E402
+import routing
+from models.comparison import compare_models
+from models.features import build_features
+from models.training import prepare_trips, train_eta
+from simulations.history import generate_history
+from simulations.world import World, WorldParams
 
 COMMAND = ".venv/bin/python benchmarks/eta.py"
 LIBRARIES = ("numpy", "numba", "pandas", "scikit-learn", "lightgbm")

@@ -24,7 +24,6 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
@@ -32,10 +31,8 @@ from _report import machine, markdown_table, write_section
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
-# benchmarks/routing.py shares its name with the package: keep this folder off the path.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-import routing  # noqa: E402
-from dispatch.matching import match  # noqa: E402
+import routing
+from dispatch.matching import match
 
 COMMAND = ".venv/bin/python benchmarks/matching.py"
 LIBRARIES = ("numpy", "numba", "ortools", "scipy")

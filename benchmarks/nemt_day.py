@@ -15,18 +15,15 @@ import datetime as dt
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
 from _report import machine, markdown_table, write_section
 
-# benchmarks/routing.py shares its name with the package: keep this folder off the path.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-import routing  # noqa: E402
-from dispatch.checker import check_plan  # noqa: E402
-from dispatch.costs import CostProvider  # noqa: E402
-from dispatch.domain import (  # noqa: E402
+import routing
+from dispatch.checker import check_plan
+from dispatch.costs import CostProvider
+from dispatch.domain import (
     RECONFIGURABLE_VAN,
     SEDAN,
     STRETCHER_VAN,
@@ -36,7 +33,7 @@ from dispatch.domain import (  # noqa: E402
     TripRequest,
     Vehicle,
 )
-from dispatch.planner import plan_day  # noqa: E402
+from dispatch.planner import plan_day
 
 DAY = dt.datetime(2026, 3, 2, tzinfo=ZoneInfo("America/New_York"))
 FLEET = (SEDAN,) * 12 + (WHEELCHAIR_VAN,) * 8 + (RECONFIGURABLE_VAN,) * 6 + (STRETCHER_VAN,) * 4

@@ -13,14 +13,11 @@ import argparse
 import datetime as dt
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from _report import ROOT, machine, markdown_table, write_section
 
-# benchmarks/routing.py shares its name with the package: keep this folder off the path.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-from dispatch.cli.bench_commands import bench_instances  # noqa: E402
+from dispatch.cli.bench_commands import bench_instances
 
 DATA = ROOT.parent / "shared" / "data"
 LIBRARIES = ("ortools", "numpy")

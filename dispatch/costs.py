@@ -55,7 +55,7 @@ class CostProvider:
         *,
         model_version: str | None = None,
         risk_aware: bool = False,
-        max_snap_m: float = 500.0,
+        max_snap_m: float = routing.DEFAULT_MAX_SNAP_M,
         bucket_s: float = 900.0,
     ) -> None:
         if bucket_s <= 0:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -27,10 +28,45 @@ from .problem import PdpProblem
 StrPath = str | os.PathLike[str]
 InstanceKind = Literal["darp", "pdptw"]
 
-_CORDEAU_HEADER = ("K", "n", "T", "Q", "L")
-_CORDEAU_NODE = ("id", "x", "y", "d", "q", "e", "l")
-_LI_LIM_HEADER = ("K", "Q", "S")
-_LI_LIM_NODE = ("id", "x", "y", "q", "e", "l", "s", "p", "d")
+
+@dataclass(frozen=True)
+class _Layout:
+    """What a format states: its field names and which header fields are counts or limits.
+
+    Node lines are ``id x y ... q e l ...`` in both formats (coordinates, load change, time
+    window); ``service`` names the field with the service time.
+    """
+
+    header: tuple[str, ...]
+    counts: tuple[str, ...]  # non-negative integers
+    limits: tuple[str, ...]  # non-negative numbers
+    node: tuple[str, ...]
+    service: str
+
+
+@dataclass(frozen=True)
+class _Nodes:
+    """A file's node lines: their line numbers and each field's column by its name."""
+
+    lines: list[int]
+    column: dict[str, NDArray[np.float64]]
+    service: NDArray[np.float64]
+
+
+_CORDEAU = _Layout(
+    header=("K", "n", "T", "Q", "L"),
+    counts=("K", "n"),
+    limits=("T", "Q", "L"),
+    node=("id", "x", "y", "d", "q", "e", "l"),
+    service="d",
+)
+_LI_LIM = _Layout(
+    header=("K", "Q", "S"),
+    counts=("K",),
+    limits=("Q",),
+    node=("id", "x", "y", "q", "e", "l", "s", "p", "d"),
+    service="s",
+)
 _BKS_COLUMNS = ("instance", "bks_cost", "vehicles")
 
 _Rows = list[tuple[int, list[str]]]
@@ -121,9 +157,9 @@ def read_instance(path: StrPath, kind: InstanceKind | None = None) -> PdpProblem
     rows = _rows(path)
     if kind is None:
         line, fields = rows[0]
-        if len(fields) == len(_CORDEAU_HEADER):
+        if len(fields) == len(_CORDEAU.header):
             kind = "darp"
-        elif len(fields) == len(_LI_LIM_HEADER):
+        elif len(fields) == len(_LI_LIM.header):
             kind = "pdptw"
         else:
             reason = (
@@ -249,14 +285,24 @@ def _node_table(
     return table
 
 
-def _check_nodes(
-    path: Path,
-    lines: list[int],
-    service: NDArray[np.float64],
-    open_: NDArray[np.float64],
-    close: NDArray[np.float64],
-) -> None:
-    """Service times must be non-negative and windows non-empty."""
+def _header(path: Path, row: tuple[int, list[str]], layout: _Layout) -> dict[str, float]:
+    """The header's numbers by field name, counts and limits checked."""
+    line = row[0]
+    values = dict(zip(layout.header, _fields(path, row, layout.header), strict=True))
+    for name in layout.counts:
+        values[name] = _count(path, line, name, values[name])
+    for name in layout.limits:
+        if values[name] < 0:
+            raise InstanceFormatError(path, line, f"field {name} is negative: {values[name]:g}")
+    return values
+
+
+def _nodes(path: Path, rows: _Rows, layout: _Layout, n_nodes: int | None) -> _Nodes:
+    """The node lines, checked: ids in order, service times non-negative, windows non-empty."""
+    table = _node_table(path, rows, layout.node, n_nodes)
+    lines = [line for line, _ in rows]
+    column = dict(zip(layout.node, table.T, strict=True))
+    service, open_, close = column[layout.service], column["e"], column["l"]
     negative = np.flatnonzero(service < 0)
     if negative.size:
         i = int(negative[0])
@@ -266,26 +312,54 @@ def _check_nodes(
         i = int(empty[0])
         reason = f"empty time window [{open_[i]:g}, {close[i]:g}]"
         raise InstanceFormatError(path, lines[i], reason)
+    return _Nodes(lines, column, service)
 
 
-def _euclidean(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Pairwise Euclidean distances in double precision."""
-    return np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
+def _problem(
+    path: Path,
+    nodes: _Nodes,
+    pickups: NDArray[np.int64],
+    deliveries: NDArray[np.int64],
+    *,
+    n_vehicles: int,
+    capacity: float,
+    end: int,
+    max_ride_time: float,
+    max_route_duration: float,
+) -> PdpProblem:
+    """A problem with Euclidean travel times and identical vehicles from depot 0 to ``end``.
+
+    Each vehicle has one capacity dimension and the shift from node 0's window opening to
+    node ``end``'s closing; every request has the same ride-time limit.
+    """
+    x, y, load = nodes.column["x"], nodes.column["y"], nodes.column["q"]
+    open_, close = nodes.column["e"], nodes.column["l"]
+    return PdpProblem(
+        travel_time=np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :]),
+        service_time=nodes.service.copy(),
+        window_open=open_.copy(),
+        window_close=close.copy(),
+        demand=load[:, None].copy(),
+        pickups=pickups,
+        deliveries=deliveries,
+        max_ride_time=np.full(pickups.size, max_ride_time),
+        vehicle_start=np.zeros(n_vehicles, dtype=np.int64),
+        vehicle_end=np.full(n_vehicles, end, dtype=np.int64),
+        capacity=np.full((n_vehicles, 1), capacity),
+        shift_start=np.full(n_vehicles, open_[0]),
+        shift_end=np.full(n_vehicles, close[end]),
+        max_route_duration=np.full(n_vehicles, max_route_duration),
+        compatible=np.ones((n_vehicles, pickups.size), dtype=np.bool_),
+        name=path.stem,
+    )
 
 
 def _cordeau_from_rows(path: Path, rows: _Rows) -> PdpProblem:
     """The problem of a Cordeau file's lines (see :func:`read_cordeau`)."""
-    header = rows[0]
-    k, n, duration, capacity, ride = _fields(path, header, _CORDEAU_HEADER)
-    n_vehicles = _count(path, header[0], "K", k)
-    n_requests = _count(path, header[0], "n", n)
-    for name, value in (("T", duration), ("Q", capacity), ("L", ride)):
-        if value < 0:
-            raise InstanceFormatError(path, header[0], f"field {name} is negative: {value:g}")
-    nodes = _node_table(path, rows[1:], _CORDEAU_NODE, 2 * n_requests + 2)
-    lines = [line for line, _ in rows[1:]]
-    _, x, y, service, load, open_, close = nodes.T
-    _check_nodes(path, lines, service, open_, close)
+    header = _header(path, rows[0], _CORDEAU)
+    n_requests = int(header["n"])
+    nodes = _nodes(path, rows[1:], _CORDEAU, 2 * n_requests + 2)
+    lines, load = nodes.lines, nodes.column["q"]
     end = 2 * n_requests + 1
     for depot in (0, end):
         if load[depot] != 0:
@@ -301,56 +375,35 @@ def _cordeau_from_rows(path: Path, rows: _Rows) -> PdpProblem:
         if load[drop] != -load[pick]:
             reason = f"delivery {drop} has q={load[drop]:g}; its pickup {pick} has q={load[pick]:g}"
             raise InstanceFormatError(path, lines[drop], reason)
-    return PdpProblem(
-        travel_time=_euclidean(x, y),
-        service_time=service.copy(),
-        window_open=open_.copy(),
-        window_close=close.copy(),
-        demand=load[:, None].copy(),
-        pickups=pickups,
-        deliveries=deliveries,
-        max_ride_time=np.full(n_requests, ride),
-        vehicle_start=np.zeros(n_vehicles, dtype=np.int64),
-        vehicle_end=np.full(n_vehicles, end, dtype=np.int64),
-        capacity=np.full((n_vehicles, 1), capacity),
-        shift_start=np.full(n_vehicles, open_[0]),
-        shift_end=np.full(n_vehicles, close[end]),
-        max_route_duration=np.full(n_vehicles, duration),
-        compatible=np.ones((n_vehicles, n_requests), dtype=np.bool_),
-        name=path.stem,
+    return _problem(
+        path,
+        nodes,
+        pickups,
+        deliveries,
+        n_vehicles=int(header["K"]),
+        capacity=header["Q"],
+        end=end,
+        max_ride_time=header["L"],
+        max_route_duration=header["T"],
     )
 
 
 def _li_lim_from_rows(path: Path, rows: _Rows) -> PdpProblem:
     """The problem of a Li & Lim file's lines (see :func:`read_li_lim`)."""
-    header = rows[0]
-    k, capacity, _ = _fields(path, header, _LI_LIM_HEADER)
-    n_vehicles = _count(path, header[0], "K", k)
-    if capacity < 0:
-        raise InstanceFormatError(path, header[0], f"field Q is negative: {capacity:g}")
-    nodes = _node_table(path, rows[1:], _LI_LIM_NODE, None)
-    lines = [line for line, _ in rows[1:]]
-    _, x, y, load, open_, close, service, pick_of, drop_of = nodes.T
-    _check_nodes(path, lines, service, open_, close)
-    pickups, deliveries = _li_lim_pairs(path, lines, load, pick_of, drop_of)
-    n_requests = pickups.size
-    return PdpProblem(
-        travel_time=_euclidean(x, y),
-        service_time=service.copy(),
-        window_open=open_.copy(),
-        window_close=close.copy(),
-        demand=load[:, None].copy(),
-        pickups=pickups,
-        deliveries=deliveries,
-        max_ride_time=np.full(n_requests, np.inf),
-        vehicle_start=np.zeros(n_vehicles, dtype=np.int64),
-        vehicle_end=np.zeros(n_vehicles, dtype=np.int64),
-        capacity=np.full((n_vehicles, 1), capacity),
-        shift_start=np.full(n_vehicles, open_[0]),
-        shift_end=np.full(n_vehicles, close[0]),
-        max_route_duration=np.full(n_vehicles, np.inf),
-        compatible=np.ones((n_vehicles, n_requests), dtype=np.bool_),
-        name=path.stem,
+    header = _header(path, rows[0], _LI_LIM)
+    nodes = _nodes(path, rows[1:], _LI_LIM, None)
+    column = nodes.column
+    pickups, deliveries = _li_lim_pairs(path, nodes.lines, column["q"], column["p"], column["d"])
+    return _problem(
+        path,
+        nodes,
+        pickups,
+        deliveries,
+        n_vehicles=int(header["K"]),
+        capacity=header["Q"],
+        end=0,
+        max_ride_time=np.inf,
+        max_route_duration=np.inf,
     )
 
 

@@ -25,7 +25,7 @@ CONGESTION_FILL_TOLERANCE = pd.Timedelta(minutes=30)
 class CleaningParams:
     """Limits of a believable drive."""
 
-    max_snap_m: float = 500.0
+    max_snap_m: float = routing.DEFAULT_MAX_SNAP_M
     min_duration_s: float = 30.0
     max_duration_s: float = 4 * 3600.0
     max_straight_speed_kmh: float = 110.0

@@ -26,11 +26,12 @@ from .shortest_paths import (
     travel_times_from,
     travel_times_to,
 )
-from .snapping import nearest_nodes
+from .snapping import DEFAULT_MAX_SNAP_M, nearest_nodes
 from .statistics import RouteBatch, RouteStatistics, route_statistics, route_statistics_batch
 from .warmup import warm_up
 
 __all__ = [
+    "DEFAULT_MAX_SNAP_M",
     "ROAD_CLASSES",
     "GraphSourceError",
     "InvalidWeightsError",

@@ -22,10 +22,19 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
+from numpy.typing import NDArray
+
+# Annotations only (numba infers its own types from the arguments).
+_Floats = NDArray[np.float64]
+_Ids = NDArray[np.int32]  # node or edge ids
+_Ptr = NDArray[np.int64]  # CSR row pointers
+_Flags = NDArray[np.uint8]
+_Bearings = NDArray[np.float32]
+_Workspace = tuple[_Floats, _Ids, _Ids, _Floats, _Ids]  # dist, pred, touched, heap key, node
 
 
 @njit(cache=True, nogil=True)
-def _heap_push(heap_key, heap_node, size, key, node):  # type: ignore[no-untyped-def]
+def _heap_push(heap_key: _Floats, heap_node: _Ids, size: int, key: float, node: int) -> int:
     """Insert an entry; return the new heap size."""
     i = size
     while i > 0:
@@ -41,7 +50,7 @@ def _heap_push(heap_key, heap_node, size, key, node):  # type: ignore[no-untyped
 
 
 @njit(cache=True, nogil=True)
-def _heap_pop(heap_key, heap_node, size):  # type: ignore[no-untyped-def]
+def _heap_pop(heap_key: _Floats, heap_node: _Ids, size: int) -> int:
     """Remove the minimum entry (read it from index 0 first); return the new heap size."""
     size -= 1
     if size > 0:
@@ -69,7 +78,7 @@ def _heap_pop(heap_key, heap_node, size):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def _reset(dist, pred, touched, n_touched):  # type: ignore[no-untyped-def]
+def _reset(dist: _Floats, pred: _Ids, touched: _Ids, n_touched: int) -> None:
     for k in range(n_touched):
         v = touched[k]
         dist[v] = np.inf
@@ -77,9 +86,19 @@ def _reset(dist, pred, touched, n_touched):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def _search(  # type: ignore[no-untyped-def]
-    indptr, indices, weights, source, mark, n_marked, dist, pred, touched, heap_key, heap_node
-):
+def _search(
+    indptr: _Ptr,
+    indices: _Ids,
+    weights: _Floats,
+    source: int,
+    mark: _Flags,
+    n_marked: int,
+    dist: _Floats,
+    pred: _Ids,
+    touched: _Ids,
+    heap_key: _Floats,
+    heap_node: _Ids,
+) -> int:
     """Dijkstra from ``source`` until the ``n_marked`` marked nodes are settled.
 
     Pass ``n_marked < 0`` to settle every reachable node. Returns the number of touched
@@ -114,7 +133,7 @@ def _search(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def _mark_targets(mark, targets, value):  # type: ignore[no-untyped-def]
+def _mark_targets(mark: _Flags, targets: _Ids, value: int) -> int:
     """Set ``mark`` at the targets; return how many distinct targets there are."""
     distinct = 0
     for t in targets:
@@ -125,9 +144,19 @@ def _mark_targets(mark, targets, value):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def one_to_many(  # type: ignore[no-untyped-def]
-    indptr, indices, weights, source, targets, dist, pred, touched, heap_key, heap_node, mark
-):
+def one_to_many(
+    indptr: _Ptr,
+    indices: _Ids,
+    weights: _Floats,
+    source: int,
+    targets: _Ids,
+    dist: _Floats,
+    pred: _Ids,
+    touched: _Ids,
+    heap_key: _Floats,
+    heap_node: _Ids,
+    mark: _Flags,
+) -> _Floats:
     """Travel times from one source to each target (``inf`` if unreachable)."""
     n_marked = _mark_targets(mark, targets, 1)
     n_touched = _search(
@@ -142,7 +171,7 @@ def one_to_many(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def new_workspace(n, m):  # type: ignore[no-untyped-def]
+def new_workspace(n: int, m: int) -> _Workspace:
     """Fresh (dist, pred, touched, heap_key, heap_node) for n nodes and m edges."""
     return (
         np.full(n, np.inf),
@@ -154,7 +183,9 @@ def new_workspace(n, m):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def shortest_path_tree(indptr, indices, weights, source):  # type: ignore[no-untyped-def]
+def shortest_path_tree(
+    indptr: _Ptr, indices: _Ids, weights: _Floats, source: int
+) -> tuple[_Floats, _Ids]:
     """Full single-source search: (dist, pred_edge) for every node."""
     n = indptr.size - 1
     dist, pred, touched, heap_key, heap_node = new_workspace(n, indices.size)
@@ -164,7 +195,9 @@ def shortest_path_tree(indptr, indices, weights, source):  # type: ignore[no-unt
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def many_to_many(indptr, indices, weights, sources, targets, n_chunks):  # type: ignore[no-untyped-def]
+def many_to_many(
+    indptr: _Ptr, indices: _Ids, weights: _Floats, sources: _Ids, targets: _Ids, n_chunks: int
+) -> NDArray[np.float64]:
     """Travel-time matrix ``sources x targets``, searches run in parallel over sources.
 
     Sources are split into ``n_chunks`` blocks; each block owns one workspace, so memory
@@ -198,28 +231,28 @@ def many_to_many(indptr, indices, weights, sources, targets, n_chunks):  # type:
 
 
 @njit(cache=True, nogil=True)
-def bidirectional(  # type: ignore[no-untyped-def]
-    indptr,
-    indices,
-    weights,
-    rev_indptr,
-    rev_indices,
-    rev_edge,
-    edge_tail,
-    source,
-    target,
-    f_dist,
-    f_pred,
-    f_touched,
-    f_heap_key,
-    f_heap_node,
-    b_dist,
-    b_pred,
-    b_touched,
-    b_heap_key,
-    b_heap_node,
-    path_out,
-):
+def bidirectional(
+    indptr: _Ptr,
+    indices: _Ids,
+    weights: _Floats,
+    rev_indptr: _Ptr,
+    rev_indices: _Ids,
+    rev_edge: _Ids,
+    edge_tail: _Ids,
+    source: int,
+    target: int,
+    f_dist: _Floats,
+    f_pred: _Ids,
+    f_touched: _Ids,
+    f_heap_key: _Floats,
+    f_heap_node: _Ids,
+    b_dist: _Floats,
+    b_pred: _Ids,
+    b_touched: _Ids,
+    b_heap_key: _Floats,
+    b_heap_node: _Ids,
+    path_out: _Ids,
+) -> tuple[float, int]:
     """Bidirectional Dijkstra for one pair.
 
     Returns ``(travel_time, n_path_edges)``; the path's forward edge ids are written to
@@ -302,7 +335,7 @@ def bidirectional(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def path_edges(pred, edge_tail, source, target):  # type: ignore[no-untyped-def]
+def path_edges(pred: _Ids, edge_tail: _Ids, source: int, target: int) -> tuple[_Ids, bool]:
     """Edge ids from ``source`` to ``target`` along a predecessor tree.
 
     Returns ``(edges, found)``; ``found`` is False (and ``edges`` empty) when walking back
@@ -324,21 +357,21 @@ def path_edges(pred, edge_tail, source, target):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def _walk_route(  # type: ignore[no-untyped-def]
-    pred,
-    edge_tail,
-    length,
-    road_class,
-    signals,
-    bearing_start,
-    bearing_end,
-    source,
-    target,
-    turn_deg,
-    u_turn_deg,
-    class_out,
-    counts_out,
-):
+def _walk_route(
+    pred: _Ids,
+    edge_tail: _Ids,
+    length: _Floats,
+    road_class: _Flags,
+    signals: _Flags,
+    bearing_start: _Bearings,
+    bearing_end: _Bearings,
+    source: int,
+    target: int,
+    turn_deg: float,
+    u_turn_deg: float,
+    class_out: _Floats,
+    counts_out: _Floats,
+) -> None:
     """Accumulate one tree path's statistics, walking back from ``target`` to ``source``.
 
     ``class_out`` gets metres per road class; ``counts_out`` = (length, signals, left,
@@ -364,24 +397,24 @@ def _walk_route(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def route_statistics_batch(  # type: ignore[no-untyped-def]
-    indptr,
-    indices,
-    weights,
-    length,
-    road_class,
-    signals,
-    bearing_start,
-    bearing_end,
-    edge_tail,
-    sources,
-    group_ptr,
-    targets,
-    n_classes,
-    turn_deg,
-    u_turn_deg,
-    n_chunks,
-):
+def route_statistics_batch(
+    indptr: _Ptr,
+    indices: _Ids,
+    weights: _Floats,
+    length: _Floats,
+    road_class: _Flags,
+    signals: _Flags,
+    bearing_start: _Bearings,
+    bearing_end: _Bearings,
+    edge_tail: _Ids,
+    sources: _Ids,
+    group_ptr: _Ptr,
+    targets: _Ids,
+    n_classes: int,
+    turn_deg: float,
+    u_turn_deg: float,
+    n_chunks: int,
+) -> tuple[_Floats, _Floats, _Floats]:
     """Travel time and route statistics of many (source, target) pairs, one search per source.
 
     Pairs are grouped by source: the targets of ``sources[i]`` are

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -105,7 +106,7 @@ class RoadGraph:
             if not np.issubdtype(arr.dtype, np.floating) or not np.all(arr == np.round(arr)):
                 msg = f"{name} indices must be integers, got dtype {arr.dtype}"
                 raise NodeIndexError(msg)
-        bad = np.flatnonzero((arr < 0) | (arr >= self.n_nodes)) if arr.size else []
+        bad = np.flatnonzero((arr < 0) | (arr >= self.n_nodes)) if arr.size else np.empty(0, int)
         if len(bad):
             shown = ", ".join(str(arr.flat[i]) for i in bad[:5])
             msg = (
@@ -150,7 +151,7 @@ class RoadGraph:
         *,
         road_class: ArrayLike | None = None,
         signals: ArrayLike | None = None,
-        geometry: list[tuple[ArrayLike, ArrayLike]] | None = None,
+        geometry: Sequence[tuple[ArrayLike, ArrayLike]] | None = None,
         node_id: ArrayLike | None = None,
         metadata: dict[str, Any] | None = None,
         reorder: bool = True,
@@ -313,11 +314,11 @@ def _fastest_parallel_edges(
 
 
 def _flatten_geometry(
-    geometry: list[tuple[ArrayLike, ArrayLike]] | None, m: int
+    geometry: Sequence[tuple[ArrayLike, ArrayLike]] | None, m: int
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
     if geometry is None:
         return np.empty(0), np.empty(0), np.zeros(m + 1, dtype=np.int64)
-    counts = np.array([len(g[0]) for g in geometry], dtype=np.int64)
+    counts = np.array([np.size(g[0]) for g in geometry], dtype=np.int64)
     ptr = np.zeros(m + 1, dtype=np.int64)
     np.cumsum(counts, out=ptr[1:])
     lat = np.concatenate([np.asarray(g[0], np.float64) for g in geometry] or [np.empty(0)])
@@ -373,4 +374,5 @@ def _bearing(
     dlon = np.radians(lon2 - lon1)
     x = np.sin(dlon) * np.cos(p2)
     y = np.cos(p1) * np.sin(p2) - np.sin(p1) * np.cos(p2) * np.cos(dlon)
-    return np.degrees(np.arctan2(x, y)) % 360.0
+    bearing: NDArray[np.float64] = np.degrees(np.arctan2(x, y)) % 360.0
+    return bearing

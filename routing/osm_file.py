@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import osmium
 
@@ -59,7 +59,8 @@ def write_drivable_xml(source: Path, target: Path) -> int:
         needed = {ref for _, refs, _ in ways for ref in refs}
         locations: dict[int, tuple[float, float, dict[str, str]]] = {}
         node_filter = osmium.filter.IdFilter(needed)
-        for node in osmium.FileProcessor(str(source), osmium.osm.NODE).with_filter(node_filter):
+        for obj in osmium.FileProcessor(str(source), osmium.osm.NODE).with_filter(node_filter):
+            node = cast(osmium.osm.Node, obj)  # the processor reads nodes only
             if node.location.valid():
                 locations[node.id] = (node.location.lon, node.location.lat, dict(node.tags))
     except RuntimeError as exc:
@@ -81,14 +82,15 @@ def _read_drivable_ways(source: Path) -> list[tuple[int, list[int], dict[str, st
     processor = osmium.FileProcessor(str(source), osmium.osm.WAY)
     processor = processor.with_filter(osmium.filter.KeyFilter("highway"))
     ways = []
-    for way in processor:
+    for obj in processor:
+        way = cast(osmium.osm.Way, obj)  # the processor reads ways only
         tags = dict(way.tags)
         if is_drivable(tags):
             ways.append((way.id, [n.ref for n in way.nodes], tags))
     return ways
 
 
-def _split_at_missing(refs: list[int], present: dict[int, object]) -> list[list[int]]:
+def _split_at_missing(refs: list[int], present: Mapping[int, object]) -> list[list[int]]:
     runs: list[list[int]] = [[]]
     for ref in refs:
         if ref in present:
@@ -140,13 +142,14 @@ def read_points_of_interest(
     processor = osmium.FileProcessor(str(source), osmium.osm.NODE | osmium.osm.WAY)
     processor = processor.with_locations().with_filter(osmium.filter.KeyFilter(*wanted))
     try:
-        for obj in processor:
+        for item in processor:
+            obj = cast(osmium.osm.Node | osmium.osm.Way, item)  # the processor reads no other
             match = next(((k, obj.tags[k]) for k in wanted if obj.tags.get(k) in wanted[k]), None)
             location = _location(obj)
             if match is None or location is None:
                 continue
             osm_type = "node" if obj.is_node() else "way"
-            name = obj.tags.get("name", "")
+            name = obj.tags.get("name") or ""
             found.append(PointOfInterest(obj.id, osm_type, *location, *match, name))
     except RuntimeError as exc:
         msg = f"cannot read OSM file {source}: {exc} (is it corrupt or truncated?)"

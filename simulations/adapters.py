@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dispatch.domain import STANDARD_TYPES, Location, Mobility, TripRequest, Vehicle
 
 from .demand import Trip
-from .engine import VehicleView
 from .estimator import TravelEstimator
 from .fleet import FleetVehicle
+from .view import VehicleView
 
 _TYPES = {t.name: t for t in STANDARD_TYPES}
 
@@ -22,11 +22,8 @@ def place(estimator: TravelEstimator, node: int) -> Location:
 
 def trip_request(estimator: TravelEstimator, trip: Trip) -> TripRequest:
     """A booked trip as a dispatch request: ready-by, or arrive-by its appointment."""
-    timing = (
-        {"ready_at": estimator.moment(trip.ready_s)}
-        if trip.ready_s is not None
-        else {"appointment_at": estimator.moment(trip.appointment_s or 0.0)}
-    )
+    ready_at = None if trip.ready_s is None else estimator.moment(trip.ready_s)
+    appointment_at = None if ready_at is not None else estimator.moment(trip.appointment_s or 0.0)
     return TripRequest(
         id=trip.trip_id,
         rider_id=trip.rider_id,
@@ -37,7 +34,8 @@ def trip_request(estimator: TravelEstimator, trip: Trip) -> TripRequest:
         board_s=trip.board_s,
         alight_s=trip.alight_s,
         will_call=trip.kind == "will_call_return",
-        **timing,
+        ready_at=ready_at,
+        appointment_at=appointment_at,
     )
 
 

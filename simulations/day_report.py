@@ -21,7 +21,8 @@ from matplotlib.patches import Rectangle
 import routing
 from models.plots import save_figure
 
-from .engine import DROPOFF, PICKUP, DayResult, TripStatus
+from .engine import DayResult
+from .view import TaskKind, TripPhase
 
 _BARS = (
     ("on_time_pickup_rate", "on-time pickup rate"),
@@ -63,7 +64,7 @@ def plot_lateness(results: Sequence[DayResult], path: str | Path) -> Path:
     fig = Figure(figsize=(12, 4.5))
     left, right = fig.subplots(1, 2, sharey=True)
     for result in results:
-        served = [r for r in result.trips if r.status is TripStatus.SERVED]
+        served = [r for r in result.trips if r.phase is TripPhase.SERVED]
         pickup = [(r.pickup_s or 0.0) - r.trip.ready_s for r in served if r.trip.ready_s]
         arrival = [
             (r.dropoff_s or 0.0) - r.trip.appointment_s for r in served if r.trip.appointment_s
@@ -114,7 +115,7 @@ def busiest_vehicle(result: DayResult) -> str:
     served = [
         r.vehicle_id
         for r in result.trips
-        if r.status is TripStatus.SERVED and r.vehicle_id is not None
+        if r.phase is TripPhase.SERVED and r.vehicle_id is not None
     ]
     return max(set(served), key=lambda v: (served.count(v), v)) if served else ""
 
@@ -140,8 +141,8 @@ def write_vehicle_map(
         if r.vehicle_id != vehicle_id or r.pickup_s is None:
             continue
         for kind, node, at in (
-            (PICKUP, r.trip.pickup, r.pickup_s),
-            (DROPOFF, r.trip.dropoff, r.dropoff_s),
+            (TaskKind.PICKUP, r.trip.pickup, r.pickup_s),
+            (TaskKind.DROPOFF, r.trip.dropoff, r.dropoff_s),
         ):
             if at is not None:
                 text = f"{kind} {r.trip.trip_id} ({r.trip.mobility}) at {_clock(at)}"

@@ -115,7 +115,9 @@ def run_drift(drift: DriftScenario, progress: Callable[[DriftDay], None] | None 
     last_retrain = -drift.cooldown_days
     for k in range(drift.replay_days):
         day = drift.history_days + k
-        estimator = TravelEstimator(world, day, model, model_version=version, profile=profile)
+        estimator = TravelEstimator(
+            world.public, day, model, model_version=version, profile=profile
+        )
         result = run_day(world, day, GreedyPolicy(estimator))
         records = day_records(world, result)
         scores = _score(model, prepare_trips(records, world.graph), (alerting, scoreboard))

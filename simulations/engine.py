@@ -1,11 +1,13 @@
 """The discrete-event replay of one day: requests arrive, a policy decides, vehicles drive.
 
 Vehicles drive on the world's true times; the policy sees only what a dispatcher would
-(:class:`SimView`): booked trips and what they said when booking, where each vehicle is
-heading and who is on board, the observed weather and congestion, and the outcomes so
-far. It never learns a rider will not show or cancel before it happens.
+(:class:`~simulations.view.SimView`): booked trips and what they said when booking, where
+each vehicle is heading and who is on board, the world's public parts, and the outcomes so
+far. It never learns a rider will not show or cancel before it happens: the engine keeps
+that truth apart from the public :class:`~simulations.view.Board`.
 
-A vehicle works through its queue of :class:`Task` s (pick up or drop off a trip), driving
+A vehicle works through its queue of :class:`~simulations.view.Task` s (pick up or drop
+off a trip), driving
 to each as soon as the one before is done. The task under way cannot be changed; the
 policy may replace the rest of a queue at any decision. At a pickup the driver waits
 until the rider is ready and the planned time has come; a no-show is known after
@@ -22,9 +24,10 @@ from __future__ import annotations
 import heapq
 import itertools
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from enum import IntEnum, StrEnum
+from functools import partial
 from typing import Protocol
 
 import numpy as np
@@ -34,53 +37,32 @@ import routing
 from .demand import Trip
 from .exceptions import PolicyError
 from .fleet import FleetVehicle
+from .view import Board, SimTrip, SimView, Task, TaskKind, TripPhase, VehicleState
 from .world import World
 
-PICKUP, DROPOFF = "pickup", "dropoff"
 STREAM_SIMULATION = 7
 DAY_END_S = 30 * 3600.0  # trips still open then are unserved
+DEPOT = "depot"  # the kind of the drive back to the depot, beside the TaskKind values
 
 
-@dataclass(frozen=True)
-class Task:
-    """Go to a trip's pickup or dropoff; do not start service there before ``not_before_s``."""
+class ActivityKind(StrEnum):
+    """What a vehicle is doing during an :class:`Activity`."""
 
-    trip_id: str
-    kind: str
-    not_before_s: float = 0.0
-
-
-class TripStatus(StrEnum):
-    """Where a trip is in its life."""
-
-    UPCOMING = "upcoming"  # not booked yet
-    WAITING = "waiting"  # booked, not picked up
-    ON_BOARD = "on_board"
-    SERVED = "served"
-    NO_SHOW = "no_show"
-    CANCELLED = "cancelled"
-    UNSERVED = "unserved"
+    DRIVE = "drive"
+    WAIT = "wait"
+    BOARD = "board"
+    ALIGHT = "alight"
+    NO_SHOW = "no_show"  # waiting at the door for a rider who does not come
 
 
-FINAL_STATUSES = frozenset(
-    {TripStatus.SERVED, TripStatus.NO_SHOW, TripStatus.CANCELLED, TripStatus.UNSERVED}
-)
+class Trigger(StrEnum):
+    """Why the engine called into the policy."""
 
-
-@dataclass
-class TripRecord:
-    """One trip's outcome: times in seconds after midnight, ``None`` where it did not happen."""
-
-    trip: Trip
-    ready_from_s: float
-    status: TripStatus = TripStatus.UPCOMING
-    vehicle_id: str | None = None
-    arrived_pickup_s: float | None = None
-    pickup_s: float | None = None
-    dropoff_s: float | None = None
-    direct_s: float | None = None  # true direct drive at pickup time
-    cancel_s: float | None = None
-    reason: str | None = None
+    START = "start"
+    BOOKING = "booking"
+    CANCELLATION = "cancellation"
+    IDLE = "idle"
+    TICK = "tick"
 
 
 @dataclass(frozen=True)
@@ -96,7 +78,7 @@ class Leg:
     distance_m: float
     riders: int
     trip_id: str | None
-    kind: str  # PICKUP, DROPOFF or "depot"
+    kind: str  # a TaskKind, or DEPOT
 
 
 @dataclass(frozen=True)
@@ -104,7 +86,7 @@ class Activity:
     """A stretch of a vehicle's day: drive, wait, board, alight or no-show wait."""
 
     vehicle_id: str
-    kind: str
+    kind: ActivityKind
     start_s: float
     end_s: float
     riders: int
@@ -115,7 +97,7 @@ class Decision:
     """One call into the policy: what triggered it and its wall-clock seconds."""
 
     at_s: float
-    trigger: str
+    trigger: Trigger
     seconds: float
 
 
@@ -125,7 +107,7 @@ class DayResult:
 
     policy: str
     day: int
-    trips: list[TripRecord]
+    trips: list[SimTrip]
     legs: list[Leg]
     activities: list[Activity]
     decisions: list[Decision]
@@ -140,26 +122,6 @@ class SimConfig:
     cancel_notice_s: tuple[float, float] = (600.0, 3600.0)  # before the pickup
     prebook_lead_s: float = 3600.0  # pre-booked trips reach the policy this long before shifts
     arrive_by_ready_s: float = 5400.0  # riders to appointments are ready this long before
-
-
-@dataclass(frozen=True)
-class VehicleView:
-    """What the dispatcher knows of a vehicle."""
-
-    vehicle: FleetVehicle
-    node: int  # where it is, or where its current drive ends
-    on_board: tuple[str, ...]
-    current: Task | None
-    pending: tuple[Task, ...]
-    driving_since_s: float | None  # departure of the current drive
-    driving_from: int | None
-    busy_until_s: float | None  # end of the current wait or service (not while driving)
-    off_duty: bool
-
-    @property
-    def vehicle_id(self) -> str:
-        """The vehicle's id."""
-        return self.vehicle.vehicle_id
 
 
 class Policy(Protocol):
@@ -200,23 +162,12 @@ class _Kind(IntEnum):
     SHIFT_END = 6
 
 
-@dataclass
-class _Vehicle:
-    fleet: FleetVehicle
-    node: int
-    queue: list[Task] = field(default_factory=list)
-    current: Task | None = None
-    on_board: list[str] = field(default_factory=list)
-    driving_since: float | None = None
-    driving_from: int | None = None
-    busy_until: float | None = None
-    started: bool = False
-    off_duty: bool = False
-    idle_told: bool = False  # the policy knows it has nothing to do
-
-
 class Simulation:
-    """One day of one world under one policy; :meth:`run` returns a :class:`DayResult`."""
+    """One day of one world under one policy; :meth:`run` returns a :class:`DayResult`.
+
+    The public state lives on :attr:`board`; the truth (who will not show or cancel, and
+    when, and each ride's true direct drive) only here, until the day's result.
+    """
 
     def __init__(
         self, world: World, day: int, policy: Policy, config: SimConfig | None = None
@@ -225,24 +176,34 @@ class Simulation:
         self.day = day
         self.policy = policy
         self.config = config or SimConfig()
-        self.now = 0.0
         self._noise = world.rng(STREAM_SIMULATION, day)
         self._events: list[tuple[float, int, int, str]] = []
         self._seq = itertools.count()
-        self.trips = {t.trip_id: TripRecord(t, self._ready_from(t)) for t in world.trips(day)}
-        self.vehicles = {v.vehicle_id: _Vehicle(v, v.depot) for v in world.fleet}
+        self._truth = {t.trip_id: t for t in world.trips(day)}
+        self._rank = {k: i for i, k in enumerate(self._truth)}  # the waiting order
+        self._cancel_at: dict[str, float] = {}
+        self._direct: dict[str, float] = {}
+        self.trips = {
+            k: SimTrip(_as_booked(t), self._ready_from(t)) for k, t in self._truth.items()
+        }
+        self.board = Board(world.fleet)
         self._legs: list[Leg] = []
         self._activities: list[Activity] = []
         self._decisions: list[Decision] = []
-        self._idle: list[_Vehicle] = []
-        self.view = SimView(self)
+        self._idle: list[VehicleState] = []
+        self.view = SimView(world.public, day, self.board)
+
+    @property
+    def now(self) -> float:
+        """The simulated clock, seconds after midnight."""
+        return self.board.now
 
     # --- running ------------------------------------------------------------------------
 
     def run(self, progress: Callable[[float], None] | None = None) -> DayResult:
         """Replay the day; ``progress`` gets the simulated clock (s) as events are handled."""
         start = min(v.shift_start_s for v in self.world.fleet) - self.config.prebook_lead_s
-        self.now = start
+        self.board.now = start
         for record in self.trips.values():
             self._schedule_trip_events(record, start)
         for v in self.world.fleet:
@@ -252,13 +213,13 @@ class Simulation:
             end = max(v.shift_end_s for v in self.world.fleet)
             for t in np.arange(start, end, self.policy.tick_s):
                 self._push(float(t), _Kind.TICK, "")
-        self._decide("start", lambda: self.policy.start(self.view))
+        self._decide(Trigger.START, lambda: self.policy.start(self.view))
         self._tell_idle()
         while self._events:
             t, kind, _, key = heapq.heappop(self._events)
             if t > DAY_END_S:
                 break
-            self.now = max(self.now, t)
+            self.board.now = max(self.now, t)
             self._handle(_Kind(kind), key)
             self._tell_idle()
             if progress is not None:
@@ -267,23 +228,33 @@ class Simulation:
         return DayResult(
             self.policy.name,
             self.day,
-            list(self.trips.values()),
+            [self._revealed(k, r) for k, r in self.trips.items()],
             self._legs,
             self._activities,
             self._decisions,
             list(self.world.fleet),
         )
 
-    def _schedule_trip_events(self, record: TripRecord, start: float) -> None:
-        trip = record.trip
+    def _schedule_trip_events(self, record: SimTrip, start: float) -> None:
+        trip = self._truth[record.trip.trip_id]
         if trip.booked_s < 0:
-            record.status = TripStatus.WAITING
+            self.board.book(record, self._rank[trip.trip_id])
         else:
             self._push(trip.booked_s, _Kind.BOOK, trip.trip_id)
         if trip.cancelled:
             notice = self._noise.uniform(*self.config.cancel_notice_s)
-            record.cancel_s = max(record.ready_from_s - notice, trip.booked_s, start)
-            self._push(record.cancel_s, _Kind.CANCEL, trip.trip_id)
+            cancel_s = max(record.ready_from_s - notice, trip.booked_s, start)
+            self._cancel_at[trip.trip_id] = cancel_s
+            self._push(cancel_s, _Kind.CANCEL, trip.trip_id)
+
+    def _revealed(self, trip_id: str, record: SimTrip) -> SimTrip:
+        """The trip's record with the truth the day kept hidden."""
+        return replace(
+            record,
+            trip=self._truth[trip_id],
+            direct_s=self._direct.get(trip_id),
+            cancel_s=self._cancel_at.get(trip_id),
+        )
 
     def _ready_from(self, trip: Trip) -> float:
         if trip.ready_s is not None:
@@ -294,11 +265,11 @@ class Simulation:
     def _push(self, t: float, kind: _Kind, key: str) -> None:
         heapq.heappush(self._events, (t, int(kind), next(self._seq), key))
 
-    def _decide(self, trigger: str, call: Callable[[], None]) -> None:
+    def _decide(self, trigger: Trigger, call: Callable[[], None]) -> None:
         started = time.perf_counter()
         call()
         self._decisions.append(Decision(self.now, trigger, time.perf_counter() - started))
-        for vehicle in self.vehicles.values():
+        for vehicle in self.board.vehicles.values():
             self._advance(vehicle)
 
     def _tell_idle(self) -> None:
@@ -307,41 +278,42 @@ class Simulation:
             v = self._idle.pop(0)
             if v.current is None and not v.queue and not v.off_duty and not v.idle_told:
                 v.idle_told = True
-                self._decide("idle", lambda v=v: self.policy.on_idle(self.view, v.fleet.vehicle_id))
+                on_idle = partial(self.policy.on_idle, self.view, v.fleet.vehicle_id)
+                self._decide(Trigger.IDLE, on_idle)
 
     def _handle(self, kind: _Kind, key: str) -> None:
+        vehicles = self.board.vehicles
         if kind is _Kind.TICK:
-            self._decide("tick", lambda: self.policy.on_tick(self.view))
+            self._decide(Trigger.TICK, lambda: self.policy.on_tick(self.view))
         elif kind is _Kind.BOOK:
             record = self.trips[key]
-            if record.status is TripStatus.UPCOMING:
-                record.status = TripStatus.WAITING
-                self._decide("booking", lambda: self.policy.on_booking(self.view, key))
+            if record.phase is TripPhase.UPCOMING:
+                self.board.book(record, self._rank[key])
+                self._decide(Trigger.BOOKING, lambda: self.policy.on_booking(self.view, key))
         elif kind is _Kind.CANCEL:
             self._cancel(key)
         elif kind is _Kind.SHIFT_START:
-            vehicle = self.vehicles[key]
+            vehicle = vehicles[key]
             vehicle.started = True
             self._advance(vehicle)
         elif kind is _Kind.SHIFT_END:
-            self._advance(self.vehicles[key])
+            self._advance(vehicles[key])
         elif kind is _Kind.ARRIVE:
-            self._arrive(self.vehicles[key])
+            self._arrive(vehicles[key])
         else:
-            self._finish(self.vehicles[key])
+            self._finish(vehicles[key])
 
     def _cancel(self, trip_id: str) -> None:
         record = self.trips[trip_id]
-        if record.status is not TripStatus.WAITING:
+        if record.phase is not TripPhase.WAITING:
             return  # already on board, done, or not booked yet (then never booked)
-        record.status = TripStatus.CANCELLED
-        for vehicle in self.vehicles.values():
-            vehicle.queue = [t for t in vehicle.queue if t.trip_id != trip_id]
-        self._decide("cancellation", lambda: self.policy.on_cancel(self.view, trip_id))
+        record.phase = TripPhase.CANCELLED
+        self.board.unqueue({trip_id})
+        self._decide(Trigger.CANCELLATION, lambda: self.policy.on_cancel(self.view, trip_id))
 
     # --- vehicles -----------------------------------------------------------------------
 
-    def _advance(self, v: _Vehicle) -> None:
+    def _advance(self, v: VehicleState) -> None:
         """Start the vehicle's next task if it is free, on shift and has one."""
         if v.current is not None or not v.started or v.off_duty:
             return
@@ -356,19 +328,19 @@ class Simulation:
         v.idle_told = False
         task = v.current = v.queue.pop(0)
         record = self.trips[task.trip_id]
-        if task.kind == PICKUP:
+        if task.kind == TaskKind.PICKUP:
             record.vehicle_id = v.fleet.vehicle_id
         self._drive(v, self._node_of(task), task.trip_id, task.kind)
 
     def _still_needed(self, task: Task) -> bool:
-        status = self.trips[task.trip_id].status
-        return status is (TripStatus.WAITING if task.kind == PICKUP else TripStatus.ON_BOARD)
+        phase = self.trips[task.trip_id].phase
+        return phase is (TripPhase.WAITING if task.kind == TaskKind.PICKUP else TripPhase.ON_BOARD)
 
     def _node_of(self, task: Task) -> int:
         trip = self.trips[task.trip_id].trip
-        return trip.pickup if task.kind == PICKUP else trip.dropoff
+        return trip.pickup if task.kind == TaskKind.PICKUP else trip.dropoff
 
-    def _drive(self, v: _Vehicle, dest: int, trip_id: str | None, kind: str) -> None:
+    def _drive(self, v: VehicleState, dest: int, trip_id: str | None, kind: str) -> None:
         origin, depart = v.node, self.now
         duration = self.world.drive(
             origin, dest, self.day, depart, float(self._noise.standard_normal())
@@ -389,44 +361,44 @@ class Simulation:
                     kind,
                 )
             )
-            self._log(v, "drive", depart, depart + duration)
+            self._log(v, ActivityKind.DRIVE, depart, depart + duration)
         v.node, v.driving_since, v.driving_from = dest, depart, origin
         self._push(depart + duration, _Kind.ARRIVE, v.fleet.vehicle_id)
 
-    def _return_to_depot(self, v: _Vehicle) -> None:
+    def _return_to_depot(self, v: VehicleState) -> None:
         v.off_duty = True
         if v.node != v.fleet.depot:
-            self._drive(v, v.fleet.depot, None, "depot")
+            self._drive(v, v.fleet.depot, None, DEPOT)
 
-    def _arrive(self, v: _Vehicle) -> None:
+    def _arrive(self, v: VehicleState) -> None:
         v.driving_since = v.driving_from = None
         task = v.current
         if task is None:  # back at the depot
             return
         record = self.trips[task.trip_id]
-        if task.kind == DROPOFF:
+        if task.kind == TaskKind.DROPOFF:
             record.dropoff_s = self.now
-            self._busy_until(v, self.now + record.trip.alight_s, "alight", self.now)
+            self._busy_until(v, self.now + record.trip.alight_s, ActivityKind.ALIGHT, self.now)
             return
         record.arrived_pickup_s = self.now
-        if record.status is not TripStatus.WAITING:  # cancelled on the way
+        if record.phase is not TripPhase.WAITING:  # cancelled on the way
             self._finish(v)
             return
         start = max(self.now, record.ready_from_s, task.not_before_s)
         if start > self.now:
-            self._log(v, "wait", self.now, start)
-        if record.trip.no_show:
-            self._busy_until(v, start + self.config.no_show_wait_s, "no_show", start)
+            self._log(v, ActivityKind.WAIT, self.now, start)
+        if self._truth[task.trip_id].no_show:
+            self._busy_until(v, start + self.config.no_show_wait_s, ActivityKind.NO_SHOW, start)
             return
         self._board(v, record, start)
 
-    def _busy_until(self, v: _Vehicle, until: float, kind: str, since: float) -> None:
+    def _busy_until(self, v: VehicleState, until: float, kind: ActivityKind, since: float) -> None:
         """The vehicle is busy with ``kind`` from ``since`` until ``until``."""
         self._log(v, kind, since, until)
         v.busy_until = until
         self._push(until, _Kind.FREE, v.fleet.vehicle_id)
 
-    def _board(self, v: _Vehicle, record: TripRecord, start: float) -> None:
+    def _board(self, v: VehicleState, record: SimTrip, start: float) -> None:
         riders = [self.trips[t].trip for t in (*v.on_board, record.trip.trip_id)]
         if not v.fleet.vehicle_type.fits([(t.mobility, t.escorts) for t in riders]):
             msg = (
@@ -434,185 +406,43 @@ class Simulation:
                 f"{record.trip.trip_id} ({record.trip.mobility}): riders {list(v.on_board)}"
             )
             raise PolicyError(msg)
-        record.status = TripStatus.ON_BOARD
+        record.phase = TripPhase.ON_BOARD
         record.pickup_s = start
-        record.direct_s = self.world.drive(
+        self._direct[record.trip.trip_id] = self.world.drive(
             record.trip.pickup, record.trip.dropoff, self.day, start, 0.0
         )
         v.on_board.append(record.trip.trip_id)
-        self._busy_until(v, start + record.trip.board_s, "board", start)
+        self._busy_until(v, start + record.trip.board_s, ActivityKind.BOARD, start)
 
-    def _finish(self, v: _Vehicle) -> None:
+    def _finish(self, v: VehicleState) -> None:
         """The current task is done (or was never needed): settle it, take the next."""
         task, v.current, v.busy_until = v.current, None, None
         if task is None:
             self._advance(v)
             return
         record = self.trips[task.trip_id]
-        if task.kind == DROPOFF:
-            record.status = TripStatus.SERVED
+        if task.kind == TaskKind.DROPOFF:
+            record.phase = TripPhase.SERVED
             v.on_board.remove(task.trip_id)
-        elif record.status is TripStatus.WAITING and record.trip.no_show:
-            record.status = TripStatus.NO_SHOW
+        elif record.phase is TripPhase.WAITING and self._truth[task.trip_id].no_show:
+            record.phase = TripPhase.NO_SHOW
         self._advance(v)
 
-    def _log(self, v: _Vehicle, kind: str, start: float, end: float) -> None:
+    def _log(self, v: VehicleState, kind: ActivityKind, start: float, end: float) -> None:
         self._activities.append(Activity(v.fleet.vehicle_id, kind, start, end, len(v.on_board)))
 
     def _close_day(self) -> None:
         for record in self.trips.values():
-            if record.status is TripStatus.WAITING:
-                record.status = TripStatus.UNSERVED
+            if record.phase is TripPhase.WAITING:
+                record.phase = TripPhase.UNSERVED
                 record.reason = record.reason or "not served by the end of the day"
-            elif record.status is TripStatus.ON_BOARD:
+            elif record.phase is TripPhase.ON_BOARD:
                 msg = f"{record.trip.trip_id} was still on board at the end of the day"
                 raise PolicyError(msg)
 
-    # --- policy requests ------------------------------------------------------------------
-
-    def assign(self, vehicle_id: str, tasks: Sequence[Task]) -> None:
-        """Replace a vehicle's pending tasks (see :meth:`SimView.assign`)."""
-        if vehicle_id not in self.vehicles:
-            msg = f"unknown vehicle {vehicle_id!r}"
-            raise PolicyError(msg)
-        v = self.vehicles[vehicle_id]
-        committed = list(v.on_board)
-        if v.current is not None and v.current.kind == PICKUP:
-            committed.append(v.current.trip_id)
-        if v.current is not None and v.current.kind == DROPOFF:
-            committed.remove(v.current.trip_id)
-        seen: set[tuple[str, str]] = set()
-        picked: set[str] = set()
-        for task in tasks:
-            self._check_task(v, task, seen, picked, committed)
-        missing = set(committed) - {t.trip_id for t in tasks if t.kind == DROPOFF}
-        if missing:
-            msg = f"{vehicle_id}: riders {sorted(missing)} would never be dropped off"
-            raise PolicyError(msg)
-        for other in self.vehicles.values():
-            if other is not v:
-                other.queue = [t for t in other.queue if t.trip_id not in picked]
-        v.queue = list(tasks)
-
-    def _check_task(
-        self, v: _Vehicle, task: Task, seen: set, picked: set[str], committed: list[str]
-    ) -> None:
-        name = v.fleet.vehicle_id
-        record = self.trips.get(task.trip_id)
-        if record is None or task.kind not in (PICKUP, DROPOFF):
-            msg = f"{name}: invalid task {task}"
-            raise PolicyError(msg)
-        if (task.trip_id, task.kind) in seen:
-            msg = f"{name}: task {task} appears twice"
-            raise PolicyError(msg)
-        seen.add((task.trip_id, task.kind))
-        if task.kind == PICKUP:
-            if record.status is not TripStatus.WAITING or self._under_way(task.trip_id, v):
-                msg = f"{name}: trip {task.trip_id} cannot be picked up ({record.status})"
-                raise PolicyError(msg)
-            if not v.fleet.vehicle_type.can_carry(record.trip.mobility, record.trip.escorts):
-                msg = f"{name}: a {v.fleet.vehicle_type.name} cannot carry {task.trip_id}"
-                raise PolicyError(msg)
-            picked.add(task.trip_id)
-        elif task.trip_id not in picked and task.trip_id not in committed:
-            msg = f"{name}: drop-off of {task.trip_id} before it is picked up"
-            raise PolicyError(msg)
-
-    def _under_way(self, trip_id: str, owner: _Vehicle) -> bool:
-        """Whether another vehicle is already driving to (or at) this trip's pickup."""
-        return any(
-            v is not owner and v.current is not None and v.current.trip_id == trip_id
-            for v in self.vehicles.values()
-        )
-
-    def reject(self, trip_id: str, reason: str) -> None:
-        """The policy will not serve this trip."""
-        record = self.trips[trip_id]
-        if record.status is not TripStatus.WAITING:
-            msg = f"trip {trip_id} cannot be rejected ({record.status})"
-            raise PolicyError(msg)
-        record.status = TripStatus.UNSERVED
-        record.reason = reason
-        for vehicle in self.vehicles.values():
-            vehicle.queue = [t for t in vehicle.queue if t.trip_id != trip_id]
-
-
-class SimView:
-    """The policy's window on the simulation: known trips, vehicles, feeds; and its levers."""
-
-    def __init__(self, sim: Simulation) -> None:
-        self._sim = sim
-
-    @property
-    def now(self) -> float:
-        """Seconds after midnight of the simulated day."""
-        return self._sim.now
-
-    @property
-    def world(self) -> World:
-        """The world's public parts: graph, places, fleet, observed feeds."""
-        return self._sim.world
-
-    @property
-    def day(self) -> int:
-        """Day index in the world."""
-        return self._sim.day
-
-    def trip(self, trip_id: str) -> Trip:
-        """A booked trip as the rider booked it.
-
-        Its ``no_show`` and ``cancelled`` fields are hidden (False): nobody knows yet.
-        """
-        record = self._sim.trips[trip_id]
-        if record.status is TripStatus.UPCOMING:
-            msg = f"trip {trip_id} is not booked yet"
-            raise KeyError(msg)
-        return _as_booked(record.trip)
-
-    def ready_from(self, trip_id: str) -> float:
-        """When the rider is ready for pickup (seconds after midnight)."""
-        return self._sim.trips[trip_id].ready_from_s
-
-    def waiting(self) -> list[str]:
-        """Ids of booked trips not yet picked up, cancelled or rejected, in booking order."""
-        return [k for k, r in self._sim.trips.items() if r.status is TripStatus.WAITING]
-
-    def assigned(self) -> dict[str, str]:
-        """Vehicle id of every waiting trip that is in some vehicle's queue or under way."""
-        out = {}
-        for vehicle_id, v in self._sim.vehicles.items():
-            for task in [*([v.current] if v.current else []), *v.queue]:
-                if task.kind == PICKUP:
-                    out[task.trip_id] = vehicle_id
-        return out
-
-    def vehicles(self) -> list[VehicleView]:
-        """Every vehicle, in fleet order."""
-        return [
-            VehicleView(
-                vehicle=v.fleet,
-                node=v.node,
-                on_board=tuple(v.on_board),
-                current=v.current,
-                pending=tuple(v.queue),
-                driving_since_s=v.driving_since,
-                driving_from=v.driving_from,
-                busy_until_s=v.busy_until,
-                off_duty=v.off_duty,
-            )
-            for v in self._sim.vehicles.values()
-        ]
-
-    def assign(self, vehicle_id: str, tasks: Sequence[Task]) -> None:
-        """Replace the vehicle's pending tasks; pickups move from other queues to this one."""
-        self._sim.assign(vehicle_id, tasks)
-
-    def reject(self, trip_id: str, reason: str) -> None:
-        """Decline a waiting trip, with the reason reported in the KPIs."""
-        self._sim.reject(trip_id, reason)
-
 
 def _as_booked(trip: Trip) -> Trip:
+    """The trip as its rider booked it: whether they will not show or cancel is unknown."""
     return replace(trip, no_show=False, cancelled=False)
 
 

@@ -21,7 +21,7 @@ from dispatch.costs import CostProvider, Reading
 from models import EtaModel
 
 from .exceptions import ScenarioError
-from .world import World
+from .world import PublicWorld
 
 SLOTS_PER_DAY = 96
 
@@ -44,11 +44,14 @@ def congestion_profile(history: pd.DataFrame) -> np.ndarray:
 
 
 class TravelEstimator:
-    """A policy's travel times on one day of a world (free-flow when ``model`` is None)."""
+    """A policy's travel times on one day of a world (free-flow when ``model`` is None).
+
+    It is given the world's public parts only, as a policy is.
+    """
 
     def __init__(
         self,
-        world: World,
+        world: PublicWorld,
         day: int,
         model: EtaModel | None = None,
         *,

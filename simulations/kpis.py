@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from .engine import DayResult, TripRecord, TripStatus
+from .engine import DayResult
+from .view import SimTrip, TripPhase
 
 ON_TIME_WINDOW_S = 900.0
 
@@ -30,8 +31,8 @@ ON_TIME_WINDOW_S = 900.0
 def day_kpis(result: DayResult, on_time_window_s: float = ON_TIME_WINDOW_S) -> dict[str, Any]:
     """The KPIs of one day (see the module docstring), as a JSON-ready dict."""
     trips = result.trips
-    served = [r for r in trips if r.status is TripStatus.SERVED]
-    status = Counter(r.status.value for r in trips)
+    served = [r for r in trips if r.phase is TripPhase.SERVED]
+    phases = Counter(r.phase.value for r in trips)
     ready_by = [r for r in served if r.trip.ready_s is not None]
     lateness = np.array([max(_pickup(r) - (r.trip.ready_s or 0.0), 0.0) for r in ready_by])
     arrive_by = [r for r in served if r.trip.appointment_s is not None]
@@ -53,11 +54,11 @@ def day_kpis(result: DayResult, on_time_window_s: float = ON_TIME_WINDOW_S) -> d
         "day": result.day,
         "requested": len(trips),
         "served": len(served),
-        "unserved": status.get(TripStatus.UNSERVED.value, 0),
-        "no_shows": status.get(TripStatus.NO_SHOW.value, 0),
-        "cancelled": status.get(TripStatus.CANCELLED.value, 0),
+        "unserved": phases.get(TripPhase.UNSERVED.value, 0),
+        "no_shows": phases.get(TripPhase.NO_SHOW.value, 0),
+        "cancelled": phases.get(TripPhase.CANCELLED.value, 0),
         "unserved_reasons": dict(
-            Counter(r.reason or "unknown" for r in trips if r.status is TripStatus.UNSERVED)
+            Counter(r.reason or "unknown" for r in trips if r.phase is TripPhase.UNSERVED)
         ),
         "on_time_pickup_rate": _mean(lateness <= on_time_window_s),
         "pickup_lateness_p50_s": _percentile(lateness, 50),
@@ -84,7 +85,7 @@ def day_kpis(result: DayResult, on_time_window_s: float = ON_TIME_WINDOW_S) -> d
     }
 
 
-def _pickup(record: TripRecord) -> float:
+def _pickup(record: SimTrip) -> float:
     return record.pickup_s if record.pickup_s is not None else float("nan")
 
 
@@ -92,7 +93,7 @@ def _revenue_hours(result: DayResult) -> float:
     first: dict[str, float] = {}
     last: dict[str, float] = {}
     for r in result.trips:
-        if r.status is TripStatus.SERVED and r.vehicle_id is not None:
+        if r.phase is TripPhase.SERVED and r.vehicle_id is not None:
             vehicle = r.vehicle_id
             first[vehicle] = min(first.get(vehicle, np.inf), _pickup(r))
             last[vehicle] = max(last.get(vehicle, -np.inf), r.dropoff_s or 0.0)

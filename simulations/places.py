@@ -57,7 +57,7 @@ def medical_facilities(
             )
             seen: set[int] = set()
             for point, node, d in zip(points, nodes, dist, strict=True):
-                if d <= 500.0 and int(node) not in seen:
+                if d <= routing.DEFAULT_MAX_SNAP_M and int(node) not in seen:
                     seen.add(int(node))
                     found.append(Facility(int(node), point.name or point.value, point.value, False))
     missing = max(minimum - len(found), 0)

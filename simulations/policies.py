@@ -15,7 +15,8 @@ Each takes a :class:`TravelEstimator`: free-flow times or the learned ETA model.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
+from typing import ClassVar
 
 from dispatch.domain import Mobility, StopKind, UnassignedReason
 from dispatch.live import replan
@@ -23,8 +24,8 @@ from dispatch.on_demand import match_now
 from dispatch.planner import DayPlan, Lateness, plan_day
 
 from .adapters import fleet_vehicle, live_vehicle, trip_request
-from .engine import DROPOFF, PICKUP, SimView, Task, VehicleView
 from .estimator import TravelEstimator
+from .view import SimView, Task, TaskKind, VehicleView
 
 # Reasons that no later re-plan can change: the trip is declined at once.
 _NEVER = frozenset({UnassignedReason.NO_COMPATIBLE_VEHICLE, UnassignedReason.RIDE_TIME_IMPOSSIBLE})
@@ -37,9 +38,13 @@ ARRIVE_BY_BUFFER_S = 900.0
 def committed_trips(v: VehicleView) -> list[str]:
     """Riders the vehicle carries once its current task is done."""
     riders = list(v.on_board)
-    if v.current is not None and v.current.kind == PICKUP and v.current.trip_id not in riders:
+    if (
+        v.current is not None
+        and v.current.kind == TaskKind.PICKUP
+        and v.current.trip_id not in riders
+    ):
         riders.append(v.current.trip_id)  # on its way, or waiting at the door
-    if v.current is not None and v.current.kind == DROPOFF:
+    if v.current is not None and v.current.kind == TaskKind.DROPOFF:
         riders.remove(v.current.trip_id)
     return riders
 
@@ -53,7 +58,7 @@ def next_free_s(view: SimView, v: VehicleView, estimator: TravelEstimator) -> fl
         return max(v.busy_until_s or now, now)
     arrive = v.driving_since_s + estimator.seconds(v.driving_from, v.node, v.driving_since_s)
     trip = view.trip(v.current.trip_id)
-    if v.current.kind == PICKUP:
+    if v.current.kind == TaskKind.PICKUP:
         return max(arrive, now, view.ready_from(trip.trip_id)) + trip.board_s
     return max(arrive, now) + trip.alight_s
 
@@ -89,15 +94,26 @@ class _Free:
     node: int
 
 
+@dataclass(eq=False)
 class _Policy:
-    """What every policy shares: a name, a tick, its travel estimates; hooks doing nothing."""
+    """What every policy shares: a name, a tick, its travel estimates; hooks doing nothing.
 
-    kind = ""
+    Subclasses state their ``kind`` and their options as keyword-only fields, and say in
+    :meth:`_tick` how often they want to be called.
+    """
 
-    def __init__(self, estimator: TravelEstimator, tick_s: float | None) -> None:
-        self.name = f"{self.kind}/{estimator.label}"
-        self.tick_s = tick_s
-        self.estimator = estimator
+    estimator: TravelEstimator
+    kind: ClassVar[str] = ""
+    name: str = field(init=False)
+    tick_s: float | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.name = f"{self.kind}/{self.estimator.label}"
+        self.tick_s = self._tick()
+
+    def _tick(self) -> float | None:
+        """Seconds between two ticks (None: no ticks)."""
+        return None
 
     def estimate(self, origin: int, dest: int, depart_s: float) -> float:
         """Predicted seconds of a drive."""
@@ -119,19 +135,23 @@ class _Policy:
         """Nothing happens on the clock."""
 
 
+@dataclass(eq=False)
 class GreedyPolicy(_Policy):
     """Nearest free compatible vehicle, first come first served."""
 
-    kind = "greedy"
+    kind: ClassVar[str] = "greedy"
+    _: KW_ONLY
+    lead_s: float = 2700.0
+    give_up_s: float = 7200.0
 
-    def __init__(
-        self, estimator: TravelEstimator, *, lead_s: float = 2700.0, give_up_s: float = 7200.0
-    ) -> None:
-        super().__init__(estimator, tick_s=60.0)
-        self.lead_s = lead_s
-        self.give_up_s = give_up_s
-        self._planned = _PlannedPickups(estimator)
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._planned = _PlannedPickups(self.estimator)
         self._free: dict[str, _Free] = {}
+
+    def _tick(self) -> float | None:
+        """Every minute."""
+        return 60.0
 
     def on_booking(self, view: SimView, trip_id: str) -> None:
         """Dispatch what is due."""
@@ -163,7 +183,10 @@ class GreedyPolicy(_Policy):
                 continue
             vehicle, free, to_pickup = best
             trip = view.trip(trip_id)
-            queues[vehicle.vehicle_id] += [Task(trip_id, PICKUP, planned), Task(trip_id, DROPOFF)]
+            queues[vehicle.vehicle_id] += [
+                Task(trip_id, TaskKind.PICKUP, planned),
+                Task(trip_id, TaskKind.DROPOFF),
+            ]
             view.assign(vehicle.vehicle_id, queues[vehicle.vehicle_id])
             picked = max(free.at_s + to_pickup, planned, view.ready_from(trip_id))
             ride = self.estimator.seconds(trip.pickup, trip.dropoff, picked)
@@ -210,25 +233,24 @@ class GreedyPolicy(_Policy):
         return self._free[v.vehicle_id]
 
 
+@dataclass(eq=False)
 class BatchPolicy(_Policy):
     """Every ``interval_s``: free vehicles matched to trips due soon, at least cost."""
 
-    kind = "batch"
+    kind: ClassVar[str] = "batch"
+    _: KW_ONLY
+    interval_s: float = 120.0
+    lead_s: float = 2700.0
+    max_wait_s: float = 2700.0
+    give_up_s: float = 7200.0
 
-    def __init__(
-        self,
-        estimator: TravelEstimator,
-        *,
-        interval_s: float = 120.0,
-        lead_s: float = 2700.0,
-        max_wait_s: float = 2700.0,
-        give_up_s: float = 7200.0,
-    ) -> None:
-        super().__init__(estimator, tick_s=interval_s)
-        self.lead_s = lead_s
-        self.max_wait_s = max_wait_s
-        self.give_up_s = give_up_s
-        self._planned = _PlannedPickups(estimator)
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._planned = _PlannedPickups(self.estimator)
+
+    def _tick(self) -> float | None:
+        """Every ``interval_s``."""
+        return self.interval_s
 
     def on_tick(self, view: SimView) -> None:
         """Match the free vehicles to the trips due."""
@@ -265,36 +287,32 @@ class BatchPolicy(_Policy):
         for a in result.assignments:
             planned = self._planned(view, a.request_id)
             view.assign(
-                a.vehicle_id, [Task(a.request_id, PICKUP, planned), Task(a.request_id, DROPOFF)]
+                a.vehicle_id,
+                [
+                    Task(a.request_id, TaskKind.PICKUP, planned),
+                    Task(a.request_id, TaskKind.DROPOFF),
+                ],
             )
 
 
+@dataclass(eq=False)
 class ScheduledPolicy(_Policy):
     """The pre-booked day solved in advance; live insertion; re-optimised every so often."""
 
-    kind = "scheduled"
+    kind: ClassVar[str] = "scheduled"
+    _: KW_ONLY
+    plan_s: float = 20.0
+    reoptimise_every_s: float = 1800.0
+    reoptimise_s: float = 2.0
+    insert_s: float = 0.5
+    lateness: Lateness = field(default_factory=Lateness)
+    early_s: float = 300.0  # a pickup may start this long before its planned time
+    solution_limit: int | None = None
+    span_cost: float = 1.0  # idle vehicle time costs as much as driving
 
-    def __init__(
-        self,
-        estimator: TravelEstimator,
-        *,
-        plan_s: float = 20.0,
-        reoptimise_every_s: float = 1800.0,
-        reoptimise_s: float = 2.0,
-        insert_s: float = 0.5,
-        lateness: Lateness | None = None,
-        early_s: float = 300.0,
-        solution_limit: int | None = None,
-        span_cost: float = 1.0,
-    ) -> None:
-        super().__init__(estimator, tick_s=reoptimise_every_s)
-        self.plan_s = plan_s
-        self.reoptimise_s = reoptimise_s
-        self.insert_s = insert_s
-        self.lateness = lateness or Lateness()
-        self.early_s = early_s  # a pickup may start this long before its planned time
-        self.solution_limit = solution_limit
-        self.span_cost = span_cost  # idle vehicle time costs as much as driving
+    def _tick(self) -> float | None:
+        """Every ``reoptimise_every_s``."""
+        return self.reoptimise_every_s
 
     def start(self, view: SimView) -> None:
         """Plan every pre-booked trip on the whole fleet."""
@@ -389,9 +407,9 @@ class ScheduledPolicy(_Policy):
                     continue
                 if stop.kind == StopKind.PICKUP:  # the rider was told this pickup time
                     start_s = self.estimator.seconds_of(stop.planned_start) - self.early_s
-                    tasks.append(Task(stop.request_id, PICKUP, start_s))
+                    tasks.append(Task(stop.request_id, TaskKind.PICKUP, start_s))
                 else:
-                    tasks.append(Task(stop.request_id, DROPOFF))
-            dropped = {t.trip_id for t in tasks if t.kind == DROPOFF}
+                    tasks.append(Task(stop.request_id, TaskKind.DROPOFF))
+            dropped = {t.trip_id for t in tasks if t.kind == TaskKind.DROPOFF}
             if set(riders) <= dropped:
                 view.assign(route.vehicle_id, tasks)

@@ -145,14 +145,14 @@ def make_policy(
         raise ScenarioError(msg)
     estimator = (
         TravelEstimator(
-            world,
+            world.public,
             scenario.day,
             trained.model,
             model_version=trained.version,
             profile=trained.profile,
         )
         if times == "eta-model" and trained is not None
-        else TravelEstimator(world, scenario.day)
+        else TravelEstimator(world.public, scenario.day)
     )
     if kind == "greedy":
         return GreedyPolicy(estimator)

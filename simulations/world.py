@@ -1,4 +1,7 @@
-"""A seeded NEMT world: road graph, hidden driving truth, weather, places, riders and fleet."""
+"""A seeded NEMT world: road graph, hidden driving truth, weather, places, riders and fleet.
+
+:class:`PublicWorld` is the part a dispatcher knows, the only part policies are given.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +27,32 @@ STREAM_DEMAND, STREAM_DRIVING = 5, 6
 
 
 @dataclass(frozen=True)
+class PublicWorld:
+    """What a dispatcher knows of a world: the map, calendar, fleet, places, weather feed.
+
+    Not the driving truth, the riders' habits or the demand to come.
+    """
+
+    graph: routing.RoadGraph
+    dates: tuple[date, ...]
+    timezone: str
+    fleet: tuple[FleetVehicle, ...]
+    facilities: tuple[Facility, ...]
+    weather: tuple[DayWeather, ...]
+
+    def weather_observation(self, day: int, t_s: float) -> dict[str, float | bool | str]:
+        """The weather feed's observation for the hour containing ``t_s``."""
+        weather = self.weather[day]
+        hour = min(int(t_s // 3600), 23)
+        return {
+            "weather_condition": weather.condition[hour],
+            "precipitation_mm": float(weather.precipitation_mm[hour]),
+            "snow": weather.condition[hour] == "snow",
+            "temperature_c": float(weather.temperature_c[hour]),
+        }
+
+
+@dataclass(frozen=True)
 class WorldParams:
     """Everything that defines a world besides its map, length and seed."""
 
@@ -42,7 +71,8 @@ class World:
 
     Public: the graph, dates, observed weather, places, riders, fleet, the day's trips,
     and :meth:`drive` (the true duration of a drive). The per-edge truth stays private.
-    ``notes`` says what the world had to make up (e.g. fallback facilities).
+    ``public`` is what a dispatcher may see (:class:`PublicWorld`). ``notes`` says what the
+    world had to make up (e.g. fallback facilities).
     """
 
     def __init__(
@@ -79,6 +109,14 @@ class World:
         self.fleet: list[FleetVehicle] = make_fleet(
             graph, self.params.n_vehicles, self.params.fleet, self.rng(_STREAM_FLEET)
         )
+        self.public = PublicWorld(
+            graph,
+            tuple(self.dates),
+            self.timezone,
+            tuple(self.fleet),
+            tuple(self.facilities),
+            tuple(self.weather),
+        )
         self.notes: list[str] = []
         n_fallback = sum(f.is_fallback for f in self.facilities)
         if n_fallback:
@@ -112,14 +150,7 @@ class World:
 
     def weather_observation(self, day: int, t_s: float) -> dict[str, float | bool | str]:
         """The weather feed's observation for the hour containing ``t_s``."""
-        weather = self.weather[day]
-        hour = min(int(t_s // 3600), 23)
-        return {
-            "weather_condition": weather.condition[hour],
-            "precipitation_mm": float(weather.precipitation_mm[hour]),
-            "snow": weather.condition[hour] == "snow",
-            "temperature_c": float(weather.temperature_c[hour]),
-        }
+        return self.public.weather_observation(day, t_s)
 
     def timestamps(self, day: np.ndarray, t_s: np.ndarray) -> pd.DatetimeIndex:
         """Timezone-aware timestamps of (day index, seconds after midnight) pairs."""

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 import routing
+from tests.shared_data import SHARED_DATA
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_OSM = REPO_ROOT.parent / "shared" / "data" / "osm"
+SHARED_OSM = SHARED_DATA / "osm"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -25,6 +25,12 @@ def graph_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ.pop("ROUTING_CACHE_DIR", None)
     else:
         os.environ["ROUTING_CACHE_DIR"] = previous
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The shared data folder (see :mod:`tests.shared_data`); it may be missing."""
+    return SHARED_DATA
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import platformdirs
 
+import routing
+
 ENV_PREFIX = "DISPATCH_"
 _KINDS = {"port": int, "eta_workers": int, "max_snap_m": float, "route_table_mb": float}
 
@@ -56,7 +58,7 @@ class ServiceSettings:
     models_dir: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
-    max_snap_m: float = 500.0
+    max_snap_m: float = routing.DEFAULT_MAX_SNAP_M
     route_table_mb: float = 512.0
     eta_workers: int = 2
 

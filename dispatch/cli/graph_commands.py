@@ -144,6 +144,11 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     route.add_argument("--to", dest="destination", metavar="LAT,LON", help="destination")
     route.add_argument("--pairs", type=int, default=8, help="sample routes when no --from/--to")
     route.add_argument("--seed", type=int, default=0, help="seed of the sample routes")
-    route.add_argument("--max-snap-m", type=float, default=500.0, help="maximum snap distance (m)")
+    route.add_argument(
+        "--max-snap-m",
+        type=float,
+        default=routing.DEFAULT_MAX_SNAP_M,
+        help="maximum snap distance (m)",
+    )
     route.add_argument("--json", help="write the routes to this JSON file")
     route.set_defaults(handler=_cmd_route)

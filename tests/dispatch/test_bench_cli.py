@@ -9,8 +9,6 @@ import pytest
 
 from dispatch.cli import main
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-
 
 def _file(path: Path) -> Path:
     if not path.is_file():
@@ -18,9 +16,9 @@ def _file(path: Path) -> Path:
     return path
 
 
-def test_bench_darp_reports_feasible_plan_and_gap(tmp_path: Path) -> None:
+def test_bench_darp_reports_feasible_plan_and_gap(tmp_path: Path, shared_data: Path) -> None:
     """bench darp solves a2-16, checks the plan and reports its gap to the BKS beside it."""
-    instance = _file(DATA / "darp" / "cordeau2006" / "a2-16.txt")
+    instance = _file(shared_data / "darp" / "cordeau2006" / "a2-16.txt")
     out = tmp_path / "bench.json"
     assert main(["bench", "darp", str(instance), "--time-limit", "2", "--json", str(out)]) == 0
     (row,) = json.loads(out.read_text())
@@ -30,9 +28,9 @@ def test_bench_darp_reports_feasible_plan_and_gap(tmp_path: Path) -> None:
     assert row["seconds"] <= 2 * 1.1 + 0.3
 
 
-def test_bench_pdptw_counts_vehicles(tmp_path: Path) -> None:
+def test_bench_pdptw_counts_vehicles(tmp_path: Path, shared_data: Path) -> None:
     """bench pdptw solves lc201 with at most its best-known vehicles plus one."""
-    instance = _file(DATA / "pdptw" / "lilim" / "lc201.txt")
+    instance = _file(shared_data / "pdptw" / "lilim" / "lc201.txt")
     out = tmp_path / "bench.json"
     assert main(["bench", "pdptw", str(instance), "--time-limit", "2", "--json", str(out)]) == 0
     (row,) = json.loads(out.read_text())

@@ -18,8 +18,9 @@ from dispatch.greedy import greedy_plan
 from dispatch.instances import read_cordeau
 from dispatch.problem import PdpProblem, Plan
 from dispatch.route_timing import earliest_schedule, schedule_with_ride_times
+from tests.shared_data import SHARED_DATA
 
-CORDEAU = Path(__file__).resolve().parents[3] / "shared" / "data" / "darp" / "cordeau2006"
+CORDEAU = SHARED_DATA / "darp" / "cordeau2006"
 
 # The line problem: nodes on the x axis at 0, 1, 2, 3, 4 and 0 (end depot), travel = |dx|.
 # Request 0 = (1, 3) needs a seat (dimension 0), request 1 = (2, 4) a wheelchair place

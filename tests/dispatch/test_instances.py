@@ -19,10 +19,10 @@ from dispatch.instances import (
     read_li_lim,
 )
 from dispatch.problem import PdpProblem
+from tests.shared_data import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-CORDEAU = DATA / "darp" / "cordeau2006"
-LI_LIM = DATA / "pdptw" / "lilim"
+CORDEAU = SHARED_DATA / "darp" / "cordeau2006"
+LI_LIM = SHARED_DATA / "pdptw" / "lilim"
 
 # One request; node 3 is the end depot.
 TINY_CORDEAU = """1 1 480 3 30

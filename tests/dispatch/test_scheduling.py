@@ -14,8 +14,8 @@ from dispatch.greedy import greedy_plan
 from dispatch.instances import read_bks, read_instance
 from dispatch.problem import PdpProblem
 from dispatch.scheduling import SolveParams, schedule, solve_pdp
+from tests.shared_data import SHARED_DATA as DATA
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 CORDEAU = DATA / "darp" / "cordeau2006"
 LI_LIM = DATA / "pdptw" / "lilim"
 

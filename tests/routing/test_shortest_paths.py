@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import networkx as nx
+import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -457,9 +463,40 @@ def test_path_from_tree_rejects_a_source_that_is_not_the_root() -> None:
         routing.path_from_tree(g, pred, 2, 1)
 
 
-def test_warm_up_compiles_every_kernel() -> None:
-    """warm_up runs every public query once without error."""
-    routing.warm_up()
+# Lists the numba kernels of every routing module with their number of compiled signatures.
+_COMPILED_AFTER_WARM_UP = """
+import importlib, json, pkgutil
+from numba.core.dispatcher import Dispatcher
+import routing
+routing.warm_up()
+kernels = {}
+for info in pkgutil.iter_modules(routing.__path__):
+    module = importlib.import_module(f"routing.{info.name}")
+    for name, obj in vars(module).items():
+        if isinstance(obj, Dispatcher) and obj.py_func.__module__ == module.__name__:
+            kernels[f"{module.__name__}.{name}"] = len(obj.signatures)
+print(json.dumps(kernels))
+"""
+
+
+@pytest.mark.skipif(numba.config.DISABLE_JIT, reason="no kernels to compile without the JIT")
+def test_warm_up_compiles_every_kernel(tmp_path: Path) -> None:
+    """After warm_up, in a fresh process with an empty numba cache, every kernel has compiled.
+
+    A kernel that warm_up does not reach (directly or through another kernel) fails this.
+    """
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    run = subprocess.run(
+        [sys.executable, "-c", _COMPILED_AFTER_WARM_UP],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=900,
+    )
+    kernels = json.loads(run.stdout)
+    assert "routing._kernels.bidirectional" in kernels, "the kernels are found"
+    assert [name for name, n in kernels.items() if n == 0] == []
 
 
 # --- invalid node indices -------------------------------------------------------------

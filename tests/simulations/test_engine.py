@@ -3,30 +3,25 @@
 from __future__ import annotations
 
 import itertools
+import types
 from dataclasses import replace
+from enum import Enum
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import routing
 from simulations.demand import Trip
-from simulations.engine import (
-    DROPOFF,
-    FINAL_STATUSES,
-    PICKUP,
-    DayResult,
-    SimView,
-    Task,
-    TripStatus,
-    run_day,
-)
+from simulations.engine import DEPOT, DayResult, Simulation, run_day
 from simulations.estimator import TravelEstimator
 from simulations.exceptions import PolicyError
 from simulations.history import generate_history
 from simulations.kpis import TIMING_KPIS, day_kpis
 from simulations.policies import GreedyPolicy
 from simulations.scenario import Scenario, build_world, make_policy, train_model
-from simulations.truth import TruthParams
+from simulations.truth import GroundTruth, TruthParams
+from simulations.view import FINAL_PHASES, SimView, Task, TaskKind, TripPhase
 from simulations.world import World, WorldParams
 
 SMALL = Scenario(vehicles=8, history_days=7, plan_s=3.0, reoptimise_s=0.5)
@@ -66,7 +61,7 @@ def test_same_seed_same_kpis(small_world: World, days: dict[str, DayResult], nam
 def test_conservation(small_world: World, days: dict[str, DayResult], name: str) -> None:
     """Every trip ends settled; riders never teleport; capacity holds; time runs forward."""
     result = days[name]
-    assert all(r.status in FINAL_STATUSES for r in result.trips)
+    assert all(r.phase in FINAL_PHASES for r in result.trips)
     assert {r.trip.trip_id for r in result.trips} == {t.trip_id for t in small_world.trips(7)}
     fleet = {v.vehicle_id: v for v in result.fleet}
     for vehicle_id, vehicle in fleet.items():
@@ -83,7 +78,7 @@ def test_conservation(small_world: World, days: dict[str, DayResult], name: str)
             assert after.start_s >= before.end_s - 1e-9
         _check_capacity(result, vehicle_id, vehicle.vehicle_type)
     for record in result.trips:
-        if record.status is TripStatus.SERVED:
+        if record.phase is TripPhase.SERVED:
             assert record.pickup_s is not None and record.dropoff_s is not None
             assert record.dropoff_s > record.pickup_s >= record.ready_from_s - 1e-9
             legs = [leg for leg in result.legs if leg.vehicle_id == record.vehicle_id]
@@ -95,7 +90,7 @@ def _check_capacity(result: DayResult, vehicle_id: str, vehicle_type) -> None:
     """Replays boardings and alightings of one vehicle: the riders always fit."""
     events = []
     for r in result.trips:
-        if r.vehicle_id == vehicle_id and r.status is TripStatus.SERVED:
+        if r.vehicle_id == vehicle_id and r.phase is TripPhase.SERVED:
             events += [(r.pickup_s, 1, r.trip), (r.dropoff_s, 0, r.trip)]
     riding: list[Trip] = []
     for _, boarding, trip in sorted(events, key=lambda e: (e[0], e[1])):
@@ -144,7 +139,7 @@ def _tiny_world(graph: routing.RoadGraph, baltimore_path: Path) -> _FixedTrips:
 def test_hand_checked_day(baltimore: routing.RoadGraph, baltimore_path: Path) -> None:
     """One vehicle, two trips, no driving noise: every KPI follows from the truth by hand."""
     world = _tiny_world(baltimore, baltimore_path)
-    result = run_day(world, 0, GreedyPolicy(TravelEstimator(world, 0)))
+    result = run_day(world, 0, GreedyPolicy(TravelEstimator(world.public, 0)))
     t1, t2 = world.fixed
     depot = world.fleet[0].depot
     # T1: the vehicle waits at the clinic for 09:00, boards 60 s, drives home
@@ -167,7 +162,8 @@ def test_hand_checked_day(baltimore: routing.RoadGraph, baltimore_path: Path) ->
     empty = lengths[0] + lengths[2] + lengths[4]
     assert kpis["distance_km"] == pytest.approx(sum(lengths) / 1000, abs=1e-3)
     assert kpis["deadhead_share"] == pytest.approx(empty / sum(lengths), abs=1e-4)
-    assert [leg.kind for leg in result.legs] == [PICKUP, DROPOFF, PICKUP, DROPOFF, "depot"]
+    pickup, dropoff = TaskKind.PICKUP, TaskKind.DROPOFF
+    assert [leg.kind for leg in result.legs] == [pickup, dropoff, pickup, dropoff, DEPOT]
 
 
 class _Overloading:
@@ -179,7 +175,8 @@ class _Overloading:
     def start(self, view: SimView) -> None:
         trips = view.waiting()
         first = view.vehicles()[0].vehicle_id
-        view.assign(first, [Task(t, PICKUP) for t in trips] + [Task(t, DROPOFF) for t in trips])
+        pickups = [Task(t, TaskKind.PICKUP) for t in trips]
+        view.assign(first, pickups + [Task(t, TaskKind.DROPOFF) for t in trips])
 
     def on_booking(self, view: SimView, trip_id: str) -> None: ...
     def on_cancel(self, view: SimView, trip_id: str) -> None: ...
@@ -209,3 +206,93 @@ def test_the_model_learns_from_earlier_days_only_and_corrects_the_plan(
     )
     assert abs(kpis["eta_bias_s"]) < abs(free["eta_bias_s"])
     assert kpis["eta_mae_s"] < free["eta_mae_s"]
+
+
+_LEAVES = (str, bytes, int, float, complex, type, types.ModuleType, Enum, np.generic)
+
+
+def _reachable(*roots: object) -> list[object]:
+    """Every object reachable from ``roots`` through attributes, containers, bound methods
+    and closures (not through module globals)."""
+    seen: dict[int, object] = {}
+    stack = list(roots)
+    while stack:
+        obj = stack.pop()
+        if obj is None or id(obj) in seen or isinstance(obj, _LEAVES):
+            continue
+        seen[id(obj)] = obj
+        if isinstance(obj, np.ndarray):
+            stack += list(obj.ravel()) if obj.dtype == object else []
+            continue
+        if isinstance(obj, dict):
+            stack += [*obj.keys(), *obj.values()]
+        elif isinstance(obj, list | tuple | set | frozenset):
+            stack += list(obj)
+        stack += list(getattr(obj, "__dict__", {}).values())
+        for klass in type(obj).__mro__:
+            for slot in klass.__dict__.get("__slots__", ()):
+                stack.append(getattr(obj, slot, None))
+        for name in ("__self__", "__func__", "__wrapped__", "__defaults__", "__kwdefaults__"):
+            stack.append(getattr(obj, name, None))
+        stack += [cell.cell_contents for cell in getattr(obj, "__closure__", None) or ()]
+    return list(seen.values())
+
+
+def _truths(objects: list[object]) -> list[object]:
+    """The hidden truth among ``objects``: the world, its driving truth, the engine, and
+    trips that say their rider will not show or will cancel."""
+    hidden = (World, GroundTruth, Simulation)
+    return [
+        o
+        for o in objects
+        if isinstance(o, hidden) or (isinstance(o, Trip) and (o.no_show or o.cancelled))
+    ]
+
+
+class _Inspecting:
+    """Greedy dispatch that, at the start and at each cancellation, lists the truth it could
+    reach from its view and from itself."""
+
+    def __init__(self, inner: GreedyPolicy) -> None:
+        self.inner, self.name, self.tick_s = inner, inner.name, inner.tick_s
+        self.found: list[object] = []
+        self.inspections = 0
+
+    def _inspect(self, view: SimView) -> None:
+        self.inspections += 1
+        self.found += _truths(_reachable(view, self.inner))
+
+    def start(self, view: SimView) -> None:
+        self._inspect(view)
+        self.inner.start(view)
+
+    def on_booking(self, view: SimView, trip_id: str) -> None:
+        self.inner.on_booking(view, trip_id)
+
+    def on_cancel(self, view: SimView, trip_id: str) -> None:
+        self._inspect(view)
+        self.inner.on_cancel(view, trip_id)
+
+    def on_idle(self, view: SimView, vehicle_id: str) -> None:
+        self.inner.on_idle(view, vehicle_id)
+
+    def on_tick(self, view: SimView) -> None:
+        self.inner.on_tick(view)
+
+    def estimate(self, origin: int, dest: int, depart_s: float) -> float:
+        return self.inner.estimate(origin, dest, depart_s)
+
+
+def test_a_policy_cannot_reach_the_truth(small_world: World) -> None:
+    """Nothing reachable from the view or the policy is the world, its driving truth, the
+    engine, or a trip flagged as a no-show or cancellation, though the day has both."""
+    truth = small_world.trips(SMALL.day)
+    assert any(t.no_show for t in truth) and any(t.cancelled for t in truth)
+    greedy = GreedyPolicy(TravelEstimator(small_world.public, SMALL.day))
+    inspecting = _Inspecting(greedy)
+    sim = Simulation(small_world, SMALL.day, inspecting)
+    assert _truths(_reachable(sim)), "the walk finds the truth where it is"
+    result = sim.run()
+    assert inspecting.inspections > 1 and not inspecting.found
+    phases = {r.phase for r in result.trips}
+    assert {TripPhase.NO_SHOW, TripPhase.CANCELLED} <= phases

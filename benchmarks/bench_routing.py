@@ -8,7 +8,7 @@ same travel times. Prints tables and writes the ``## Routing`` section of BENCHM
 
 Run from the project root::
 
-    .venv/bin/python benchmarks/routing.py [--quick] [--no-write]
+    .venv/bin/python benchmarks/bench_routing.py [--quick] [--no-write]
 """
 
 from __future__ import annotations
@@ -36,10 +36,8 @@ from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
-# This script shares its name with the package it measures: keep its folder off the path.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-import routing  # noqa: E402
-from routing import ROAD_CLASSES, RoadGraph  # noqa: E402
+import routing
+from routing import ROAD_CLASSES, RoadGraph
 
 BALTIMORE_PBF = ROOT / "routing" / "data" / "baltimore.osm.pbf"
 SECTION = "## Routing"
@@ -555,7 +553,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     second_jit = next(seconds for step, seconds, _ in setup if step == SECOND_JIT)
     options = sys.argv[1:] if argv is None else list(argv)
-    command = " ".join([".venv/bin/python", "benchmarks/routing.py", *options])
+    command = " ".join([".venv/bin/python", "benchmarks/bench_routing.py", *options])
     checks = targets(results, second_jit)
     section = report(command, load_at_start, graph_rows, setup, results, checks)
     print("\n" + section, flush=True)
