@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal, overload
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
@@ -29,6 +31,28 @@ def _tree(graph: RoadGraph) -> cKDTree:
         tree = cKDTree(_project(graph, graph.lat, graph.lon))
         graph._local.kdtree = tree
     return tree
+
+
+@overload
+def nearest_nodes(
+    graph: RoadGraph,
+    lat: ArrayLike,
+    lon: ArrayLike,
+    *,
+    max_distance_m: float = ...,
+    return_distance: Literal[False] = ...,
+) -> NDArray[np.int32]: ...
+
+
+@overload
+def nearest_nodes(
+    graph: RoadGraph,
+    lat: ArrayLike,
+    lon: ArrayLike,
+    *,
+    max_distance_m: float = ...,
+    return_distance: Literal[True],
+) -> tuple[NDArray[np.int32], NDArray[np.float64]]: ...
 
 
 def nearest_nodes(

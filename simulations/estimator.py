@@ -38,8 +38,11 @@ def congestion_profile(history: pd.DataFrame) -> np.ndarray:
     frame = pd.DataFrame(
         {"weekend": weekend, "slot": slot, "index": history["congestion_index"].to_numpy()}
     )
-    for (w, s), value in frame.groupby(["weekend", "slot"])["index"].mean().items():
-        profile[int(w), int(s)] = float(value)
+    means = frame.groupby(["weekend", "slot"])["index"].mean()
+    weekend_of, slot_of = (
+        means.index.get_level_values(k).to_numpy(int) for k in ("weekend", "slot")
+    )
+    profile[weekend_of, slot_of] = means.to_numpy(float)
     return profile
 
 

@@ -71,7 +71,8 @@ class EtaBatcher:
                 await self._slots.acquire()
                 if self._in_flight and self._pending_bytes() < self.max_bytes:
                     await asyncio.sleep(self.linger_s)  # busy: let the batch fill a little
-                batch, size = [], 0
+                batch: list[_Job] = []
+                size = 0
                 while self._pending and (
                     not batch or size + len(self._pending[0].body) <= self.max_bytes
                 ):

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,7 +31,7 @@ from models import EtaModel, RouteTable, load_model
 
 from .errors import ApiError, FieldError, error_body, validation_errors
 from .estimates import estimate, far_from_roads, nearest
-from .schemas import ETA_REQUEST
+from .schemas import ETA_REQUEST, EtaQuery
 from .settings import ServiceSettings
 
 ESTIMATE_FIELDS = ("p50_s", "p90_s", "free_flow_s", "distance_m")
@@ -95,7 +94,7 @@ def answer_batch(
 ) -> list[EtaAnswer]:
     """The answer to each body: 200 with its estimates, or 422 naming the invalid fields."""
     answers: list[EtaAnswer | None] = [None] * len(bodies)
-    valid: list[tuple[int, list[dict[str, Any]]]] = []  # (index of the body, its items)
+    valid: list[tuple[int, list[EtaQuery]]] = []  # (index of the body, its items)
     for k, body in enumerate(bodies):
         try:
             valid.append((k, ETA_REQUEST.validate_json(body)["items"]))
@@ -122,13 +121,14 @@ def answer_batch(
             served.append((k, items, nodes[at]))
     if served:
         _estimate_served(context, served, model, version, answers)
-    assert all(a is not None for a in answers)
-    return answers  # type: ignore[return-value]
+    done = [a for a in answers if a is not None]
+    assert len(done) == len(answers), "every body gets an answer"
+    return done
 
 
 def _estimate_served(
     context: EtaContext,
-    served: list[tuple[int, list[dict[str, Any]], NDArray[np.int32]]],
+    served: list[tuple[int, list[EtaQuery], NDArray[np.int32]]],
     model: EtaModel | None,
     version: str | None,
     answers: list[EtaAnswer | None],
@@ -142,7 +142,7 @@ def _estimate_served(
         kept[0::2],
         kept[1::2],
         pd.to_datetime(np.array([q["departure"].timestamp() for q in items]), unit="s", utc=True),
-        [q["observations"].as_columns() if q.get("observations") else {} for q in items],
+        [o.as_columns() if (o := q.get("observations")) else {} for q in items],
         context.table,
     )
     columns = (result.p50_s, result.p90_s, result.free_flow_s, result.distance_m)
@@ -205,7 +205,7 @@ class EtaWorkers:
 
     def start(self, timeout_s: float = 600.0) -> set[int]:
         """Start every worker, wait until each has loaded its graph; their process ids."""
-        deadline, ready = time.monotonic() + timeout_s, set()
+        deadline, ready = time.monotonic() + timeout_s, set[int]()
         while len(ready) < self.processes:
             if time.monotonic() > deadline:
                 msg = f"{self.processes - len(ready)} ETA worker(s) did not start in {timeout_s} s"

@@ -21,6 +21,7 @@ from pydantic import (
     TypeAdapter,
     with_config,
 )
+from pydantic.config import JsonDict
 from typing_extensions import TypedDict
 
 from ..domain import (
@@ -42,8 +43,8 @@ MAX_VEHICLES = 500
 
 _STANDARD = {t.name: t for t in STANDARD_TYPES}
 
-BALTIMORE_A = {"lat": 39.2904, "lon": -76.6122}
-BALTIMORE_B = {"lat": 39.2970, "lon": -76.5930}
+BALTIMORE_A: JsonDict = {"lat": 39.2904, "lon": -76.6122}
+BALTIMORE_B: JsonDict = {"lat": 39.2970, "lon": -76.5930}
 
 
 def _standard_type(value: Any) -> Any:
@@ -71,14 +72,14 @@ class VehicleIn(Vehicle):
         return Vehicle.model_validate(self.model_dump())
 
 
-_VEHICLE_EXAMPLE = {
+_VEHICLE_EXAMPLE: JsonDict = {
     "id": "van-1",
     "type": "wheelchair_van",
     "depot": BALTIMORE_A,
     "shift_start": "2026-03-02T07:00:00-05:00",
     "shift_end": "2026-03-02T17:00:00-05:00",
 }
-_REQUEST_EXAMPLE = {
+_REQUEST_EXAMPLE: JsonDict = {
     "id": "trip-1",
     "rider_id": "rider-1",
     "pickup": BALTIMORE_A,

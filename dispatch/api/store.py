@@ -462,7 +462,7 @@ class Store:
                     reason=reason, plan=json.dumps(plan), created_at=utc_text(now)
                 )
             )
-        return int(result.inserted_primary_key[0])
+        return _new_row_id(result)
 
     def latest_plan(self) -> StoredPlan | None:
         """The current plan (the latest stored), or None."""
@@ -500,7 +500,7 @@ class Store:
                     created_at=utc_text(now),
                 )
             )
-        return int(result.inserted_primary_key[0])
+        return _new_row_id(result)
 
     def latest_prediction(self, trip_id: str) -> PredictionRow | None:
         """The last prediction stored for a trip, or None."""
@@ -654,3 +654,10 @@ def _prediction_row(row: Any) -> PredictionRow:
         free_flow_s=float(row.free_flow_s),
         features=json.loads(row.features),
     )
+
+
+def _new_row_id(result: sa.CursorResult[Any]) -> int:
+    """The primary key of the row an insert just wrote."""
+    key = result.inserted_primary_key
+    assert key is not None, "an insert reports its primary key"
+    return int(key[0])

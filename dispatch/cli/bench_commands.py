@@ -11,7 +11,7 @@ from typing import Any
 from tqdm import tqdm
 
 from dispatch.checker import check_plan
-from dispatch.instances import read_bks, read_instance
+from dispatch.instances import InstanceKind, read_bks, read_instance
 from dispatch.scheduling import SolveParams, schedule
 
 from ._common import UsageError, print_table, write_json
@@ -21,7 +21,9 @@ from ._common import UsageError, print_table, write_json
 VEHICLE_FIRST_COST = 100_000.0
 
 
-def bench_instances(kind: str, files: list[Path], time_limit_s: float) -> list[dict[str, Any]]:
+def bench_instances(
+    kind: InstanceKind, files: list[Path], time_limit_s: float
+) -> list[dict[str, Any]]:
     """Solve each instance, check the plan, and compare with the BKS beside the file."""
     params = SolveParams(
         time_limit_s=time_limit_s,
@@ -88,7 +90,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0 if all(r["feasible"] for r in rows) else 1
 
 
-def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``bench darp`` and ``bench pdptw``."""
     bench = commands.add_parser("bench", help="solve literature benchmark instances")
     kinds = bench.add_subparsers(dest="kind", required=True)

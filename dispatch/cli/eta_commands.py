@@ -206,7 +206,7 @@ def _add_trip_arguments(parser: argparse.ArgumentParser) -> None:
     add_world_arguments(parser, days=60)
 
 
-def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``train``, ``evaluate`` and ``compare-models``."""
     train = commands.add_parser("train", help="train the ETA model on trip records")
     _add_trip_arguments(train)

@@ -118,7 +118,7 @@ def _sample_points(
     ]
 
 
-def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``graph build``, ``graph info`` and ``route``."""
     graph = commands.add_parser("graph", help="build or inspect road graphs")
     graph_commands = graph.add_subparsers(dest="graph_command", required=True)

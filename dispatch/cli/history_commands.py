@@ -74,7 +74,7 @@ def add_world_arguments(parser: argparse.ArgumentParser, days: int) -> None:
     )
 
 
-def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``history``."""
     history = commands.add_parser("history", help="simulate days of trips and log every drive")
     add_world_arguments(history, days=60)

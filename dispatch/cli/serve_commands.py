@@ -47,7 +47,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``serve``."""
     serve = commands.add_parser(
         "serve",

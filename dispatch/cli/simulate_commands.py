@@ -183,7 +183,7 @@ def _cmd_drift(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``simulate``."""
     sim = commands.add_parser(
         "simulate", help="replay a weekday under each dispatch policy and compare the KPIs"

@@ -106,7 +106,7 @@ def _cell(value: Any) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``sweep``."""
     sweep = commands.add_parser(
         "sweep", help="run a grid of scenarios x seeds x policies on Dask, one table of KPIs"

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 
 import routing
 
-from ...domain import TripRequest
+from ...domain import Location, TripRequest
 from ...on_demand import match_now
 from ...planner import plan_day
 from .. import json_body
@@ -99,8 +99,8 @@ def _check_unique(kind: str, ids: list[str]) -> None:
         seen.add(item_id)
 
 
-def _vehicle_places(vehicles: list[VehicleIn]) -> list[tuple[str, object]]:
-    places: list[tuple[str, object]] = []
+def _vehicle_places(vehicles: list[VehicleIn]) -> list[tuple[str, Location]]:
+    places: list[tuple[str, Location]] = []
     for i, v in enumerate(vehicles):
         places.append((f"vehicles.{i}.depot", v.depot))
         if v.position is not None:
@@ -110,7 +110,7 @@ def _vehicle_places(vehicles: list[VehicleIn]) -> list[tuple[str, object]]:
 
 def _fleet_and_request_places(
     vehicles: list[VehicleIn], requests: list[TripRequest]
-) -> list[tuple[str, object]]:
+) -> list[tuple[str, Location]]:
     """Refuse repeated ids; every place of the fleet and the requests, named by its field."""
     _check_unique("vehicles", [v.id for v in vehicles])
     _check_unique("requests", [r.id for r in requests])
@@ -129,7 +129,7 @@ async def match(body: MatchRequest, service: ServiceDep) -> MatchResponse:
     costs = state.costs()
 
     def work() -> MatchResponse:
-        snap(graph, places, service.settings.max_snap_m)  # type: ignore[arg-type]
+        snap(graph, places, service.settings.max_snap_m)
         started = time.perf_counter()
         result = match_now(
             [v.to_domain() for v in body.vehicles],
@@ -166,7 +166,7 @@ async def schedule(body: ScheduleRequest, service: ServiceDep) -> PlanOut:
     costs = state.costs(risk_aware=body.risk_aware)
 
     def work() -> PlanOut:
-        snap(graph, places, service.settings.max_snap_m)  # type: ignore[arg-type]
+        snap(graph, places, service.settings.max_snap_m)
         day = plan_day(
             body.requests,
             [v.to_domain() for v in body.vehicles],
