@@ -1,8 +1,11 @@
-"""numba kernels for shortest paths on CSR arrays. Private: arrays in, arrays out.
+"""numba kernels on CSR arrays: shortest paths (one-to-many, many-to-many, bidirectional,
+trees), path edges, and the per-route statistics the ETA model reads (length by road
+class, signals, turns). Private: arrays in, arrays out.
 
-Callers (``routing.shortest_paths``) validate; kernels trust their input. Conventions:
-``indptr`` int64, ``indices`` int32, ``weights`` float64 (non-negative), node and edge
-ids int32. Unreachable distances are ``inf``; missing predecessors ``-1``.
+Callers (``routing.shortest_paths``, ``routing.statistics``) validate; kernels trust their
+input. Conventions: ``indptr`` int64, ``indices`` int32, ``weights`` float64
+(non-negative), node and edge ids int32. Unreachable distances are ``inf``; missing
+predecessors ``-1``.
 
 A search *workspace* is ``dist`` (n, all ``inf``), ``pred`` (n, predecessor edge, all
 ``-1``), ``touched`` (n, nodes whose ``dist`` was set), and a heap of ``heap_key`` and
