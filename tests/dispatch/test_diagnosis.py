@@ -15,7 +15,7 @@ from dispatch.diagnosis import (
 )
 from dispatch.scheduling import SolveParams, schedule
 
-from .test_scheduling import _replace, random_problem
+from .problems import random_problem, with_changes
 
 
 def test_no_compatible_vehicle() -> None:
@@ -23,7 +23,7 @@ def test_no_compatible_vehicle() -> None:
     base = random_problem(0)
     compatible = base.compatible.copy()
     compatible[:, 3] = False
-    problem = _replace(base, compatible=compatible)
+    problem = with_changes(base, compatible=compatible)
     assert unserved_reason(problem, 3)[0] == NO_COMPATIBLE_VEHICLE
 
 
@@ -32,7 +32,7 @@ def test_ride_time_impossible() -> None:
     base = random_problem(0)
     limits = base.max_ride_time.copy()
     limits[2] = base.travel_time[base.pickups[2], base.deliveries[2]] * 0.5
-    problem = _replace(base, max_ride_time=limits)
+    problem = with_changes(base, max_ride_time=limits)
     assert unserved_reason(problem, 2)[0] == RIDE_TIME_IMPOSSIBLE
 
 
@@ -42,7 +42,7 @@ def test_window_unreachable() -> None:
     close, open_ = base.window_close.copy(), base.window_open.copy()
     drop = int(base.deliveries[1])
     close[drop] = open_[drop] = base.window_open[base.pickups[1]]
-    problem = _replace(base, window_close=close, window_open=open_)
+    problem = with_changes(base, window_close=close, window_open=open_)
     assert unserved_reason(problem, 1)[0] == WINDOW_UNREACHABLE
 
 
@@ -55,7 +55,7 @@ def test_no_capacity_in_time() -> None:
     for r in range(2):  # identical tight windows: both would have to ride at once
         open_[base.pickups[r]], close[base.pickups[r]] = 50.0, 51.0
         open_[base.deliveries[r]], close[base.deliveries[r]] = 0.0, 400.0
-    problem = _replace(
+    problem = with_changes(
         base,
         demand=demand,
         capacity=np.array([[1.0, 0.0]]),

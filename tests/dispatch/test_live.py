@@ -9,9 +9,11 @@ from dispatch.checker import check_plan
 from dispatch.problem import Plan
 from dispatch.scheduling import SolveParams, reoptimize, schedule
 
-from .test_scheduling import _replace, random_problem
+from .problems import random_problem, with_changes
 
 NEW = (6, 7)  # requests that arrive during the day
+# A solution limit the search reaches well within the budget: the same plan on any machine.
+DETERMINISTIC = SolveParams(time_limit_s=60, solution_limit=200)
 
 
 def _morning_plan(seed: int) -> tuple[object, Plan]:
@@ -20,10 +22,10 @@ def _morning_plan(seed: int) -> tuple[object, Plan]:
     open_, close = problem.window_open.copy(), problem.window_close.copy()
     for r in NEW:  # they ask for a pickup later in the day, as same-day trips do
         open_[problem.pickups[r]], close[problem.pickups[r]] = 150.0, 190.0
-    problem = _replace(problem, window_open=open_, window_close=close)
+    problem = with_changes(problem, window_open=open_, window_close=close)
     compatible = problem.compatible.copy()
     compatible[:, list(NEW)] = False  # unknown in the morning: no vehicle may take them
-    morning = schedule(_replace(problem, compatible=compatible), SolveParams(time_limit_s=1))
+    morning = schedule(with_changes(problem, compatible=compatible), DETERMINISTIC)
     return problem, morning
 
 
@@ -33,7 +35,7 @@ def test_new_requests_are_inserted_after_the_locked_prefixes(seed: int) -> None:
     problem, morning = _morning_plan(seed)
     assert set(NEW) <= set(morning.unserved.tolist())
     locked = [min(3, len(r) - 2) for r in morning.routes]
-    plan = reoptimize(problem, morning, locked, SolveParams(time_limit_s=1))
+    plan = reoptimize(problem, morning, locked, DETERMINISTIC)
     report = check_plan(problem, plan)
     assert report.feasible, report.summary()
     for before, after, n in zip(morning.routes, plan.routes, locked, strict=True):

@@ -16,6 +16,8 @@ from dispatch.problem import PdpProblem
 from dispatch.scheduling import SolveParams, schedule, solve_pdp
 from tests.shared_data import SHARED_DATA as DATA
 
+from .problems import random_problem, with_changes
+
 CORDEAU = DATA / "darp" / "cordeau2006"
 LI_LIM = DATA / "pdptw" / "lilim"
 
@@ -24,43 +26,6 @@ def _instance(path: Path) -> PdpProblem:
     if not path.is_file():
         pytest.skip(f"shared benchmark data missing: {path}")
     return read_instance(path)
-
-
-def random_problem(seed: int, n_requests: int = 8, n_vehicles: int = 3) -> PdpProblem:
-    """A random dial-a-ride problem: two space types, windows, ride limits, compatibility."""
-    rng = np.random.default_rng(seed)
-    n = 2 * n_requests + 1
-    xy = rng.uniform(0, 30, (n, 2))
-    xy[0] = 15
-    travel = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
-    pickups, deliveries = np.arange(1, n_requests + 1), np.arange(n_requests + 1, n)
-    demand = np.zeros((n, 2))
-    kind = rng.integers(0, 2, n_requests)  # 0: seat, 1: wheelchair
-    demand[pickups, kind], demand[deliveries, kind] = 1, -1
-    ready = rng.uniform(0, 200, n_requests)
-    open_, close = np.zeros(n), np.full(n, 400.0)
-    open_[pickups], close[pickups] = ready, ready + 30
-    compatible = np.ones((n_vehicles, n_requests), dtype=bool)
-    compatible[0, kind == 1] = False  # vehicle 0 is a sedan: no wheelchairs
-    capacity = np.array([[3, 0]] + [[4, 2]] * (n_vehicles - 1), dtype=float)
-    return PdpProblem(
-        travel_time=travel,
-        service_time=np.where(np.arange(n) == 0, 0.0, 2.0),
-        window_open=open_,
-        window_close=close,
-        demand=demand,
-        pickups=pickups,
-        deliveries=deliveries,
-        max_ride_time=travel[pickups, deliveries] * 1.5 + 10,
-        vehicle_start=np.zeros(n_vehicles, dtype=np.int64),
-        vehicle_end=np.zeros(n_vehicles, dtype=np.int64),
-        capacity=capacity,
-        shift_start=np.zeros(n_vehicles),
-        shift_end=np.full(n_vehicles, 400.0),
-        max_route_duration=np.full(n_vehicles, 300.0),
-        compatible=compatible,
-        name=f"random-{seed}",
-    )
 
 
 def test_cordeau_a2_16_reaches_the_optimum() -> None:
@@ -104,7 +69,7 @@ def test_an_unreachable_request_is_dropped_and_the_rest_served() -> None:
     close[late] = base.window_open[base.pickups[2]] + 0.5 * base.travel_time[base.pickups[2], late]
     open_ = base.window_open.copy()
     open_[late] = min(open_[late], close[late])
-    problem = _replace(base, window_close=close, window_open=open_)
+    problem = with_changes(base, window_close=close, window_open=open_)
     plan = schedule(problem, SolveParams(time_limit_s=1))
     assert check_plan(problem, plan).feasible
     assert 2 in plan.unserved.tolist()
@@ -152,14 +117,9 @@ def test_bad_problem_shapes_are_refused() -> None:
     """A problem whose arrays disagree in shape is refused naming the field."""
     base = random_problem(0)
     with pytest.raises(PlanningError, match="compatible"):
-        _replace(base, compatible=np.ones((1, 1), dtype=bool))
+        with_changes(base, compatible=np.ones((1, 1), dtype=bool))
     with pytest.raises(PlanningError, match="window_open exceeds window_close"):
-        _replace(base, window_open=base.window_close + 1)
-
-
-def _replace(problem: PdpProblem, **changes: object) -> PdpProblem:
-    fields = {name: getattr(problem, name) for name in problem.__dataclass_fields__}
-    return PdpProblem(**(fields | changes))
+        with_changes(base, window_open=base.window_close + 1)
 
 
 def test_solution_limit_makes_plans_reproducible() -> None:
