@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 
 from .baselines import FreeFlow, HourOfWeekRatio, RawCoordinateLightGBM
 from .cleaning import CleaningReport
+from .comparison import RAW_FAMILY
 from .metrics import metric_intervals, regression_metrics
 from .paired import paired_comparison
 from .training import PreparedTrips, TrainingResult
@@ -34,7 +35,7 @@ MODEL_CARD_JSON = "model_card.json"
 MODEL_CARD_MD = "model_card.md"
 FREE_FLOW = "free-flow"
 HOUR_OF_WEEK = "free-flow x hour-of-week ratio"
-RAW_COORDINATES = "LightGBM (raw coordinates)"
+RAW_COORDINATES = RAW_FAMILY
 MODEL = "model"
 
 

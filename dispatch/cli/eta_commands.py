@@ -101,8 +101,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
             ("metric", "model", "free-flow"), _metric_rows(result.metrics, result.baseline_metrics)
         )
         test = data.subset(data.local_dates() > result.train_window[1])
-        _print_baselines(test, result.model.predict(test.X), baselines)
-        _accuracy_plots(test, result.model.predict(test.X), out / "plots", "test days")
+        predicted = result.model.predict(test.X)
+        _print_baselines(test, predicted, baselines)
+        _accuracy_plots(test, predicted, out / "plots", "test days", baselines)
     print(f"wrote model to {out}")
     return 0
 
@@ -137,10 +138,14 @@ def _mae_mape_rmsle(metrics: dict[str, float]) -> tuple[str, str, str]:
 
 
 def _accuracy_plots(
-    data: PreparedTrips, predicted: NDArray[np.float64], folder: Path, title: str
+    data: PreparedTrips,
+    predicted: NDArray[np.float64],
+    folder: Path,
+    title: str,
+    baselines: dict[str, NDArray[np.float64]] | None = None,
 ) -> None:
-    """Error by hour (model against free flow) and predicted against actual, as PNGs."""
-    lines = {"model": predicted, "free-flow": data.X["free_flow_s"].to_numpy()}
+    """Error by hour (model against free flow, or ``baselines``) and predicted against actual."""
+    lines = {"model": predicted, **(baselines or {"free-flow": data.X["free_flow_s"].to_numpy()})}
     for plot in (
         plot_error_by_hour(data.X["hour"].to_numpy(), data.y, lines, folder / "error_by_hour.png"),
         plot_predicted_vs_actual(data.y, predicted, folder / "predicted_vs_actual.png", title),
