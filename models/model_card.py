@@ -58,8 +58,8 @@ def baseline_predictions(
     """The baselines fitted on the training window and predicting the test window's rows.
 
     Free flow, free flow x hour-of-week ratio and, if ``raw_coordinates``, the
-    raw-coordinate LightGBM (the slowest: early stopping, then a refit). Empty without
-    test rows.
+    raw-coordinate LightGBM (the slowest: early stopping, then a refit; left out when the
+    training window has too few trips to early-stop). Empty without test rows.
     """
     train = rows_in_window(data, result.train_window)
     test = rows_in_window(data, result.test_window)
@@ -72,7 +72,11 @@ def baseline_predictions(
     }
     if raw_coordinates:
         raw = RawCoordinateLightGBM(random_state=random_state, n_jobs=n_jobs)
-        out[RAW_COORDINATES] = raw.fit(data.trips[train], y_train).predict(data.trips[test])
+        try:
+            raw.fit(data.trips[train], y_train)
+        except ValueError:  # too few training trips to early-stop: no raw-coordinate row
+            return out
+        out[RAW_COORDINATES] = raw.predict(data.trips[test])
     return out
 
 

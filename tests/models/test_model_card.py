@@ -164,3 +164,15 @@ def test_saved_models_carry_a_card(
     assert card["model_version"] == metadata["model_version"]
     assert set(card["paired"]) == set(baselines)
     assert card["model_version"] in (full / MODEL_CARD_MD).read_text()
+
+
+def test_raw_baseline_is_left_out_when_it_cannot_be_fitted(
+    prepared: PreparedTrips, trained: TrainingResult
+) -> None:
+    """With a single training trip the raw-coordinate baseline is skipped, the others stay."""
+    first = prepared.local_dates()[0]
+    tiny = prepared.subset(np.arange(len(prepared.y)) != 0)
+    keep = (tiny.local_dates() != first) | (np.arange(len(tiny.y)) == 0)
+    tiny = tiny.subset(keep)
+    result = TrainingResult(**{**vars(trained), "train_window": (first, first)})
+    assert list(baseline_predictions(tiny, result)) == [FREE_FLOW, HOUR_OF_WEEK]
