@@ -7,7 +7,8 @@ fitting (e.g. an MLP stopping at its iteration cap) are kept in the ``notes`` co
 
 Families learn from the feature frame ``PreparedTrips.X``, except those whose class says
 ``input_frame = "trips"`` (the raw-coordinate baseline): they get ``PreparedTrips.trips``,
-the same rows. :meth:`Comparison.paired` compares two families on the same test rows.
+the same rows. Those are yardsticks, never chosen: the service predicts from features.
+:meth:`Comparison.paired` compares two families on the same test rows.
 """
 
 from __future__ import annotations
@@ -161,10 +162,12 @@ def compare_models(
         msg = f"the split at {first_test} leaves no training or no test days"
         raise ValueError(msg)
     y_train, y_test = data.y[train], data.y[test]
-    rows, predictions = [], {}
+    rows, predictions, yardsticks = [], {}, []
     for name, estimator in (families or model_families(random_state)).items():
         if progress is not None:
             progress(name)
+        if _takes_trips(estimator):
+            yardsticks.append(name)
         frame = data.trips if _takes_trips(estimator) else data.X
         X_train, X_test = frame[train], frame[test]
         started = time.perf_counter()
@@ -181,11 +184,19 @@ def compare_models(
                 "train_s": train_s,
                 "latency_us_per_row": _latency_us(estimator, X_test),
                 "size_kb": len(pickle.dumps(estimator)) / 1024,
-                "notes": "; ".join(sorted({type(w.message).__name__ for w in caught})),
+                "notes": "; ".join(
+                    sorted(
+                        {type(w.message).__name__ for w in caught}
+                        | ({"yardstick, not chosen"} if name in yardsticks else set())
+                    )
+                ),
             }
         )
     table = pd.DataFrame(rows).drop(columns=["n"])
-    eligible = table[table["latency_us_per_row"] < requirement.max_latency_ms * 1000]
+    eligible = table[
+        (table["latency_us_per_row"] < requirement.max_latency_ms * 1000)
+        & ~table["model"].isin(yardsticks)
+    ]
     chosen = (
         None if eligible.empty else str(eligible.sort_values(requirement.metric)["model"].iloc[0])
     )

@@ -210,7 +210,8 @@ def test_default_families_are_the_issues_ten() -> None:
 
 
 def test_raw_coordinate_family_learns_from_the_trips(prepared: PreparedTrips) -> None:
-    """The raw-coordinate family gets the cleaned trips of the same rows and is paired."""
+    """The raw-coordinate family gets the cleaned trips of the same rows, is paired, and is
+    never the chosen family (the service predicts from features)."""
     result = compare_models(
         prepared,
         sample=0.5,
@@ -220,6 +221,8 @@ def test_raw_coordinate_family_learns_from_the_trips(prepared: PreparedTrips) ->
         },
     )
     assert result.table["model"].tolist() == ["lightgbm", RAW_FAMILY]
+    assert result.chosen == "lightgbm", "the yardstick is never chosen"
+    assert result.table.set_index("model").loc[RAW_FAMILY, "notes"] == "yardstick, not chosen"
     predicted = result.test_predictions[RAW_FAMILY]
     assert predicted.shape == result.test_y.shape and np.all(predicted > 0)
     paired = result.paired("lightgbm", RAW_FAMILY, n_resamples=200)
