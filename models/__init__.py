@@ -3,6 +3,7 @@
 "Model" here means a fitted estimator, never a pydantic class (those are only the schema).
 """
 
+from .baselines import RawCoordinateLightGBM, raw_coordinate_features
 from .cleaning import CleaningParams, CleaningReport, clean_trips
 from .comparison import Comparison, Requirement, compare_models, model_families
 from .compiled_trees import CompiledTrees
@@ -16,8 +17,10 @@ from .exceptions import (
     TripDataError,
 )
 from .features import FEATURE_COLUMNS, build_features
-from .metrics import regression_metrics
+from .metrics import bootstrap_means, metric_intervals, regression_metrics
+from .model_card import baseline_predictions, build_model_card, write_model_card
 from .monitor import EtaMonitor, MonitorStatus
+from .paired import PairedComparison, paired_comparison
 from .plots import plot_daily_error, save_figure
 from .promotion import EtaPredictor, HoldoutSplit, PromotionDecision, decide_promotion
 from .records import parse_column_map, read_trips
@@ -51,8 +54,10 @@ __all__ = [
     "MonitorStatus",
     "MonitoringError",
     "NotFittedError",
+    "PairedComparison",
     "PreparedTrips",
     "PromotionDecision",
+    "RawCoordinateLightGBM",
     "Requirement",
     "RouteTable",
     "SavedModel",
@@ -60,18 +65,24 @@ __all__ = [
     "TripDataError",
     "TripRecord",
     "WeatherCondition",
+    "baseline_predictions",
+    "bootstrap_means",
     "build_features",
+    "build_model_card",
     "clean_trips",
     "compare_models",
     "decide_promotion",
     "load_model",
     "load_reference",
+    "metric_intervals",
     "model_families",
+    "paired_comparison",
     "parse_column_map",
     "plot_daily_error",
     "population_stability_index",
     "predict_durations",
     "prepare_trips",
+    "raw_coordinate_features",
     "read_trips",
     "regression_metrics",
     "retrain_and_decide",
@@ -80,4 +91,5 @@ __all__ = [
     "save_reference",
     "save_trained",
     "train_eta",
+    "write_model_card",
 ]

@@ -1,10 +1,16 @@
-"""Model artifacts: a directory with the fitted model, its feature schema and its provenance."""
+"""Model artifacts: a directory with the fitted model, its feature schema and its provenance.
+
+Beside the model: ``metadata.json`` (schema, window, metrics, versions),
+``cleaning_report.json``, the model card (``model_card.json`` and ``model_card.md``, see
+:mod:`models.model_card`) and, from :func:`save_trained`, the drift reference.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import platform
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -12,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import joblib
+import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 import routing
 
@@ -20,6 +28,7 @@ from .cleaning import CleaningReport
 from .eta import EtaModel
 from .exceptions import ModelSchemaError
 from .features import FEATURE_COLUMNS
+from .model_card import build_model_card, write_model_card
 from .training import PreparedTrips, TrainingResult
 
 SCHEMA_VERSION = 1
@@ -50,8 +59,13 @@ def save_model(
     data_sha256: str,
     cleaning: CleaningReport,
     graph_source: dict[str, Any],
+    card: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Write model, feature schema, training hash and window, metrics and versions."""
+    """Write model, feature schema, training hash and window, metrics and versions.
+
+    ``card`` is the model card (:func:`models.model_card.build_model_card`); without it a
+    card is made from ``result`` and ``cleaning`` alone (no intervals or baselines).
+    """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     model_path = directory / MODEL_FILE
@@ -79,6 +93,9 @@ def save_model(
     }
     (directory / METADATA_FILE).write_text(json.dumps(metadata, indent=2))
     cleaning.save(directory / CLEANING_FILE)
+    card = dict(card) if card is not None else build_model_card(result, cleaning)
+    provenance = {k: metadata[k] for k in ("model_version", "created_at", "training_data_sha256")}
+    write_model_card({**provenance, "graph": graph_source, **card}, directory)
     return directory
 
 
@@ -127,15 +144,25 @@ def save_trained(
     graph: routing.RoadGraph,
     directory: str | Path,
     reference: pd.DataFrame,
+    *,
+    baselines: Mapping[str, NDArray[np.float64]] | None = None,
 ) -> Path:
     """:func:`save_model` with the data's hash and cleaning report and the map's source, plus
-    ``reference`` (the training rows' features) for drift monitoring."""
+    ``reference`` (the training rows' features) for drift monitoring.
+
+    The model card is complete: intervals, calibration by hour, and the model paired
+    against ``baselines`` (test-row predictions by name; by default the three of
+    :func:`models.model_card.baseline_predictions`, whose raw-coordinate LightGBM is
+    trained here, the slow part).
+    """
+    card = build_model_card(result, data.report, data=data, baselines=baselines)
     out = save_model(
         result,
         directory,
         data_sha256=data.data_sha256,
         cleaning=data.report,
         graph_source={k: graph.metadata.get(k) for k in ("source", "source_sha256")},
+        card=card,
     )
     save_reference(out, reference)
     return out

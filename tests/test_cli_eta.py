@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -34,10 +35,21 @@ def test_train_then_evaluate(
     )
     out = capsys.readouterr().out
     assert "cleaning:" in out
+    assert "LightGBM (raw coordinates)" in out
+    assert re.search(r"the map (earns|does not earn) its keep.*MAE [+-]\d+\.\d% \(95% CI", out)
     assert {p.name for p in model_dir.iterdir()} >= {
         "model.joblib",
         "metadata.json",
         "cleaning_report.json",
+        "model_card.json",
+        "model_card.md",
+    }
+    card = json.loads((model_dir / "model_card.json").read_text())
+    assert card["verdict"] in out
+    assert set(card["paired"]) == {
+        "free-flow",
+        "free-flow x hour-of-week ratio",
+        "LightGBM (raw coordinates)",
     }
     assert sorted(p.name for p in (model_dir / "plots").glob("*.png")) == [
         "error_by_hour.png",
@@ -63,14 +75,24 @@ def test_train_then_evaluate(
     ]
 
 
-def test_compare_models_names_a_choice(trips_file: Path, tmp_path: Path) -> None:
-    """compare-models scores all nine families and names the one meeting the requirement."""
+def test_compare_models_names_a_choice(
+    trips_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """compare-models scores all ten families, names the one meeting the requirement, and
+    pairs the EtaModel against the raw-coordinate baseline."""
     report = tmp_path / "compare.json"
     plots = tmp_path / "plots"
     argv = ["compare-models", "--trips", str(trips_file), "--sample", "0.5"]
     assert main([*argv, "--json", str(report), "--plots", str(plots)]) == 0
     result = json.loads(report.read_text())
-    assert len(result["table"]) == 9
+    assert len(result["table"]) == 10
+    assert "LightGBM (raw coordinates)" in {row["model"] for row in result["table"]}
+    paired = result["paired"]
+    assert (paired["candidate"], paired["reference"]) == (
+        "LightGBM (EtaModel)",
+        "LightGBM (raw coordinates)",
+    )
+    assert "earn" in capsys.readouterr().out
     assert result["chosen"] in {row["model"] for row in result["table"]}
     assert (plots / "error_by_model.png").is_file()
 

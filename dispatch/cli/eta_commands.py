@@ -16,12 +16,14 @@ from numpy.typing import NDArray
 from tqdm import tqdm
 
 import routing
-from models.comparison import Requirement, compare_models
+from models.comparison import ETA_FAMILY, RAW_FAMILY, Requirement, compare_models, model_families
 from models.metrics import regression_metrics
+from models.model_card import RAW_COORDINATES, baseline_predictions
+from models.paired import paired_comparison
 from models.plots import plot_error_by_hour, plot_error_by_model, plot_predicted_vs_actual
 from models.records import parse_column_map, read_trips
 from models.registry import load_model, save_trained
-from models.training import PreparedTrips, prepare_trips, train_eta
+from models.training import PreparedTrips, TrainingResult, prepare_trips, train_eta
 
 from ._common import UsageError, load_graph, print_table, write_json
 from .history_commands import add_world_arguments, simulate_history
@@ -79,8 +81,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
     result = train_eta(data, until=_date(args.until, "--until"))
     bar.update(1)
     bar.close()
+    baselines = _fit_baselines(data, result)
     out = save_trained(
-        result, data, graph, args.out, data.X[data.local_dates() <= result.train_window[1]]
+        result,
+        data,
+        graph,
+        args.out,
+        data.X[data.local_dates() <= result.train_window[1]],
+        baselines=baselines,
     )
     print(
         f"trained on {result.n_train:,} trips {result.train_window[0]} .. {result.train_window[1]}"
@@ -93,16 +101,51 @@ def _cmd_train(args: argparse.Namespace) -> int:
             ("metric", "model", "free-flow"), _metric_rows(result.metrics, result.baseline_metrics)
         )
         test = data.subset(data.local_dates() > result.train_window[1])
-        _accuracy_plots(test, result.model.predict(test.X), out / "plots", "test days")
+        predicted = result.model.predict(test.X)
+        _print_baselines(test, predicted, baselines)
+        _accuracy_plots(test, predicted, out / "plots", "test days", baselines)
     print(f"wrote model to {out}")
     return 0
 
 
-def _accuracy_plots(
-    data: PreparedTrips, predicted: NDArray[np.float64], folder: Path, title: str
+def _fit_baselines(data: PreparedTrips, result: TrainingResult) -> dict[str, NDArray[np.float64]]:
+    """The baselines' predictions of the test rows (the raw-coordinate one takes a while)."""
+    bar = tqdm(total=1, desc="training the raw-coordinate baseline", file=sys.stderr)
+    baselines = baseline_predictions(data, result)
+    bar.update(1)
+    bar.close()
+    return baselines
+
+
+def _print_baselines(
+    test: PreparedTrips, predicted: NDArray[np.float64], baselines: dict[str, NDArray[np.float64]]
 ) -> None:
-    """Error by hour (model against free flow) and predicted against actual, as PNGs."""
-    lines = {"model": predicted, "free-flow": data.X["free_flow_s"].to_numpy()}
+    """The baselines on the same test rows, and the model paired against the raw-coordinate one."""
+    rows = [("model", *_mae_mape_rmsle(regression_metrics(test.y, predicted)))]
+    rows += [
+        (name, *_mae_mape_rmsle(regression_metrics(test.y, p))) for name, p in baselines.items()
+    ]
+    print_table(("on the same test trips", "MAE s", "MAPE", "RMSLE"), rows)
+    if RAW_COORDINATES in baselines:
+        paired = paired_comparison(
+            test.y, predicted, baselines[RAW_COORDINATES], names=("model", RAW_COORDINATES)
+        )
+        print(paired.verdict())
+
+
+def _mae_mape_rmsle(metrics: dict[str, float]) -> tuple[str, str, str]:
+    return f"{metrics['mae_s']:.1f}", f"{metrics['mape']:.3f}", f"{metrics['rmsle']:.3f}"
+
+
+def _accuracy_plots(
+    data: PreparedTrips,
+    predicted: NDArray[np.float64],
+    folder: Path,
+    title: str,
+    baselines: dict[str, NDArray[np.float64]] | None = None,
+) -> None:
+    """Error by hour (model against free flow, or ``baselines``) and predicted against actual."""
+    lines = {"model": predicted, **(baselines or {"free-flow": data.X["free_flow_s"].to_numpy()})}
     for plot in (
         plot_error_by_hour(data.X["hour"].to_numpy(), data.y, lines, folder / "error_by_hour.png"),
         plot_predicted_vs_actual(data.y, predicted, folder / "predicted_vs_actual.png", title),
@@ -136,7 +179,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _cmd_compare(args: argparse.Namespace) -> int:
     _, data = _prepared_trips(args)
     requirement = Requirement(max_latency_ms=args.max_latency_ms)
-    bar = tqdm(total=9, desc="comparing models", unit="model", file=sys.stderr)
+    bar = tqdm(total=len(model_families()), desc="comparing models", unit="model", file=sys.stderr)
 
     def step(name: str) -> None:
         bar.set_postfix_str(name)
@@ -173,6 +216,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     ]
     print_table(("model", *columns, "notes"), rows)
     print(f"requirement: {requirement.describe()} -> {result.chosen or 'no model qualifies'}")
+    paired = result.paired(ETA_FAMILY, RAW_FAMILY)
+    print(paired.verdict())
     if args.json:
         write_json(
             {
@@ -181,6 +226,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                 "train_window": result.train_window,
                 "test_window": result.test_window,
                 "table": result.table.to_dict(orient="records"),
+                "paired": paired.as_dict(),
             },
             args.json,
         )
@@ -189,7 +235,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         best = {
             k: v
             for k, v in result.test_predictions.items()
-            if k in {"free-flow", "free-flow x hour-of-week ratio", result.chosen}
+            if k in {"free-flow", "free-flow x hour-of-week ratio", RAW_FAMILY, result.chosen}
         }
         for plot in (
             plot_error_by_model(result.table, result.chosen, plots / "error_by_model.png"),

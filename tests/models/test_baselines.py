@@ -1,4 +1,5 @@
-"""Reference estimators: free flow, global and hour-of-week ratios, log-ratio regressors."""
+"""Reference estimators: free flow, global and hour-of-week ratios, log-ratio regressors, and
+the raw-coordinate LightGBM."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression
 
-from models.baselines import FreeFlow, GlobalRatio, HourOfWeekRatio, LogRatioRegressor
+from models.baselines import (
+    RAW_COORDINATE_FEATURES,
+    FreeFlow,
+    GlobalRatio,
+    HourOfWeekRatio,
+    LogRatioRegressor,
+    RawCoordinateLightGBM,
+    raw_coordinate_features,
+)
 
 N_ROWS = 168 * 12
 
@@ -164,3 +173,124 @@ def test_ratio_baselines_reject_bad_input(estimator: BaseEstimator) -> None:
         clone(estimator).fit(X.drop(columns=["free_flow_s"]), y)
     with pytest.raises(ValueError, match="positive"):
         clone(estimator).fit(X, -y)
+
+
+def synthetic_trips(days: int = 10, per_day: int = 300, seed: int = 0) -> pd.DataFrame:
+    """Trips in San Francisco over ``days`` local days, in time order, with known distances."""
+    rng = np.random.default_rng(seed)
+    n = days * per_day
+    start = pd.Timestamp("2024-03-04", tz="America/Los_Angeles")
+    offsets = np.sort(rng.uniform(0, days * 86400, n))
+    return pd.DataFrame(
+        {
+            "origin_lat": rng.uniform(37.70, 37.80, n),
+            "origin_lon": rng.uniform(-122.50, -122.40, n),
+            "dest_lat": rng.uniform(37.70, 37.80, n),
+            "dest_lon": rng.uniform(-122.50, -122.40, n),
+            "pickup_time": start + pd.to_timedelta(offsets, unit="s"),
+        }
+    )
+
+
+def distance_durations(trips: pd.DataFrame) -> np.ndarray:
+    """Durations that are a known function of the straight-line distance (10 m/s, plus 60 s)."""
+    return 60.0 + raw_coordinate_features(trips)["haversine_m"].to_numpy() / 10.0
+
+
+def small_raw_model(**params: int) -> RawCoordinateLightGBM:
+    """A raw-coordinate model with few rounds, for speed."""
+    return RawCoordinateLightGBM(max_rounds=200, early_stopping_rounds=10, **params)
+
+
+def test_raw_coordinate_sklearn_contract() -> None:
+    """The raw-coordinate model clones, refuses predict before fit, keeps fitted state in _."""
+    trips = synthetic_trips(days=5, per_day=100)
+    estimator = small_raw_model()
+    copy = clone(estimator)
+    assert copy.get_params() == estimator.get_params()
+    assert not any(name.endswith("_") for name in vars(copy))
+    with pytest.raises(NotFittedError):
+        copy.predict(trips)
+    assert copy.fit(trips, distance_durations(trips)) is copy
+    fitted_state = [name for name in vars(copy) if name not in copy.get_params()]
+    assert fitted_state and all(name.endswith("_") for name in fitted_state)
+    predicted = copy.predict(trips)
+    assert predicted.shape == (len(trips),) and np.all(predicted > 0)
+
+
+def test_raw_coordinate_learns_distance() -> None:
+    """With durations a function of distance, predictions on later trips are close."""
+    trips = synthetic_trips(days=12)
+    y = distance_durations(trips)
+    later = trips["pickup_time"].dt.date >= trips["pickup_time"].dt.date.iloc[-1]
+    model = RawCoordinateLightGBM(random_state=1).fit(trips[~later], y[~later])
+    error = np.abs(model.predict(trips[later]) - y[later]) / y[later]
+    assert np.median(error) < 0.05
+    assert model.n_rounds_ > 50
+
+
+def test_raw_coordinate_early_stops_on_the_last_days_only() -> None:
+    """The validation rows are the last validation_days days: noise there stops boosting early."""
+    trips = synthetic_trips(days=10)
+    dates = np.asarray(trips["pickup_time"].dt.date)
+    last_three = dates >= np.unique(dates)[-3]
+    y = distance_durations(trips)
+    clean = small_raw_model().fit(trips, y)
+    assert clean.validation_window_ == (np.unique(dates)[-3], np.unique(dates)[-1])
+    assert clean.n_validation_ == int(last_three.sum())
+    assert clean.n_rounds_ > 100
+
+    noisy_y = y.copy()
+    noisy_y[last_three] = np.random.default_rng(5).permutation(y[last_three])
+    noisy = small_raw_model().fit(trips, noisy_y)
+    assert noisy.n_rounds_ < 20, "rounds must be chosen on the (shuffled) validation days"
+
+    noisy_early_y = y.copy()
+    noisy_early_y[:300] = np.random.default_rng(5).permutation(y[:300])  # first day only
+    assert small_raw_model().fit(trips, noisy_early_y).n_rounds_ > 50
+
+
+def test_raw_coordinate_single_day_validates_on_latest_rows() -> None:
+    """On one day, the latest 20 % of rows (by pickup time) validate."""
+    trips = synthetic_trips(days=1, per_day=500)
+    model = small_raw_model().fit(trips, distance_durations(trips))
+    assert model.n_validation_ == 100
+
+
+def test_raw_coordinate_features_are_geometry_and_local_time() -> None:
+    """One degree of latitude is ~111 km north (bearing 0); time parts are the local ones."""
+    trips = pd.DataFrame(
+        {
+            "origin_lat": [37.0, 0.0],
+            "origin_lon": [-122.0, 10.0],
+            "dest_lat": [38.0, 0.0],
+            "dest_lon": [-122.0, 11.0],
+            "pickup_time": pd.to_datetime(["2008-05-31 23:30", "2008-06-02 08:05"]).tz_localize(
+                "America/Los_Angeles"
+            ),
+        }
+    )
+    features = raw_coordinate_features(trips)
+    assert list(features.columns) == list(RAW_COORDINATE_FEATURES)
+    np.testing.assert_allclose(features["haversine_m"], [111_195, 111_195], rtol=1e-3)
+    np.testing.assert_allclose(features["manhattan_m"], features["haversine_m"], rtol=1e-3)
+    np.testing.assert_allclose(features["bearing_deg"], [0.0, 90.0], atol=1e-6)
+    assert features["hour"].tolist() == [23, 8]
+    assert features["weekday"].tolist() == [5, 0]
+    assert features["month"].tolist() == [5, 6]
+
+
+def test_raw_coordinate_rejects_bad_input() -> None:
+    """A missing column, a time column that is not datetimes or bad durations raise ValueError."""
+    trips = synthetic_trips(days=4, per_day=50)
+    y = distance_durations(trips)
+    with pytest.raises(ValueError, match="dest_lon"):
+        small_raw_model().fit(trips.drop(columns=["dest_lon"]), y)
+    with pytest.raises(ValueError, match="datetimes"):
+        small_raw_model().fit(trips.assign(pickup_time="noon"), y)
+    with pytest.raises(ValueError, match="positive"):
+        small_raw_model().fit(trips, -y)
+    with pytest.raises(ValueError, match="one duration per trip"):
+        small_raw_model().fit(trips, y[:-1])
+    with pytest.raises(TypeError, match="DataFrame"):
+        raw_coordinate_features(trips.to_numpy())  # type: ignore[arg-type]

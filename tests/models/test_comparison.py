@@ -8,8 +8,15 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, clone
 
-from models.baselines import FreeFlow, HourOfWeekRatio
-from models.comparison import Comparison, Requirement, compare_models, model_families
+from models.baselines import FreeFlow, HourOfWeekRatio, RawCoordinateLightGBM
+from models.comparison import (
+    ETA_FAMILY,
+    RAW_FAMILY,
+    Comparison,
+    Requirement,
+    compare_models,
+    model_families,
+)
 from models.eta import EtaModel
 from models.metrics import regression_metrics
 from models.training import PreparedTrips
@@ -176,10 +183,11 @@ def test_split_without_test_days_raises(prepared: PreparedTrips) -> None:
         )
 
 
-def test_default_families_are_the_issues_nine() -> None:
-    """The default comparison covers the nine families the issue names, all unfitted."""
+def test_default_families_are_the_issues_ten() -> None:
+    """The default comparison covers the nine families the issue names plus the raw-coordinate
+    baseline, all unfitted."""
     default = model_families()
-    assert len(default) == 9
+    assert len(default) == 10
     names = " ".join(default).lower()
     for word in (
         "free-flow",
@@ -191,9 +199,38 @@ def test_default_families_are_the_issues_nine() -> None:
         "mlp",
         "hist gradient boosting",
         "lightgbm",
+        "raw coordinates",
     ):
         assert word in names, word
-    assert isinstance(default["LightGBM (EtaModel)"], EtaModel)
+    assert isinstance(default[ETA_FAMILY], EtaModel)
+    assert isinstance(default[RAW_FAMILY], RawCoordinateLightGBM)
     for estimator in default.values():
         assert clone(estimator).get_params().keys() == estimator.get_params().keys()
         assert not any(name.endswith("_") for name in vars(estimator))
+
+
+def test_raw_coordinate_family_learns_from_the_trips(prepared: PreparedTrips) -> None:
+    """The raw-coordinate family gets the cleaned trips of the same rows, is paired, and is
+    never the chosen family (the service predicts from features)."""
+    result = compare_models(
+        prepared,
+        sample=0.5,
+        families={
+            "lightgbm": small_eta_model(50),
+            RAW_FAMILY: RawCoordinateLightGBM(max_rounds=300, early_stopping_rounds=20),
+        },
+    )
+    assert result.table["model"].tolist() == ["lightgbm", RAW_FAMILY]
+    assert result.chosen == "lightgbm", "the yardstick is never chosen"
+    assert result.table.set_index("model").loc[RAW_FAMILY, "notes"] == "yardstick, not chosen"
+    predicted = result.test_predictions[RAW_FAMILY]
+    assert predicted.shape == result.test_y.shape and np.all(predicted > 0)
+    paired = result.paired("lightgbm", RAW_FAMILY, n_resamples=200)
+    assert paired.metrics[RAW_FAMILY]["mae_s"] == pytest.approx(
+        result.table.set_index("model").loc[RAW_FAMILY, "mae_s"]
+    )
+    low, high = paired.mae_difference_ci
+    assert low <= paired.mae_difference_s <= high
+    assert "earn" in paired.verdict()
+    with pytest.raises(ValueError, match="no family"):
+        result.paired("lightgbm", "nope")

@@ -16,6 +16,7 @@ import pytest
 
 from models.exceptions import ModelSchemaError, ModelsError
 from models.features import FEATURE_COLUMNS
+from models.model_card import MODEL_CARD_JSON, MODEL_CARD_MD
 from models.registry import (
     CLEANING_FILE,
     METADATA_FILE,
@@ -64,8 +65,14 @@ def edit_metadata(directory: Path, **changes: Any) -> None:
 
 
 def test_directory_layout(saved_dir: Path) -> None:
-    """The directory holds the model, its metadata and the cleaning report."""
-    assert {p.name for p in saved_dir.iterdir()} == {MODEL_FILE, METADATA_FILE, CLEANING_FILE}
+    """The directory holds the model, its metadata, the cleaning report and the model card."""
+    assert {p.name for p in saved_dir.iterdir()} == {
+        MODEL_FILE,
+        METADATA_FILE,
+        CLEANING_FILE,
+        MODEL_CARD_JSON,
+        MODEL_CARD_MD,
+    }
 
 
 def test_reload_reproduces_predictions_exactly(
