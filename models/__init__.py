@@ -3,6 +3,7 @@
 "Model" here means a fitted estimator, never a pydantic class (those are only the schema).
 """
 
+from .calibration import ConditionalCalibration
 from .cleaning import CleaningParams, CleaningReport, clean_trips
 from .comparison import Comparison, Requirement, compare_models, model_families
 from .compiled_trees import CompiledTrees
@@ -17,7 +18,7 @@ from .exceptions import (
 )
 from .features import FEATURE_COLUMNS, build_features
 from .metrics import regression_metrics
-from .monitor import EtaMonitor, MonitorStatus
+from .monitor import DriftKind, EtaMonitor, MonitorStatus
 from .plots import plot_daily_error, save_figure
 from .promotion import EtaPredictor, HoldoutSplit, PromotionDecision, decide_promotion
 from .records import parse_column_map, read_trips
@@ -29,7 +30,7 @@ from .registry import (
     save_reference,
     save_trained,
 )
-from .retraining import retrain_and_decide
+from .retraining import Recalibratable, Recalibration, recalibrate_recent, retrain_and_decide
 from .route_table import RouteTable
 from .schema import REQUIRED_COLUMNS, TripRecord, WeatherCondition
 from .training import PreparedTrips, TrainingResult, prepare_trips, train_eta
@@ -41,6 +42,8 @@ __all__ = [
     "CleaningReport",
     "Comparison",
     "CompiledTrees",
+    "ConditionalCalibration",
+    "DriftKind",
     "DriftReference",
     "EtaModel",
     "EtaMonitor",
@@ -53,6 +56,8 @@ __all__ = [
     "NotFittedError",
     "PreparedTrips",
     "PromotionDecision",
+    "Recalibratable",
+    "Recalibration",
     "Requirement",
     "RouteTable",
     "SavedModel",
@@ -73,6 +78,7 @@ __all__ = [
     "predict_durations",
     "prepare_trips",
     "read_trips",
+    "recalibrate_recent",
     "regression_metrics",
     "retrain_and_decide",
     "save_figure",
