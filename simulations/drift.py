@@ -206,7 +206,8 @@ def _score(
 
 
 def _monitor(reference: pd.DataFrame, baseline_mae_s: float) -> EtaMonitor:
-    return EtaMonitor(reference, baseline_mae_s, window=1500, min_outcomes=200)
+    # about a day of drives: a regime change shows in the coverage the next morning
+    return EtaMonitor(reference, baseline_mae_s, window=600, min_outcomes=200)
 
 
 def _retrain(

@@ -64,9 +64,9 @@ def test_small_groups_shrink_to_their_parent() -> None:
     snow_row = X.tail(1)
     assert own.offset(snow_row)[0] == 2.0
     assert shrunk.offset(snow_row)[0] < shrunk.global_offset_ + 0.1
-    weather = (5 * 2.0 + 200 * shrunk.global_offset_) / 205  # snow toward global
-    cell = (5 * 2.0 + 200 * weather) / 205  # snow at noon toward snow
-    assert math.isclose(shrunk.offset(snow_row)[0], cell, rel_tol=1e-9)
+    # snow toward global; its only day type and hour band hold the same rows: no more shrinkage
+    weather = (5 * 2.0 + 200 * shrunk.global_offset_) / 205
+    assert math.isclose(shrunk.offset(snow_row)[0], weather, rel_tol=1e-9)
 
 
 def test_unseen_group_takes_the_parent_offset() -> None:
@@ -92,6 +92,19 @@ def test_missing_weather_falls_back_to_hour_bands() -> None:
     assert offsets[peak].min() > offsets[~peak].max()
     for rows in (peak, ~peak):
         assert abs((residual[rows] <= offsets[rows]).mean() - 0.9) < 0.03
+
+
+def test_weekends_have_offsets_of_their_own() -> None:
+    """Calibrated on a weekend-heavy mix, weekday rows still get a weekday offset."""
+    rng = np.random.default_rng(5)
+    weekend = (rng.random(8000) < 0.8).astype(float)
+    residual = rng.normal(0, np.where(weekend == 1, 0.05, 0.2))
+    X = pd.DataFrame({"is_weekend": weekend, "hour": rng.uniform(0, 24, 8000)})
+    calibration = ConditionalCalibration(0.9).fit(residual, X)
+    covered = residual <= calibration.offset(X)
+    for value in (0.0, 1.0):
+        assert abs(covered[weekend == value].mean() - 0.9) < 0.03
+    assert set(calibration.offsets()["day"]) == {"weekday", "weekend"}
 
 
 def test_absent_or_nan_hour_is_a_group_of_its_own() -> None:
