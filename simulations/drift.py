@@ -148,11 +148,12 @@ def run_drift(drift: DriftScenario, progress: Callable[[DriftDay], None] | None 
             history = pd.concat([history, records], ignore_index=True)
         actions = []
         promoted = False
-        if status.drift_kind == "model" and k - last_retrain >= drift.cooldown_days:
+        plan = responses(status, may_retrain=k - last_retrain >= drift.cooldown_days)
+        if "retrain" in plan:
             last_retrain = k
             serving, alerting, action, promoted = _retrain(drift, world, history, serving, alerting)
             actions.append(action)
-        if drift.recalibrate and status.coverage_alert and not promoted:
+        if drift.recalibrate and "recalibrate" in plan and not promoted:
             serving, alerting, action = _recalibrate(drift, world, history, serving, alerting)
             actions.append(action)
         report.action = "; ".join(actions)
@@ -169,6 +170,21 @@ def run_drift(drift: DriftScenario, progress: Callable[[DriftDay], None] | None 
         },
     }
     return run
+
+
+def responses(status: MonitorStatus, *, may_retrain: bool = True) -> tuple[str, ...]:
+    """What the day's monitor status calls for, in order of trial.
+
+    "retrain" when the model drifted (an error alert) and ``may_retrain`` (the cooldown is
+    over); "recalibrate" on an under- or over-coverage alert, whether the error is up or
+    not: it is tried after the retraining only if no candidate was promoted.
+    """
+    plan = []
+    if status.drift_kind == "model" and may_retrain:
+        plan.append("retrain")
+    if status.coverage_alert:
+        plan.append("recalibrate")
+    return tuple(plan)
 
 
 @dataclass(frozen=True)
