@@ -4,6 +4,7 @@
 """
 
 from .baselines import RawCoordinateLightGBM, raw_coordinate_features
+from .calibration import ConditionalCalibration
 from .cleaning import CleaningParams, CleaningReport, clean_trips
 from .comparison import Comparison, Requirement, compare_models, model_families
 from .compiled_trees import CompiledTrees
@@ -19,7 +20,7 @@ from .exceptions import (
 from .features import FEATURE_COLUMNS, build_features
 from .metrics import bootstrap_means, metric_intervals, regression_metrics
 from .model_card import baseline_predictions, build_model_card, write_model_card
-from .monitor import EtaMonitor, MonitorStatus
+from .monitor import DriftKind, EtaMonitor, MonitorStatus
 from .paired import PairedComparison, paired_comparison
 from .plots import plot_daily_error, save_figure
 from .promotion import EtaPredictor, HoldoutSplit, PromotionDecision, decide_promotion
@@ -32,7 +33,7 @@ from .registry import (
     save_reference,
     save_trained,
 )
-from .retraining import retrain_and_decide
+from .retraining import Recalibratable, Recalibration, recalibrate_recent, retrain_and_decide
 from .route_table import RouteTable
 from .schema import REQUIRED_COLUMNS, TripRecord, WeatherCondition
 from .training import PreparedTrips, TrainingResult, prepare_trips, train_eta
@@ -44,6 +45,8 @@ __all__ = [
     "CleaningReport",
     "Comparison",
     "CompiledTrees",
+    "ConditionalCalibration",
+    "DriftKind",
     "DriftReference",
     "EtaModel",
     "EtaMonitor",
@@ -58,6 +61,8 @@ __all__ = [
     "PreparedTrips",
     "PromotionDecision",
     "RawCoordinateLightGBM",
+    "Recalibratable",
+    "Recalibration",
     "Requirement",
     "RouteTable",
     "SavedModel",
@@ -84,6 +89,7 @@ __all__ = [
     "prepare_trips",
     "raw_coordinate_features",
     "read_trips",
+    "recalibrate_recent",
     "regression_metrics",
     "retrain_and_decide",
     "save_figure",

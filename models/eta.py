@@ -8,6 +8,7 @@ data) so that about 90 % of real durations fall below it.
 
 from __future__ import annotations
 
+import copy as _copy
 from typing import Any
 
 import lightgbm as lgb
@@ -16,6 +17,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, RegressorMixin
 
+from .calibration import ConditionalCalibration
 from .compiled_trees import CompiledTrees
 from .exceptions import NotFittedError
 from .features import CATEGORICAL_FEATURES
@@ -82,7 +84,8 @@ class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             X.iloc[:n_fit], target[:n_fit], categorical_feature=categorical
         )
         residual = target[n_fit:] - self.upper_.predict(X.iloc[n_fit:])
-        self.upper_offset_ = float(np.quantile(residual, self.quantile))
+        self.calibration_ = ConditionalCalibration(self.quantile).fit(residual, X.iloc[n_fit:])
+        self.upper_offset_ = self.calibration_.global_offset_
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         self.n_features_in_ = X.shape[1]
         return self
@@ -107,8 +110,28 @@ class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         free_flow = X["free_flow_s"].to_numpy()
         median_raw, upper_raw = self._raw_scores(X, upper=True)
         median = np.asarray(free_flow * np.exp(median_raw))
-        upper = free_flow * np.exp(upper_raw + self.upper_offset_)
+        upper = free_flow * np.exp(upper_raw + self.calibration_.offset(X))
         return median, np.asarray(np.maximum(upper, median))
+
+    def recalibrate(
+        self,
+        X: pd.DataFrame,
+        y: NDArray[np.float64] | pd.Series,
+        sample_weight: NDArray[np.float64] | None = None,
+    ) -> EtaModel:
+        """A copy whose P90 calibration is refitted on recent outcomes; boosters unchanged.
+
+        For when only the calibration drifted (the P90 covers too many or too few trips
+        while the median error holds): ``X`` and ``y`` are recent trips the boosters were
+        not fitted on, ``sample_weight`` optionally favours the latest of them.
+        """
+        X = self._check_fitted_input(X)
+        (_, upper_raw) = self._raw_scores(X, upper=True)
+        residual = _log_ratio(X, np.asarray(y, dtype=float)) - upper_raw
+        copy = _copy.copy(self)  # shares the boosters (and their compiled trees)
+        copy.calibration_ = ConditionalCalibration(self.quantile).fit(residual, X, sample_weight)
+        copy.upper_offset_ = copy.calibration_.global_offset_
+        return copy
 
     def _raw_scores(self, X: pd.DataFrame, *, upper: bool) -> list[NDArray[np.float64]]:
         """Raw scores of the median booster, then of the upper one if ``upper``."""

@@ -4,15 +4,18 @@
 end. Over the most recent outcomes it reports the error (MAE, bias, MAPE, MAE by hour of
 day), the share of outcomes within the P90, and the drift of each feature against the
 training window as a population stability index (:mod:`models.drift`). Alerts fire when
-the error exceeds the model's test error by a ratio, when the P90 coverage leaves its band,
-or when a feature's PSI exceeds a threshold.
+the error exceeds the model's test error by a ratio, when the P90 coverage leaves its band
+(below it the P90 is too narrow, above it too wide: a risk-aware plan pads every leg), or
+when a feature's PSI exceeds a threshold. :attr:`MonitorStatus.drift_kind` tells a drifted
+model (the error is up: retrain) from a drifted calibration (only the coverage is off:
+recalibrate the P90, :meth:`models.EtaModel.recalibrate`).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -21,6 +24,9 @@ from numpy.typing import ArrayLike, NDArray
 from .checks import Timestamps, finite_vector, local_times, positive_durations
 from .drift import DriftReference
 from .exceptions import MonitoringError
+
+DriftKind = Literal["none", "model", "calibration"]
+"""What drifted: nothing, the model (error up) or only its P90 calibration (coverage off)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,23 @@ class MonitorStatus:
         """Whether any alert fires (error, coverage or drift)."""
         return self.error_alert or self.coverage_alert or self.drift_alert
 
+    @property
+    def under_coverage_alert(self) -> bool:
+        """Coverage alert with coverage below the band: the P90 is too narrow."""
+        return self.coverage_alert and self.p90_coverage < self.coverage_band[0]
+
+    @property
+    def over_coverage_alert(self) -> bool:
+        """Coverage alert with coverage above the band: the P90 is too wide."""
+        return self.coverage_alert and self.p90_coverage > self.coverage_band[1]
+
+    @property
+    def drift_kind(self) -> DriftKind:
+        """ "model" on an error alert, else "calibration" on a coverage alert, else "none"."""
+        if self.error_alert:
+            return "model"
+        return "calibration" if self.coverage_alert else "none"
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready mapping of every field plus the derived ratio and alerts."""
         out = asdict(self)
@@ -72,6 +95,9 @@ class MonitorStatus:
         out |= {
             "error_ratio": self.error_ratio,
             "drift_alert": self.drift_alert,
+            "under_coverage_alert": self.under_coverage_alert,
+            "over_coverage_alert": self.over_coverage_alert,
+            "drift_kind": self.drift_kind,
             "alert": self.alert,
         }
         return out
@@ -90,7 +116,9 @@ class MonitorStatus:
             + flag(self.error_alert),
             f"  bias {self.bias_s:+.1f} s, MAPE {100 * self.mape:.1f}%",
             f"  P90 coverage {self.p90_coverage:.3f} (band {low:.2f}-{high:.2f})"
-            + flag(self.coverage_alert),
+            + flag(self.coverage_alert)
+            + (" (P90 too narrow)" if self.under_coverage_alert else "")
+            + (" (P90 too wide)" if self.over_coverage_alert else ""),
         ]
         if self.drifted_features:
             drifted = ", ".join(f"{c} {self.psi[c]:.2f}" for c in self.drifted_features)
@@ -101,6 +129,10 @@ class MonitorStatus:
                 f"  no drift: highest PSI {worst} {self.psi[worst]:.3f} "
                 f"(alert above {self.psi_alert:.2f})"
             )
+        if self.drift_kind == "model":
+            lines.append("  the model drifted (error up): retrain")
+        elif self.drift_kind == "calibration":
+            lines.append("  only the calibration drifted (error within bound): recalibrate the P90")
         if self.n < self.min_outcomes:
             lines.append(f"  alerts wait for {self.min_outcomes} outcomes")
         return "\n".join(lines)
@@ -121,7 +153,8 @@ class EtaMonitor:
         Drift alert for each feature whose PSI exceeds this (0.25, a major shift).
     coverage_band
         Coverage alert when the share of outcomes at or below the P90 leaves this closed
-        interval ((0.85, 0.95) around the nominal 0.9).
+        interval ((0.85, 0.95) around the nominal 0.9): under-coverage below it,
+        over-coverage above it.
     window
         Number of most recent outcomes behind the rolling statistics and the PSI (2000).
     min_outcomes
@@ -254,6 +287,10 @@ class EtaMonitor:
         for day, row in zip(totals.index, totals.to_numpy(dtype=np.float64), strict=True):
             self._daily[day] = self._daily.get(day, np.zeros(4)) + row
         self._n_recorded += n
+
+    def clear_window(self) -> None:
+        """Forget the rolling window's outcomes (the model in service changed); keep the days."""
+        self._recent = pd.DataFrame()
 
     def status(self) -> MonitorStatus:
         """Rolling error, coverage, PSI per feature and alerts over the last ``window`` outcomes."""

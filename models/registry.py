@@ -31,7 +31,7 @@ from .features import FEATURE_COLUMNS
 from .model_card import build_model_card, write_model_card
 from .training import PreparedTrips, TrainingResult
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: conditional P90 calibration (EtaModel.calibration_), model card
 MODEL_FILE = "model.joblib"
 METADATA_FILE = "metadata.json"
 CLEANING_FILE = "cleaning_report.json"

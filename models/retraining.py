@@ -1,11 +1,17 @@
-"""Retraining on a recent window: fit a candidate, then let the promotion rule judge it."""
+"""Responses to drift on a recent window: retrain and judge a candidate, or recalibrate.
+
+When the model drifted (its error is up), :func:`retrain_and_decide` fits a candidate and
+lets the promotion rule judge it. When only the calibration drifted (the P90 covers too
+many or too few trips while the error holds), :func:`recalibrate_recent` refits the
+model's P90 calibration on the latest days and keeps its boosters.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
-from datetime import timedelta
-from typing import TypeVar
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Protocol, Self, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -16,6 +22,44 @@ from .exceptions import MonitoringError
 from .promotion import EtaPredictor, HoldoutSplit, PromotionDecision, decide_promotion
 
 P = TypeVar("P", bound=EtaPredictor)
+
+
+class Recalibratable(EtaPredictor, Protocol):
+    """An ETA model whose P90 calibration can be refitted alone (:meth:`EtaModel.recalibrate`)."""
+
+    def recalibrate(
+        self,
+        X: pd.DataFrame,
+        y: NDArray[np.float64],
+        sample_weight: NDArray[np.float64] | None = None,
+    ) -> Self:
+        """A copy with its calibration refitted on ``X``, ``y``; the rest unchanged."""
+        ...
+
+
+R = TypeVar("R", bound=Recalibratable)
+
+
+@dataclass(frozen=True)
+class Recalibration:
+    """What a recalibration saw: its window and the P90 coverage on it before and after.
+
+    ``coverage_after`` is measured on the rows the calibration was fitted on, so it shows
+    the fit, not a test.
+    """
+
+    n_rows: int
+    window: tuple[date, date]
+    coverage_before: float
+    coverage_after: float
+
+    def describe(self) -> str:
+        """One line: rows, days and coverage before and after."""
+        first, last = self.window
+        return (
+            f"{self.n_rows} trips {first}..{last}, P90 coverage {self.coverage_before:.2f} -> "
+            f"{self.coverage_after:.2f}"
+        )
 
 
 def retrain_and_decide(
@@ -104,3 +148,81 @@ def _split_by_days(times: pd.DatetimeIndex, train_days: int, holdout_days: int) 
         train_window=(days[train].min(), days[train].max()),
         holdout_window=(days[holdout].min(), days[holdout].max()),
     )
+
+
+def recalibrate_recent(
+    model: R,
+    X: pd.DataFrame,
+    y: ArrayLike,
+    timestamps: Timestamps,
+    *,
+    days: int,
+    after: date | None = None,
+    half_life_days: float | None = None,
+) -> tuple[R, Recalibration]:
+    """Refit ``model``'s P90 calibration on the last ``days`` local calendar days.
+
+    Parameters
+    ----------
+    model
+        The model in service; its boosters are kept.
+    X, y, timestamps
+        Features, observed driving times (seconds) and timezone-aware trip starts.
+    days
+        Length of the window, ending on the day of the latest trip.
+    after
+        Only trips after this local date (the end of the model's training window), so the
+        calibration sees only trips the model was not fitted on.
+    half_life_days
+        Weight each trip by ``0.5 ** (age / half_life_days)``, its age in days before the
+        latest trip; None weighs all alike.
+
+    Returns
+    -------
+    tuple
+        The recalibrated model and the :class:`Recalibration` behind it.
+
+    Raises
+    ------
+    MonitoringError
+        If the window holds no trips, or the inputs disagree in length.
+    """
+    if days < 1:
+        msg = f"days must be at least 1, got {days}"
+        raise MonitoringError(msg)
+    if half_life_days is not None and not half_life_days > 0:
+        msg = f"half_life_days must be positive, got {half_life_days}"
+        raise MonitoringError(msg)
+    times = local_times(timestamps)
+    n = len(times)
+    if len(X) != n:
+        msg = f"X has {len(X)} rows but timestamps has {n}"
+        raise MonitoringError(msg)
+    if n == 0:
+        msg = "timestamps is empty: no trips to recalibrate on"
+        raise MonitoringError(msg)
+    target = positive_durations(y, "y", n, "timestamps")
+    day = np.asarray(times.date)
+    rows = day >= max(day) - timedelta(days=days - 1)
+    if after is not None:
+        rows &= day > after
+    if not rows.any():
+        msg = f"no trips in the last {days} days" + (f" after {after}" if after else "")
+        raise MonitoringError(msg)
+    X_recent, y_recent = X.loc[rows], target[rows]
+    weight = None
+    if half_life_days is not None:
+        age_days = (times[rows].max() - times[rows]).total_seconds().to_numpy() / 86_400
+        weight = 0.5 ** (age_days / half_life_days)
+    recalibrated = model.recalibrate(X_recent, y_recent, weight)
+
+    def coverage(m: EtaPredictor) -> float:
+        return float(np.mean(y_recent <= m.predict_p90(X_recent)))
+
+    report = Recalibration(
+        n_rows=int(rows.sum()),
+        window=(day[rows].min(), day[rows].max()),
+        coverage_before=coverage(model),
+        coverage_after=coverage(recalibrated),
+    )
+    return recalibrated, report

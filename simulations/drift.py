@@ -12,19 +12,25 @@ monitor raises an error alert, a candidate is trained on the ``train_days`` days
 the last ``holdout_days`` and promoted only if it cuts the error of the model in service
 on them by ``min_improvement`` (:func:`~models.retrain_and_decide`); the first
 alert of a new regime often has too little of it to learn from, so the rule tries again
-the next day.
+the next day. When a retrained candidate is not promoted, or when only the P90 coverage
+left its band (an under- or over-coverage alert with the error within bound: the
+calibration drifted, not the model), the model in service is recalibrated instead
+(:func:`~models.recalibrate_recent`): its P90 offsets per weather and hour band are refitted
+on the last ``recalibration_days`` days it was not trained on, its boosters kept. After a
+snowy week that is what brings a P90 widened for snow back to size on dry days.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from models import EtaModel, EtaMonitor, retrain_and_decide
+from models import EtaModel, EtaMonitor, MonitorStatus, recalibrate_recent, retrain_and_decide
 from models.training import PreparedTrips, prepare_trips, train_eta
 
 from .engine import DayResult, run_day
@@ -52,9 +58,14 @@ class DriftScenario:
     holdout_days: int = 1
     cooldown_days: int = 1  # days between two retrainings
     min_improvement: float = 0.1  # a candidate must cut the holdout MAE by this share
+    recalibrate: bool = True  # refit the P90 calibration on coverage alerts
+    recalibration_days: int = 3  # latest days the calibration is refitted on
     map_path: str | None = None
 
     def __post_init__(self) -> None:
+        if self.recalibration_days < 1:
+            msg = f"recalibration_days must be at least 1, got {self.recalibration_days}"
+            raise ScenarioError(msg)
         if self.regime not in REGIMES:
             msg = f"regime must be one of {REGIMES}, got {self.regime!r}"
             raise ScenarioError(msg)
@@ -89,6 +100,7 @@ class DriftDay:
     model: str
     alert: bool
     action: str = ""
+    coverage_alert: str = ""  # "under" or "over" when the rolling P90 coverage left its band
 
 
 @dataclass
@@ -102,12 +114,12 @@ class DriftRun:
 
 
 def run_drift(drift: DriftScenario, progress: Callable[[DriftDay], None] | None = None) -> DriftRun:
-    """Replay the days after the history with the monitor and the retraining rule."""
+    """Replay the days after the history with the monitor, retraining and recalibration."""
     world = build_world(drift.scenario(), days=drift.history_days + drift.replay_days)
     history = generate_history(world, days=drift.history_days).records
     data = prepare_trips(history, world.graph)
     trained = train_eta(data, test_fraction=0.15)
-    model, version = trained.model, "v1"
+    serving = _Serving(trained.model, "v1", trained.train_window[1])
     profile = congestion_profile(history)
     alerting = _monitor(data.X, trained.metrics["mae_s"])
     scoreboard = _monitor(data.X, trained.metrics["mae_s"])
@@ -116,22 +128,35 @@ def run_drift(drift: DriftScenario, progress: Callable[[DriftDay], None] | None 
     for k in range(drift.replay_days):
         day = drift.history_days + k
         estimator = TravelEstimator(
-            world.public, day, model, model_version=version, profile=profile
+            world.public, day, serving.model, model_version=serving.label, profile=profile
         )
         result = run_day(world, day, GreedyPolicy(estimator))
         records = day_records(world, result)
-        scores = _score(model, prepare_trips(records, world.graph), (alerting, scoreboard))
+        day_data = prepare_trips(records, world.graph)
+        scores = _score(serving.model, day_data, (alerting, scoreboard))
         status = alerting.status()
         report = DriftDay(
-            day, world.weather[day].regime, len(records), *scores, version, status.error_alert
+            day,
+            world.weather[day].regime,
+            len(records),
+            *scores,
+            serving.label,
+            status.error_alert,
+            coverage_alert=_coverage_direction(status),
         )
         if len(records):
             history = pd.concat([history, records], ignore_index=True)
-        if status.error_alert and k - last_retrain >= drift.cooldown_days:
+        actions = []
+        promoted = False
+        plan = responses(status, may_retrain=k - last_retrain >= drift.cooldown_days)
+        if "retrain" in plan:
             last_retrain = k
-            model, version, alerting, report.action = _retrain(
-                drift, world, history, model, version, alerting
-            )
+            serving, alerting, action, promoted = _retrain(drift, world, history, serving, alerting)
+            actions.append(action)
+        if drift.recalibrate and "recalibrate" in plan and not promoted:
+            serving, alerting, action = _recalibrate(drift, world, history, serving, alerting)
+            actions.append(action)
+        report.action = "; ".join(actions)
         run.days.append(report)
         if progress is not None:
             progress(report)
@@ -145,6 +170,42 @@ def run_drift(drift: DriftScenario, progress: Callable[[DriftDay], None] | None 
         },
     }
     return run
+
+
+def responses(status: MonitorStatus, *, may_retrain: bool = True) -> tuple[str, ...]:
+    """What the day's monitor status calls for, in order of trial.
+
+    "retrain" when the model drifted (an error alert) and ``may_retrain`` (the cooldown is
+    over); "recalibrate" on an under- or over-coverage alert, whether the error is up or
+    not: it is tried after the retraining only if no candidate was promoted.
+    """
+    plan = []
+    if status.drift_kind == "model" and may_retrain:
+        plan.append("retrain")
+    if status.coverage_alert:
+        plan.append("recalibrate")
+    return tuple(plan)
+
+
+@dataclass(frozen=True)
+class _Serving:
+    """The model in service, its version, its recalibrations and its last training day."""
+
+    model: EtaModel
+    version: str
+    trained_through: date
+    recalibrations: int = 0
+
+    @property
+    def label(self) -> str:
+        """The version, with ``.rN`` after N recalibrations (v2.r1)."""
+        return self.version + (f".r{self.recalibrations}" if self.recalibrations else "")
+
+
+def _coverage_direction(status: MonitorStatus) -> str:
+    if status.under_coverage_alert:
+        return "under"
+    return "over" if status.over_coverage_alert else ""
 
 
 def _score(
@@ -161,21 +222,21 @@ def _score(
 
 
 def _monitor(reference: pd.DataFrame, baseline_mae_s: float) -> EtaMonitor:
-    return EtaMonitor(reference, baseline_mae_s, window=1500, min_outcomes=200)
+    # about a day of drives: a regime change shows in the coverage the next morning
+    return EtaMonitor(reference, baseline_mae_s, window=600, min_outcomes=200)
 
 
 def _retrain(
     drift: DriftScenario,
     world: World,
     history: pd.DataFrame,
-    model: EtaModel,
-    version: str,
+    serving: _Serving,
     alerting: EtaMonitor,
-) -> tuple[EtaModel, str, EtaMonitor, str]:
+) -> tuple[_Serving, EtaMonitor, str, bool]:
     """Train a candidate on recent days; promote it if it wins on the holdout."""
     data = prepare_trips(history, world.graph)
     candidate, decision = retrain_and_decide(
-        model,
+        serving.model,
         lambda X, y: EtaModel().fit(X, y),
         data.X,
         data.y,
@@ -186,16 +247,39 @@ def _retrain(
     )
     scores = f"(holdout MAE {decision.candidate_mae_s:.0f} s vs {decision.current_mae_s:.0f} s)"
     if not decision.promote:
-        return model, version, alerting, f"kept {version} {scores}"
-    new_version = f"v{int(version[1:]) + 1}"
+        return serving, alerting, f"kept {serving.label} {scores}", False
+    new_version = f"v{int(serving.version[1:]) + 1}"
     assert decision.split is not None  # retrain_and_decide always records its split
     recent = data.X.loc[decision.split.train | decision.split.holdout]
     return (
-        candidate,
-        new_version,
+        _Serving(candidate, new_version, decision.split.train_window[1]),
         _monitor(recent, alerting.baseline_mae_s),
         f"promoted {new_version} {scores}",
+        True,
     )
+
+
+def _recalibrate(
+    drift: DriftScenario,
+    world: World,
+    history: pd.DataFrame,
+    serving: _Serving,
+    alerting: EtaMonitor,
+) -> tuple[_Serving, EtaMonitor, str]:
+    """Refit the serving model's P90 calibration on the latest days it was not trained on."""
+    latest = history["day"].max()
+    data = prepare_trips(history[history["day"] > latest - drift.recalibration_days], world.graph)
+    model, done = recalibrate_recent(
+        serving.model,
+        data.X,
+        data.y,
+        data.trips["pickup_time"],
+        days=drift.recalibration_days,
+        after=serving.trained_through,
+    )
+    serving = replace(serving, model=model, recalibrations=serving.recalibrations + 1)
+    alerting.clear_window()  # the outcomes so far judged the old calibration
+    return serving, alerting, f"recalibrated {serving.label} ({done.describe()})"
 
 
 def day_records(world: World, result: DayResult) -> pd.DataFrame:

@@ -170,7 +170,15 @@ def _cmd_drift(args: argparse.Namespace) -> int:
                 f"{d.bias_s:+.0f}",
                 f"{d.p90_coverage:.2f}",
                 d.model,
-                "yes" if d.alert else "",
+                ", ".join(
+                    name
+                    for name, on in (
+                        ("error", d.alert),
+                        ("P90 under", d.coverage_alert == "under"),
+                        ("P90 over", d.coverage_alert == "over"),
+                    )
+                    if on
+                ),
                 d.action,
             )
             for d in rows

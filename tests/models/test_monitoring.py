@@ -278,6 +278,41 @@ def test_monitor_metrics_on_crafted_outcomes() -> None:
     assert status.error_alert  # 20.025 s > 1.25 x 10 s
 
 
+def test_monitor_alerts_on_over_coverage_as_calibration_drift() -> None:
+    """A P90 far above every outcome with a small error: over-coverage, calibration drifted."""
+    monitor = EtaMonitor(pd.DataFrame({"free_flow_s": [100.0, 200.0]}), 10.0, min_outcomes=1)
+    times = pd.DatetimeIndex(["2024-03-01 08:00", "2024-03-01 09:00"], tz=TZ)
+    no_features = pd.DataFrame(index=range(2))
+    monitor.record(times, [100.0, 100.0], [500.0, 500.0], [101.0, 99.0], no_features)
+    status = monitor.status()
+    assert status.p90_coverage == 1.0
+    assert status.coverage_alert and status.over_coverage_alert
+    assert not status.under_coverage_alert and not status.error_alert
+    assert status.drift_kind == "calibration"
+    assert "P90 too wide" in status.summary() and "recalibrate" in status.summary()
+    assert status.as_dict()["drift_kind"] == "calibration"
+    assert status.as_dict()["over_coverage_alert"] is True
+
+
+def test_monitor_error_alert_means_the_model_drifted() -> None:
+    """Under-coverage with the error up is a drifted model (retrain), not only calibration."""
+    status = crafted_monitor(min_outcomes=1).status()
+    assert status.under_coverage_alert and not status.over_coverage_alert
+    assert status.drift_kind == "model"
+    assert "retrain" in status.summary()
+    quiet = crafted_monitor().status()  # below min_outcomes: nothing fires
+    assert quiet.drift_kind == "none"
+
+
+def test_clear_window_forgets_outcomes_but_not_days() -> None:
+    """After clear_window the rolling window is empty and the per-day table is kept."""
+    monitor = crafted_monitor(min_outcomes=1)
+    monitor.clear_window()
+    status = monitor.status()
+    assert status.n == 0 and status.n_recorded == 4 and not status.alert
+    assert monitor.daily_error()["n"].sum() == 4
+
+
 def test_monitor_no_alert_below_min_outcomes() -> None:
     """Four outcomes are too few to alert with the default minimum of 100."""
     status = crafted_monitor().status()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from models import EtaMonitor, retrain_and_decide
+from models import EtaMonitor, MonitoringError, recalibrate_recent, retrain_and_decide
 from models.baselines import FreeFlow
 from models.training import PreparedTrips, TrainingResult
 
@@ -65,3 +66,28 @@ def test_retraining_promotes_a_model_that_learned_the_shift_only(
 
     _, refused = retrain_and_decide(candidate, fit_free_flow, prepared.X, y, times, **window)
     assert not refused.promote
+
+
+def test_recalibration_on_recent_days_fixes_over_coverage_and_keeps_the_error(
+    prepared: PreparedTrips, trained: TrainingResult
+) -> None:
+    """Trips less spread after training: the P90 over-covers; recalibrating restores ~0.9."""
+    later = _later_days(prepared, trained)
+    model = trained.model
+    p50 = model.predict(prepared.X)
+    y = np.where(later, p50 * (prepared.y / p50) ** 0.3, prepared.y)
+    times = prepared.trips["pickup_time"]
+    assert trained.test_window is not None
+    recalibrated, done = recalibrate_recent(
+        model, prepared.X, y, times, days=30, after=trained.train_window[1], half_life_days=2.0
+    )
+    assert done.window[0] == trained.test_window[0]  # nothing from the training window
+    assert done.n_rows == int(later.sum())
+    assert done.coverage_before > 0.95
+    assert 0.85 <= done.coverage_after <= 0.95
+    X = prepared.X[later]
+    np.testing.assert_array_equal(recalibrated.predict(X), model.predict(X))
+    two_days = recalibrate_recent(model, prepared.X, y, times, days=2)[1]
+    assert (two_days.window[1] - two_days.window[0]).days == 1
+    with pytest.raises(MonitoringError, match="no trips"):
+        recalibrate_recent(model, prepared.X, y, times, days=1, after=two_days.window[1])

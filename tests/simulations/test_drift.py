@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
-from simulations.drift import DriftScenario, run_drift
+from models import EtaMonitor, MonitorStatus
+from simulations.drift import DriftScenario, responses, run_drift
 
 SMALL = DriftScenario(
     vehicles=10,
@@ -39,3 +41,27 @@ def test_drift_scenario_checks_its_fields() -> None:
         DriftScenario(regime="hail")
     with pytest.raises(ValueError, match="change_day"):
         DriftScenario(change_day=20)
+
+
+def status_of(predicted: float, p90: float, actual: list[float]) -> MonitorStatus:
+    """A monitor's status after 10 outcomes against a 10 s baseline error."""
+    monitor = EtaMonitor(pd.DataFrame({"free_flow_s": [100.0]}), 10.0, min_outcomes=10)
+    times = pd.date_range("2026-02-02 08:00", periods=10, freq="min", tz="America/New_York")
+    monitor.record(times, [predicted] * 10, [p90] * 10, actual, pd.DataFrame(index=range(10)))
+    return monitor.status()
+
+
+def test_responses_recalibrate_when_only_the_calibration_drifted() -> None:
+    """Over- or under-coverage with a small error recalibrates; an error alert retrains first."""
+    too_wide = status_of(predicted=100.0, p90=300.0, actual=[101.0] * 10)
+    assert too_wide.over_coverage_alert and not too_wide.error_alert
+    assert responses(too_wide) == ("recalibrate",)
+    too_narrow = status_of(predicted=100.0, p90=101.0, actual=[105.0] * 10)
+    assert too_narrow.under_coverage_alert and not too_narrow.error_alert
+    assert responses(too_narrow) == ("recalibrate",)
+    drifted = status_of(predicted=100.0, p90=110.0, actual=[150.0] * 10)
+    assert drifted.drift_kind == "model"
+    assert responses(drifted) == ("retrain", "recalibrate")
+    assert responses(drifted, may_retrain=False) == ("recalibrate",)
+    calm = status_of(predicted=100.0, p90=110.0, actual=[101.0] * 9 + [111.0])
+    assert calm.p90_coverage == 0.9 and responses(calm) == ()
