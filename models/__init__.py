@@ -33,6 +33,7 @@ from .retraining import retrain_and_decide
 from .route_table import RouteTable
 from .schema import REQUIRED_COLUMNS, TripRecord, WeatherCondition
 from .training import PreparedTrips, TrainingResult, prepare_trips, train_eta
+from .zones import ZoneStatistics
 
 __all__ = [
     "FEATURE_COLUMNS",
@@ -60,6 +61,7 @@ __all__ = [
     "TripDataError",
     "TripRecord",
     "WeatherCondition",
+    "ZoneStatistics",
     "build_features",
     "clean_trips",
     "compare_models",

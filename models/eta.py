@@ -34,6 +34,7 @@ _SEARCH: tuple[dict[str, float], ...] = (
 """Hyper-parameters tried after the constructor's, in order, as factors of its values."""
 _TUNED = ("objective", "learning_rate", "num_leaves", "min_child_samples", "feature_fraction")
 _OBJECTIVES = ("huber", "regression")
+_HALF_LIVES_DAYS = (14.0, 30.0)
 _ROW_ORDER_PERIODS = 10  # periods the rows are cut into when fit gets no times
 _PATIENCE = 50  # rounds without improvement before early stopping
 
@@ -61,8 +62,8 @@ class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         Seconds the search may spend (``"auto"``: scaled to the number of rows; 0: the
         constructor's settings only, with early stopping).
     half_lives_days
-        Recency weightings tried besides none: a row ``a`` days older than the latest
-        weighs ``0.5 ** (a / half_life)``.
+        Recency weightings tried besides none (default: 14 and 30 days): a row ``a`` days
+        older than the latest weighs ``0.5 ** (a / half_life)``.
     zone_smoothing, zone_min_count
         Of the zone statistics (:class:`models.zones.ZoneStatistics`).
     quantile
@@ -82,7 +83,7 @@ class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         n_estimators: int | str = "auto",
         max_estimators: int = 3000,
         objective: str = "auto",
-        learning_rate: float = 0.05,
+        learning_rate: float = 0.1,
         num_leaves: int = 63,
         min_child_samples: int = 20,
         feature_fraction: float = 0.8,
@@ -90,7 +91,7 @@ class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         reg_lambda: float = 1.0,
         validation_days: int | str = "auto",
         tuning_budget_s: float | str = "auto",
-        half_lives_days: Sequence[float] = (14.0, 30.0),
+        half_lives_days: Sequence[float] | None = None,
         zone_smoothing: float = 20.0,
         zone_min_count: int = 30,
         quantile: float = 0.9,
@@ -308,13 +309,14 @@ class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                 settings[name] = (
                     max(2, round(base * factor))
                     if isinstance(base, int)
-                    else min(base * factor, 1.0)
+                    else round(min(base * factor, 1.0), 4)
                 )
             result = trial(settings, None)
             if result["validation_mae_s"] < best["validation_mae_s"]:
                 best = result
         if age_days is not None:
-            for half_life in self.half_lives_days:
+            half_lives = _HALF_LIVES_DAYS if self.half_lives_days is None else self.half_lives_days
+            for half_life in half_lives:
                 if not time_left(trials[-1]):
                     break
                 result = trial(best["settings"], float(half_life))
