@@ -172,7 +172,8 @@ def breakdown(bodies: Sequence[dict[str, Any]]) -> dict[str, float]:
         model.predict_with_p90(features)
         spent["boosters (compiled trees)"] += time.thread_time() - clock
         clock = time.thread_time()
-        model.median_.predict(features), model.upper_.predict(features)
+        inputs = model.model_inputs(features)
+        model.median_.predict(inputs), model.upper_.predict(inputs)
         spent["boosters (LightGBM's predictor)"] += time.thread_time() - clock
         clock = time.thread_time()
         answer_batch(context, [body], model, "v")

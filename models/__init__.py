@@ -37,6 +37,7 @@ from .retraining import Recalibratable, Recalibration, recalibrate_recent, retra
 from .route_table import RouteTable
 from .schema import REQUIRED_COLUMNS, TripRecord, WeatherCondition
 from .training import PreparedTrips, TrainingResult, prepare_trips, train_eta
+from .zones import ZoneStatistics
 
 __all__ = [
     "FEATURE_COLUMNS",
@@ -70,6 +71,7 @@ __all__ = [
     "TripDataError",
     "TripRecord",
     "WeatherCondition",
+    "ZoneStatistics",
     "baseline_predictions",
     "bootstrap_means",
     "build_features",

@@ -3,7 +3,16 @@
 Column contract: the input is a cleaned trip frame (:func:`models.cleaning.clean_trips`:
 canonical columns plus ``origin_node`` and ``dest_node``); the output has exactly
 :data:`FEATURE_COLUMNS`, one row per trip, in the same order. Optional inputs that are
-absent (weather, congestion) become NaN features, which the models tolerate.
+absent (weather, congestion) become NaN features, which the models tolerate (and
+:class:`models.eta.EtaModel` leaves out when they never vary).
+
+Location is carried at the resolution of the coordinates: both ends' latitude and
+longitude, the same points in metres from the map's centre rotated by
+:data:`ROTATIONS_DEG` (so that trees can cut along street grids of any orientation),
+the bearing and an axis-aligned ("Manhattan") distance. All are functions of the
+trip's two points, so they belong to the route features that callers cache per pair.
+Statistics of durations by zone depend on labels, so they are learned by the model
+(:mod:`models.zones`), never here.
 """
 
 from __future__ import annotations
@@ -17,9 +26,11 @@ from numpy.typing import ArrayLike, NDArray
 
 import routing
 
-from .cleaning import straight_line_m
+from .cleaning import EARTH_RADIUS_M, straight_line_m
 
 ZONE_GRID = 4
+ROTATIONS_DEG = (15, 30, 45, 60)
+"""Angles (degrees, counter-clockwise) by which both ends' coordinates are also given."""
 
 # Road classes pooled into groups, by share of route length.
 _CLASS_GROUPS = {
@@ -57,11 +68,23 @@ FEATURE_COLUMNS = (
     "n_left_turns",
     "n_right_turns",
     "n_u_turns",
+    "free_flow_speed_mps",
     *_TIME_FEATURES,
     "origin_zone",
     "dest_zone",
+    "origin_lat",
+    "origin_lon",
+    "dest_lat",
+    "dest_lon",
+    *(
+        f"{end}_rot{angle}_{axis}"
+        for angle in ROTATIONS_DEG
+        for end in ("origin", "dest")
+        for axis in ("x", "y")
+    ),
+    "bearing_deg",
+    "manhattan_m",
 )
-CATEGORICAL_FEATURES = ("origin_zone", "dest_zone")
 
 
 @dataclass(frozen=True)
@@ -175,8 +198,10 @@ def route_features(
         "n_left_turns": n_left,
         "n_right_turns": n_right,
         "n_u_turns": n_u,
+        "free_flow_speed_mps": routes.length_m / np.maximum(routes.travel_time_s, 1.0),
         "origin_zone": grid.zone(trips["origin_lat"].to_numpy(), trips["origin_lon"].to_numpy()),
         "dest_zone": grid.zone(trips["dest_lat"].to_numpy(), trips["dest_lon"].to_numpy()),
+        **_location_features(trips, grid),
     }
     return pd.DataFrame(
         {c: np.asarray(out[c], dtype=float) for c in ROUTE_FEATURES}, index=trips.index
@@ -214,6 +239,29 @@ def build_features(
     return pd.DataFrame(
         {c: np.asarray(out[c], dtype=float) for c in FEATURE_COLUMNS}, index=trips.index
     )
+
+
+def _location_features(trips: pd.DataFrame, grid: ZoneGrid) -> dict[str, NDArray[np.float64]]:
+    """Both ends' coordinates, raw and rotated about the map's centre, bearing, Manhattan."""
+    lat = {end: trips[f"{end}_lat"].to_numpy(dtype=float) for end in ("origin", "dest")}
+    lon = {end: trips[f"{end}_lon"].to_numpy(dtype=float) for end in ("origin", "dest")}
+    centre_lat, centre_lon = (grid.south + grid.north) / 2, (grid.west + grid.east) / 2
+    metres_per_deg = np.radians(1.0) * EARTH_RADIUS_M
+    # east (x) and north (y) metres from the centre: a local equirectangular projection
+    x = {e: (lon[e] - centre_lon) * metres_per_deg * np.cos(np.radians(centre_lat)) for e in lat}
+    y = {e: (lat[e] - centre_lat) * metres_per_deg for e in lat}
+    out: dict[str, NDArray[np.float64]] = {}
+    for end in ("origin", "dest"):
+        out[f"{end}_lat"], out[f"{end}_lon"] = lat[end], lon[end]
+    for angle in ROTATIONS_DEG:
+        cos, sin = np.cos(np.radians(angle)), np.sin(np.radians(angle))
+        for end in ("origin", "dest"):
+            out[f"{end}_rot{angle}_x"] = x[end] * cos - y[end] * sin
+            out[f"{end}_rot{angle}_y"] = x[end] * sin + y[end] * cos
+    dx, dy = x["dest"] - x["origin"], y["dest"] - y["origin"]
+    out["bearing_deg"] = np.degrees(np.arctan2(dx, dy)) % 360.0
+    out["manhattan_m"] = np.abs(dx) + np.abs(dy)
+    return out
 
 
 def _class_shares(group_length: np.ndarray, length: np.ndarray) -> dict[str, np.ndarray]:

@@ -9,7 +9,7 @@ of day. :func:`write_model_card` writes it as ``model_card.json`` and ``model_ca
 
 Optional fitted attributes of the model are read when present, so models that record
 more say more: ``feature_names_used_`` (features the model uses; default
-``feature_names_in_``), ``feature_names_left_out_`` (features left out and why: a list or
+``feature_names_in_``), ``left_out_features_`` (features left out and why: a list or
 a dict) and ``tuning_report_`` (a dict, or an object with ``as_dict()``).
 """
 
@@ -241,7 +241,7 @@ def _features(model: Any) -> dict[str, Any]:
     used = getattr(model, "feature_names_used_", None)
     if used is None:
         used = getattr(model, "feature_names_in_", [])
-    left_out = getattr(model, "feature_names_left_out_", None)
+    left_out = getattr(model, "left_out_features_", None)
     return {"used": [str(f) for f in used], "left_out": _json_safe(left_out)}
 
 

@@ -98,7 +98,9 @@ def train_eta(
     if not train.any():
         msg = f"no trips before {first_test}: nothing to train on"
         raise ValueError(msg)
-    fitted = (model or EtaModel()).fit(data.X[train], data.y[train])
+    fitted = (model or EtaModel()).fit(
+        data.X[train], data.y[train], times=data.trips["pickup_time"][train]
+    )
     test = ~train
     metrics: dict[str, float] = {}
     baseline: dict[str, float] = {}

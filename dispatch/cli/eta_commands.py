@@ -10,6 +10,7 @@ import argparse
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -93,6 +94,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     print(
         f"trained on {result.n_train:,} trips {result.train_window[0]} .. {result.train_window[1]}"
     )
+    _print_tuning(result.model.tuning_report_)
     if result.test_window:
         print(
             f"tested on {result.n_test:,} trips {result.test_window[0]} .. {result.test_window[1]}"
@@ -106,6 +108,41 @@ def _cmd_train(args: argparse.Namespace) -> int:
         _accuracy_plots(test, predicted, out / "plots", "test days", baselines)
     print(f"wrote model to {out}")
     return 0
+
+
+def _print_tuning(report: dict[str, Any]) -> None:
+    """The settings fit chose, the validation scores behind them, and the features left out."""
+    if "trials" in report:
+        print(
+            f"settings chosen on the last {report['validation_days']} training days "
+            f"({report['validation_rows']:,} trips), search {report['search_s']:.0f} s "
+            f"of a {report['budget_s']:.0f} s budget:"
+        )
+        rows = [
+            (
+                _settings(trial["settings"]),
+                "none" if trial["half_life_days"] is None else f"{trial['half_life_days']:g} d",
+                str(trial["best_iteration"]),
+                f"{trial['validation_mae_s']:.2f}",
+                f"{trial['validation_rmsle']:.4f}",
+            )
+            for trial in report["trials"]
+        ]
+        print_table(("settings", "half-life", "trees", "val MAE s", "val RMSLE"), rows)
+    half_life = report["half_life_days"]
+    print(
+        f"final median booster: {report['n_estimators']} trees, "
+        + _settings(report["settings"])
+        + f", recency half-life {'none' if half_life is None else f'{half_life:g} days'}"
+    )
+    for name, reason in report["left_out_features"].items():
+        print(f"left out feature {name}: {reason}")
+
+
+def _settings(settings: dict[str, Any]) -> str:
+    return ", ".join(
+        f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in settings.items()
+    )
 
 
 def _fit_baselines(data: PreparedTrips, result: TrainingResult) -> dict[str, NDArray[np.float64]]:

@@ -24,6 +24,7 @@ from models.eta import EtaModel, predict_durations
 from models.exceptions import ModelsError, NotFittedError
 from models.features import FEATURE_COLUMNS
 from models.training import PreparedTrips, TrainingResult, split_dates, train_eta
+from models.zones import COORDINATE_COLUMNS, ZONE_STAT_COLUMNS, ZoneStatistics
 
 from .conftest import small_eta_model
 
@@ -185,9 +186,10 @@ def test_compiled_trees_predict_what_lightgbm_predicts(
     model = trained.model
     compiled = model._compiled_boosters()
     assert compiled is not None
+    inputs = model.model_inputs(X)
     for booster, trees in zip((model.median_, model.upper_), compiled, strict=True):
-        np.testing.assert_array_equal(trees.predict(X.to_numpy()), booster.predict(X))
-    median = X["free_flow_s"].to_numpy() * np.exp(model.median_.predict(X))
+        np.testing.assert_array_equal(trees.predict(inputs.to_numpy()), booster.predict(inputs))
+    median = X["free_flow_s"].to_numpy() * np.exp(model.median_.predict(inputs))
     np.testing.assert_array_equal(model.predict(X), median)
     assert "_compiled" not in pickle.loads(pickle.dumps(model)).__dict__  # rebuilt on load
 
@@ -351,3 +353,135 @@ def test_predict_durations_falls_back_to_free_flow(
     p50, p90 = predict_durations(trained.model, X)
     np.testing.assert_array_equal(p50, trained.model.predict(X))
     np.testing.assert_array_equal(p90, trained.model.predict_p90(X))
+
+
+# --- training settings chosen from the data -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def train_days(prepared: PreparedTrips) -> tuple[pd.DataFrame, np.ndarray, pd.Series]:
+    """Features, durations and start times of the first 12 days."""
+    days = np.unique(prepared.local_dates())
+    rows = prepared.local_dates() <= days[11]
+    return prepared.X[rows], prepared.y[rows], prepared.trips["pickup_time"][rows]
+
+
+def _auto(**params: object) -> EtaModel:
+    settings: dict[str, object] = {"n_jobs": 1, "tuning_budget_s": 0, "max_estimators": 400}
+    return EtaModel(**{**settings, **params})
+
+
+def test_validation_rows_are_the_latest_days(
+    train_days: tuple[pd.DataFrame, np.ndarray, pd.Series],
+) -> None:
+    """The settings are chosen on the rows of the last training days, and only those."""
+    X, y, times = train_days
+    model = _auto(validation_days=3).fit(X, y, times)
+    report = model.tuning_report_
+    days = np.unique(times.dt.date)
+    assert report["validation_days"] == 3
+    assert report["validation_rows"] == int(np.isin(times.dt.date, days[-3:]).sum())
+    assert len(report["trials"]) == 1  # no budget: the constructor's settings only
+
+
+def test_tree_count_is_early_stopping_on_the_validation_days(
+    train_days: tuple[pd.DataFrame, np.ndarray, pd.Series],
+) -> None:
+    """The chosen tree count is LightGBM's early stopping on the last days, scaled to all rows."""
+    X, y, times = train_days
+    model = _auto(validation_days=2, objective="regression").fit(X, y, times)
+    report = model.tuning_report_
+    target = np.log(y / X["free_flow_s"].to_numpy())
+    _, period = np.unique(times.dt.date, return_inverse=True)
+    _, oof = ZoneStatistics.fit(X[list(COORDINATE_COLUMNS)].to_numpy(), target, period)
+    design = pd.DataFrame(
+        np.column_stack([X[list(model.feature_names_used_)].to_numpy(), oof]),
+        columns=[*model.feature_names_used_, *ZONE_STAT_COLUMNS],
+        index=X.index,
+    )
+    validation = period >= period.max() - 1
+    params = model._lgb_params(report["settings"])
+    train_set = lgb.Dataset(design[~validation], target[~validation], params={"verbose": -1})
+    booster = lgb.train(
+        {**params, "feature_pre_filter": False},
+        train_set,
+        num_boost_round=400,
+        valid_sets=[lgb.Dataset(design[validation], target[validation], reference=train_set)],
+        callbacks=[lgb.early_stopping(50, verbose=False)],
+    )
+    assert report["trials"][0]["best_iteration"] == booster.best_iteration
+    expected = int(np.ceil(booster.best_iteration * len(X) / (~validation).sum()))
+    assert report["n_estimators"] == min(expected, 400)
+    assert model.median_.n_estimators == report["n_estimators"]
+
+
+def test_later_labels_do_not_change_the_training(
+    prepared: PreparedTrips, train_days: tuple[pd.DataFrame, np.ndarray, pd.Series]
+) -> None:
+    """Labels after the training window change neither the chosen trees nor the predictions."""
+    X = train_days[0]
+    data = prepared.subset(prepared.local_dates() <= np.unique(prepared.local_dates())[14])
+    until = np.unique(data.local_dates())[11]
+    first = train_eta(data, until=until, model=_auto())
+    changed = PreparedTrips(
+        data.trips,
+        data.X,
+        np.where(data.local_dates() > until, data.y * 3, data.y),
+        data.report,
+        data.data_sha256,
+    )
+    second = train_eta(changed, until=until, model=_auto())
+    assert first.model.tuning_report_["n_estimators"] == second.model.tuning_report_["n_estimators"]
+    np.testing.assert_array_equal(first.model.predict(X), second.model.predict(X))
+
+
+def test_validation_labels_choose_the_tree_count(
+    train_days: tuple[pd.DataFrame, np.ndarray, pd.Series],
+) -> None:
+    """Scrambling the last days' labels changes the chosen count; earlier rows' stats stay."""
+    X, y, times = train_days
+    last = times.dt.date >= np.unique(times.dt.date)[-2]
+    noisy = np.where(last, y * np.random.default_rng(0).lognormal(0, 1.0, len(y)), y)
+    plain = _auto(validation_days=2).fit(X, y, times).tuning_report_
+    scrambled = _auto(validation_days=2).fit(X, noisy, times).tuning_report_
+    assert plain["trials"][0]["best_iteration"] != scrambled["trials"][0]["best_iteration"]
+
+
+def test_uninformative_features_are_left_out_and_still_accepted(
+    train_days: tuple[pd.DataFrame, np.ndarray, pd.Series],
+) -> None:
+    """All-NaN and constant columns are left out with a reason; predict takes the full frame."""
+    X, y, times = train_days
+    blind = X.assign(**dict.fromkeys(OPTIONAL, np.nan), is_weekend=0.0)
+    model = _auto().fit(blind, y, times)
+    assert set(model.left_out_features_) == {*OPTIONAL, "is_weekend"}
+    assert "missing in every" in model.left_out_features_["snow"]
+    assert "same value" in model.left_out_features_["is_weekend"]
+    assert model.tuning_report_["left_out_features"] == model.left_out_features_
+    assert not set(OPTIONAL) & set(model.feature_names_used_)
+    assert list(model.feature_names_in_) == list(FEATURE_COLUMNS)
+    predicted = model.predict(X)  # with weather values that training never saw: ignored
+    np.testing.assert_array_equal(predicted, model.predict(blind))
+    assert model._compiled_boosters() is not None
+
+
+def test_fit_without_times_uses_row_order(
+    train_days: tuple[pd.DataFrame, np.ndarray, pd.Series],
+) -> None:
+    """Without times the latest rows validate and no recency weighting is tried."""
+    X, y, _ = train_days
+    model = _auto(tuning_budget_s=1e9, objective="regression").fit(X.iloc[:3000], y[:3000])
+    report = model.tuning_report_
+    assert report["validation_rows"] == 3000 - 3000 * 8 // 10
+    assert all(trial["half_life_days"] is None for trial in report["trials"])
+    assert len(report["trials"]) == 5
+
+
+def test_zone_statistics_are_part_of_the_model(
+    trained: TrainingResult, test_rows: tuple[pd.DataFrame, np.ndarray]
+) -> None:
+    """The boosters read the zone statistics, which come from training rows only."""
+    X, _ = test_rows
+    inputs = trained.model.model_inputs(X)
+    assert list(inputs.columns[-3:]) == list(ZONE_STAT_COLUMNS)
+    assert np.isfinite(inputs[list(ZONE_STAT_COLUMNS)].to_numpy()).all()

@@ -100,10 +100,10 @@ def test_calibration_by_hour_adds_up(card: dict[str, Any], trained: TrainingResu
 def test_optional_model_attributes_are_reported(
     prepared: PreparedTrips, trained: TrainingResult, baselines: dict[str, np.ndarray]
 ) -> None:
-    """feature_names_used_, feature_names_left_out_ and tuning_report_ appear when present."""
+    """feature_names_used_, left_out_features_ and tuning_report_ appear when present."""
     model = copy.deepcopy(trained.model)
     model.feature_names_used_ = ["free_flow_s", "hour"]
-    model.feature_names_left_out_ = {"snow": "constant"}
+    model.left_out_features_ = {"snow": "constant"}
     model.tuning_report_ = {"best": {"num_leaves": 31}, "trials": 4}
     result = TrainingResult(**{**vars(trained), "model": model})
     card = build_model_card(

@@ -1,0 +1,225 @@
+"""Smoothed mean of the ETA target by zone, learned from training labels without leakage.
+
+Zones are the cells of square grids over the training trips' endpoints, at several
+resolutions: each level halves the cell side of the one before. How fine the grids go
+is read from the data: the finest level is the finest at which the median training trip
+still shares its cell with at least ``min_count`` others (for origins and destinations;
+likewise for the (origin cell, destination cell) pairs, which run out of trips sooner).
+
+A cell's statistic is the mean target of its trips shrunk toward its parent cell's
+statistic, ``(sum + smoothing * parent) / (count + smoothing)``, and the coarsest level
+toward the global mean: a rare cell takes a coarser cell's value. Three statistics are
+given per trip: its origin cell's, its destination cell's and its cell pair's.
+
+Leakage: :meth:`ZoneStatistics.fit` also returns the statistics of the training rows
+themselves *out of fold*: a row of period ``p`` (a day) sees only the rows of earlier
+periods, never its own period (so never itself) nor later ones. Rows of the first period
+get NaN. :meth:`ZoneStatistics.transform` (prediction) uses every training row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from .cleaning import EARTH_RADIUS_M
+
+ZONE_STAT_COLUMNS = ("zone_origin_mean", "zone_dest_mean", "zone_pair_mean")
+"""The statistics :class:`ZoneStatistics` adds to a trip, in this order."""
+COORDINATE_COLUMNS = ("origin_lat", "origin_lon", "dest_lat", "dest_lon")
+"""The feature columns the zones are read from."""
+MAX_LEVEL = 10  # cells of 1/1024 of the extent: finer than any trip record supports
+
+
+@dataclass(frozen=True, eq=False)
+class _Table:
+    """Sum and count of the target per cell key (sorted keys) of one grid level."""
+
+    keys: NDArray[np.int64]
+    sums: NDArray[np.float64]
+    counts: NDArray[np.float64]
+
+    def lookup(self, keys: NDArray[np.int64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """(sum, count) of each key; zero for keys never seen."""
+        at = np.clip(np.searchsorted(self.keys, keys), 0, max(self.keys.size - 1, 0))
+        found = self.keys[at] == keys if self.keys.size else np.zeros(keys.size, dtype=bool)
+        return np.where(found, self.sums[at], 0.0), np.where(found, self.counts[at], 0.0)
+
+
+@dataclass(frozen=True, eq=False)
+class ZoneStatistics:
+    """Per-zone smoothed target means at the resolutions the training trips support.
+
+    ``south``/``west`` and ``side_deg`` (cell side at level 0, in degrees of latitude and
+    longitude) place the grids; ``end_levels`` and ``pair_levels`` are the levels used for
+    single ends and for pairs; ``tables`` their statistics, keyed ``(kind, level)``.
+    """
+
+    south: float
+    west: float
+    side_deg: tuple[float, float]
+    end_levels: tuple[int, ...]
+    pair_levels: tuple[int, ...]
+    smoothing: float
+    global_sum: float
+    global_count: float
+    tables: dict[tuple[str, int], _Table]
+
+    @classmethod
+    def fit(
+        cls,
+        coordinates: NDArray[np.float64],
+        target: NDArray[np.float64],
+        period: NDArray[np.int64],
+        *,
+        smoothing: float = 20.0,
+        min_count: int = 30,
+    ) -> tuple[ZoneStatistics, NDArray[np.float64]]:
+        """The statistics of all rows, and the out-of-fold statistics of each row.
+
+        ``coordinates`` has columns :data:`COORDINATE_COLUMNS`; ``period`` numbers each
+        row's period (day) so that a row's out-of-fold statistics use earlier periods only.
+        """
+        lat = coordinates[:, [0, 2]].ravel()
+        lon = coordinates[:, [1, 3]].ravel()
+        south, north = float(np.min(lat)), float(np.max(lat))
+        west, east = float(np.min(lon)), float(np.max(lon))
+        metres_per_deg = np.radians(1.0) * EARTH_RADIUS_M
+        lon_scale = np.cos(np.radians((south + north) / 2))
+        extent_m = max((north - south) * metres_per_deg, (east - west) * metres_per_deg * lon_scale)
+        extent_m = max(extent_m, 1.0)
+        side = (extent_m / metres_per_deg, extent_m / metres_per_deg / lon_scale)
+        grid = cls(south, west, side, (), (), smoothing, 0.0, 0.0, {})
+        keys = {
+            ("end", level): np.concatenate(grid._cells(coordinates, level))
+            for level in range(1, MAX_LEVEL + 1)
+        }
+        n_side = {level: 1 << level for level in range(MAX_LEVEL + 1)}
+        end_levels = _supported_levels({k[1]: v for k, v in keys.items()}, min_count)
+        pair_keys = {}
+        for level in range(1, MAX_LEVEL + 1):
+            origin, dest = np.split(keys[("end", level)], 2)
+            pair_keys[level] = origin * n_side[level] ** 2 + dest
+        pair_levels = _supported_levels(pair_keys, min_count)
+
+        period = np.asarray(period, dtype=np.int64)
+        target = np.asarray(target, dtype=np.float64)
+        tables: dict[tuple[str, int], _Table] = {}
+        prior_sums: dict[tuple[str, int], NDArray[np.float64]] = {}
+        prior_counts: dict[tuple[str, int], NDArray[np.float64]] = {}
+        row_keys: dict[tuple[str, int], NDArray[np.int64]] = {}
+        for level in end_levels:
+            origin, dest = np.split(keys[("end", level)], 2)
+            row_keys[("origin", level)], row_keys[("dest", level)] = origin, dest
+        for level in pair_levels:
+            row_keys[("pair", level)] = pair_keys[level]
+        for (kind, level), k in row_keys.items():
+            table_kind = "pair" if kind == "pair" else "end"
+            if (table_kind, level) not in tables:
+                both = k if kind == "pair" else keys[("end", level)]
+                y = target if kind == "pair" else np.concatenate([target, target])
+                tables[(table_kind, level)] = _table(both, y)
+            prior_sums[(kind, level)], prior_counts[(kind, level)] = _earlier(k, period, target)
+        zero = np.zeros(len(target), dtype=np.int64)
+        global_sums, global_counts = _earlier(zero, period, target)
+        fitted = cls(
+            south,
+            west,
+            side,
+            tuple(end_levels),
+            tuple(pair_levels),
+            smoothing,
+            float(np.sum(target)),
+            float(len(target)),
+            tables,
+        )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            global_mean = global_sums / global_counts  # NaN in the first period
+        oof = fitted._smoothed(global_mean, prior_sums, prior_counts)
+        return fitted, oof
+
+    def transform(self, coordinates: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Statistics (columns :data:`ZONE_STAT_COLUMNS`) of each row, from all training rows."""
+        sums: dict[tuple[str, int], NDArray[np.float64]] = {}
+        counts: dict[tuple[str, int], NDArray[np.float64]] = {}
+        for level in self.end_levels:
+            origin, dest = self._cells(coordinates, level)
+            for kind, k in (("origin", origin), ("dest", dest)):
+                sums[(kind, level)], counts[(kind, level)] = self.tables[("end", level)].lookup(k)
+        for level in self.pair_levels:
+            origin, dest = self._cells(coordinates, level)
+            pair = origin * (1 << level) ** 2 + dest
+            sums[("pair", level)], counts[("pair", level)] = self.tables[("pair", level)].lookup(
+                pair
+            )
+        global_mean = np.full(len(coordinates), self.global_sum / max(self.global_count, 1.0))
+        return self._smoothed(global_mean, sums, counts)
+
+    def _cells(
+        self, coordinates: NDArray[np.float64], level: int
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Cell keys ``row * 2**level + col`` of the origins and destinations at ``level``."""
+        n = 1 << level
+        out = []
+        for lat_col, lon_col in ((0, 1), (2, 3)):
+            row = np.floor((coordinates[:, lat_col] - self.south) / self.side_deg[0] * n)
+            col = np.floor((coordinates[:, lon_col] - self.west) / self.side_deg[1] * n)
+            row = np.clip(np.nan_to_num(row), 0, n - 1).astype(np.int64)
+            col = np.clip(np.nan_to_num(col), 0, n - 1).astype(np.int64)
+            out.append(row * n + col)
+        return out[0], out[1]
+
+    def _smoothed(
+        self,
+        global_mean: NDArray[np.float64],
+        sums: dict[tuple[str, int], NDArray[np.float64]],
+        counts: dict[tuple[str, int], NDArray[np.float64]],
+    ) -> NDArray[np.float64]:
+        """Each kind's statistic shrunk level by level from the global mean."""
+        columns = []
+        for kind, levels in (
+            ("origin", self.end_levels),
+            ("dest", self.end_levels),
+            ("pair", self.pair_levels),
+        ):
+            stat = global_mean
+            for level in levels:
+                s, c = sums[(kind, level)], counts[(kind, level)]
+                stat = (s + self.smoothing * stat) / (c + self.smoothing)
+            columns.append(stat)
+        return np.column_stack(columns)
+
+
+def _supported_levels(keys: dict[int, NDArray[np.int64]], min_count: int) -> list[int]:
+    """Levels 1.. up to the finest where the median row's cell holds ``min_count`` rows."""
+    levels = []
+    for level in sorted(keys):
+        _, inverse, count = np.unique(keys[level], return_inverse=True, return_counts=True)
+        if np.median(count[inverse]) < min_count:
+            break
+        levels.append(level)
+    return levels or [1]
+
+
+def _table(keys: NDArray[np.int64], target: NDArray[np.float64]) -> _Table:
+    unique, inverse = np.unique(keys, return_inverse=True)
+    sums = np.bincount(inverse, weights=target, minlength=unique.size).astype(np.float64)
+    counts = np.bincount(inverse, minlength=unique.size).astype(np.float64)
+    return _Table(unique, sums, counts)
+
+
+def _earlier(
+    keys: NDArray[np.int64], period: NDArray[np.int64], target: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Sum and count of the target over the rows of the same key in earlier periods."""
+    frame = pd.DataFrame({"key": keys, "period": period, "target": target})
+    grouped = frame.groupby(["key", "period"], sort=True)["target"].agg(["sum", "count"])
+    earlier = grouped.groupby(level="key").cumsum() - grouped
+    at = grouped.index.get_indexer(pd.MultiIndex.from_arrays([keys, period]))
+    return (
+        earlier["sum"].to_numpy(dtype=np.float64)[at],
+        earlier["count"].to_numpy(dtype=np.float64)[at],
+    )
