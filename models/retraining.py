@@ -107,15 +107,7 @@ def retrain_and_decide(
     if train_days < 1 or holdout_days < 1:
         msg = f"train_days and holdout_days must be at least 1, got {train_days}, {holdout_days}"
         raise MonitoringError(msg)
-    times = local_times(timestamps)
-    n = len(times)
-    if len(X) != n:
-        msg = f"X has {len(X)} rows but timestamps has {n}"
-        raise MonitoringError(msg)
-    if n == 0:
-        msg = "timestamps is empty: no trips to retrain on"
-        raise MonitoringError(msg)
-    target = positive_durations(y, "y", n, "timestamps")
+    times, target = _window(X, y, timestamps, "retrain")
     split = _split_by_days(times, train_days, holdout_days)
     candidate = fit_candidate(X.loc[split.train], target[split.train])
     decision = decide_promotion(
@@ -193,15 +185,7 @@ def recalibrate_recent(
     if half_life_days is not None and not half_life_days > 0:
         msg = f"half_life_days must be positive, got {half_life_days}"
         raise MonitoringError(msg)
-    times = local_times(timestamps)
-    n = len(times)
-    if len(X) != n:
-        msg = f"X has {len(X)} rows but timestamps has {n}"
-        raise MonitoringError(msg)
-    if n == 0:
-        msg = "timestamps is empty: no trips to recalibrate on"
-        raise MonitoringError(msg)
-    target = positive_durations(y, "y", n, "timestamps")
+    times, target = _window(X, y, timestamps, "recalibrate")
     day = np.asarray(times.date)
     rows = day >= max(day) - timedelta(days=days - 1)
     if after is not None:
@@ -226,3 +210,18 @@ def recalibrate_recent(
         coverage_after=coverage(recalibrated),
     )
     return recalibrated, report
+
+
+def _window(
+    X: pd.DataFrame, y: ArrayLike, timestamps: Timestamps, purpose: str
+) -> tuple[pd.DatetimeIndex, NDArray[np.float64]]:
+    """The trips' local times and checked durations; one row of ``X`` per timestamp."""
+    times = local_times(timestamps)
+    n = len(times)
+    if len(X) != n:
+        msg = f"X has {len(X)} rows but timestamps has {n}"
+        raise MonitoringError(msg)
+    if n == 0:
+        msg = f"timestamps is empty: no trips to {purpose} on"
+        raise MonitoringError(msg)
+    return times, positive_durations(y, "y", n, "timestamps")
