@@ -22,6 +22,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/bench_routing.py
 	$(VENV)/bin/python benchmarks/eta.py
+	$(VENV)/bin/python benchmarks/eta_real.py
 	$(VENV)/bin/python benchmarks/scheduling.py
 	$(VENV)/bin/python benchmarks/matching.py
 	$(VENV)/bin/python benchmarks/nemt_day.py

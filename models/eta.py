@@ -40,6 +40,7 @@ _OBJECTIVES = ("huber", "regression")
 _HALF_LIVES_DAYS = (14.0, 30.0)
 _ROW_ORDER_PERIODS = 10  # periods the rows are cut into when fit gets no times
 _PATIENCE = 50  # rounds without improvement before early stopping
+_TRUNCATIONS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)  # shares of a trial's trees tried
 
 
 class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
@@ -67,6 +68,10 @@ class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     half_lives_days
         Recency weightings tried besides none (default: 14 and 30 days): a row ``a`` days
         older than the latest weighs ``0.5 ** (a / half_life)``.
+    size_tolerance
+        The cheapest model (trees x depth, over every trial and its truncations) whose
+        validation MAE is within this share of the best is chosen: prediction time is
+        part of the requirement (0: early stopping's choice, whatever its size).
     zone_smoothing, zone_min_count
         Of the zone statistics (:class:`models.zones.ZoneStatistics`).
     quantile
@@ -95,6 +100,7 @@ class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         validation_days: int | str = "auto",
         tuning_budget_s: float | str = "auto",
         half_lives_days: Sequence[float] | None = None,
+        size_tolerance: float = 0.005,
         zone_smoothing: float = 20.0,
         zone_min_count: int = 30,
         quantile: float = 0.9,
@@ -114,6 +120,7 @@ class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         self.validation_days = validation_days
         self.tuning_budget_s = tuning_budget_s
         self.half_lives_days = half_lives_days
+        self.size_tolerance = size_tolerance
         self.zone_smoothing = zone_smoothing
         self.zone_min_count = zone_min_count
         self.quantile = quantile
@@ -276,19 +283,24 @@ class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                 callbacks=[lgb.early_stopping(_PATIENCE, verbose=False)],
             )
             n_trees = max(booster.best_iteration, 1)
-            raw = booster.predict(design[validation], num_iteration=n_trees)
             free_flow = design["free_flow_s"].to_numpy()[validation]
             actual = free_flow * np.exp(target[validation])
+
+            def mae_s(trees: int) -> float:
+                raw = booster.predict(design[validation], num_iteration=trees)
+                return float(np.mean(np.abs(free_flow * np.exp(raw) - actual)))
+
+            raw = booster.predict(design[validation], num_iteration=n_trees)
+            sizes = sorted({max(1, round(n_trees * share)) for share in _TRUNCATIONS} - {n_trees})
             result = {
                 "settings": settings,
                 "half_life_days": half_life,
                 "best_iteration": n_trees,
-                "validation_mae_s": round(
-                    float(np.mean(np.abs(free_flow * np.exp(raw) - actual))), 3
-                ),
+                "validation_mae_s": round(mae_s(n_trees), 3),
                 "validation_rmsle": round(
                     float(np.sqrt(np.mean((raw - target[validation]) ** 2))), 5
                 ),
+                "truncations": {k: round(mae_s(k), 3) for k in sizes},
                 "seconds": round(time.perf_counter() - clock, 2),
             }
             trials.append(result)
@@ -328,18 +340,46 @@ class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                 result = trial(best["settings"], float(half_life))
                 if result["validation_mae_s"] < best["validation_mae_s"]:
                     best = result
+        chosen, trees = self._smallest_near_best(trials)
         n_rows = len(design)
-        n_trees = int(np.ceil(best["best_iteration"] * n_rows / max(int(fit_rows.sum()), 1)))
+        n_trees = int(np.ceil(trees * n_rows / max(int(fit_rows.sum()), 1)))
         return {
             "n_estimators": min(n_trees, self.max_estimators),
-            "settings": best["settings"],
-            "half_life_days": best["half_life_days"],
+            "settings": chosen["settings"],
+            "half_life_days": chosen["half_life_days"],
+            "chosen_validation_trees": trees,
             "validation_days": int(np.unique(period[validation]).size),
             "validation_rows": int(validation.sum()),
             "budget_s": round(budget, 1),
             "search_s": round(time.perf_counter() - started, 2),
             "trials": trials,
         }
+
+    def _smallest_near_best(self, trials: list[dict[str, Any]]) -> tuple[dict[str, Any], int]:
+        """The trial and tree count of the cheapest model within ``size_tolerance`` of the
+        best validation MAE; the cost of a tree is its depth, ``log2(num_leaves)``. With no
+        tolerance, the best trial at its early-stopping tree count."""
+        if self.size_tolerance == 0:
+            best_trial = min(trials, key=lambda trial: trial["validation_mae_s"])
+            return best_trial, best_trial["best_iteration"]
+        candidates = [
+            (trial, trees, mae)
+            for trial in trials
+            for trees, mae in [
+                (trial["best_iteration"], trial["validation_mae_s"]),
+                *trial["truncations"].items(),
+            ]
+        ]
+        best = min(mae for _, _, mae in candidates)
+        near = [c for c in candidates if c[2] <= best * (1 + self.size_tolerance)]
+
+        def cost(candidate: tuple[dict[str, Any], int, float]) -> tuple[float, float]:
+            trial, trees, mae = candidate
+            leaves = self._lgb_params(trial["settings"])["num_leaves"]
+            return trees * np.log2(max(leaves, 2)), mae
+
+        trial, trees, _ = min(near, key=cost)
+        return trial, trees
 
     def model_inputs(self, X: pd.DataFrame) -> pd.DataFrame:
         """What the boosters read: the used features of ``X`` and the zone statistics."""

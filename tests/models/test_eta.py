@@ -389,7 +389,7 @@ def test_tree_count_is_early_stopping_on_the_validation_days(
 ) -> None:
     """The chosen tree count is LightGBM's early stopping on the last days, scaled to all rows."""
     X, y, times = train_days
-    model = _auto(validation_days=2, objective="regression").fit(X, y, times)
+    model = _auto(validation_days=2, objective="regression", size_tolerance=0).fit(X, y, times)
     report = model.tuning_report_
     target = np.log(y / X["free_flow_s"].to_numpy())
     _, period = np.unique(times.dt.date, return_inverse=True)
@@ -413,6 +413,22 @@ def test_tree_count_is_early_stopping_on_the_validation_days(
     expected = int(np.ceil(booster.best_iteration * len(X) / (~validation).sum()))
     assert report["n_estimators"] == min(expected, 400)
     assert model.median_.n_estimators == report["n_estimators"]
+
+
+def test_a_smaller_model_is_chosen_when_nearly_as_accurate(
+    train_days: tuple[pd.DataFrame, np.ndarray, pd.Series],
+) -> None:
+    """With a size tolerance the fewest trees within it of the best validation MAE win."""
+    X, y, times = train_days
+    exact = _auto(validation_days=2, size_tolerance=0).fit(X, y, times).tuning_report_
+    loose = _auto(validation_days=2, size_tolerance=0.05).fit(X, y, times).tuning_report_
+    trial = loose["trials"][0]
+    maes = {trial["best_iteration"]: trial["validation_mae_s"], **trial["truncations"]}
+    best = min(maes.values())
+    expected = min(k for k, mae in maes.items() if mae <= best * 1.05)
+    assert loose["chosen_validation_trees"] == expected
+    assert exact["chosen_validation_trees"] == trial["best_iteration"]
+    assert loose["n_estimators"] <= exact["n_estimators"]
 
 
 def test_later_labels_do_not_change_the_training(
