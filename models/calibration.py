@@ -176,15 +176,11 @@ class ConditionalCalibration:
         self, X: pd.DataFrame
     ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
         """Weather, day type and hour band codes of each row (indices into the tables)."""
-        n = len(X)
-
-        def column(name: str) -> NDArray[np.float64]:
-            if name not in X.columns:
-                return np.full(n, np.nan)
-            return np.asarray(X[name].to_numpy(dtype=np.float64, na_value=np.nan))
-
+        names = ("snow", "rain", "precipitation_mm", "is_weekend", "hour")
+        block = X.to_numpy(dtype=np.float64, na_value=np.nan)  # a view of a float frame
         snow, rain, mm, weekend, hour = (
-            column(c) for c in ("snow", "rain", "precipitation_mm", "is_weekend", "hour")
+            block[:, at] if at >= 0 else np.full(len(X), np.nan)
+            for at in X.columns.get_indexer(pd.Index(names)).tolist()
         )
         known = ~(np.isnan(snow) & np.isnan(rain) & np.isnan(mm))
         weather = np.select(

@@ -391,10 +391,13 @@ class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         return [*self.feature_names_used_, *zones]
 
     def _design(self, X: pd.DataFrame) -> NDArray[np.float64]:
-        values = X[list(self.feature_names_used_)].to_numpy(dtype=np.float64)
+        """The design matrix of a checked ``X`` (columns :attr:`feature_names_in_`)."""
+        block = X.to_numpy(dtype=np.float64, na_value=np.nan)  # a view of a float frame
+        position = {name: k for k, name in enumerate(self.feature_names_in_)}
+        values = block[:, [position[name] for name in self.feature_names_used_]]
         if self.zone_statistics_ is None:
             return values
-        coordinates = X[list(COORDINATE_COLUMNS)].to_numpy(dtype=np.float64)
+        coordinates = block[:, [position[name] for name in COORDINATE_COLUMNS]]
         return np.column_stack([values, self.zone_statistics_.transform(coordinates)])
 
     def predict(self, X: pd.DataFrame) -> NDArray[np.float64]:

@@ -20,9 +20,11 @@ get NaN. :meth:`ZoneStatistics.transform` (prediction) uses every training row.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
+from numba import njit
 from numpy.typing import NDArray
 
 from .cleaning import EARTH_RADIUS_M
@@ -42,11 +44,17 @@ class _Table:
     sums: NDArray[np.float64]
     counts: NDArray[np.float64]
 
-    def lookup(self, keys: NDArray[np.int64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """(sum, count) of each key; zero for keys never seen."""
-        at = np.clip(np.searchsorted(self.keys, keys), 0, max(self.keys.size - 1, 0))
-        found = self.keys[at] == keys if self.keys.size else np.zeros(keys.size, dtype=bool)
-        return np.where(found, self.sums[at], 0.0), np.where(found, self.counts[at], 0.0)
+
+@dataclass(frozen=True, eq=False)
+class _PackedTables:
+    """Several tables concatenated: table ``t`` is ``[starts[t]:starts[t + 1]]``."""
+
+    end_levels: NDArray[np.int64]
+    pair_levels: NDArray[np.int64]
+    starts: NDArray[np.int64]
+    keys: NDArray[np.int64]
+    sums: NDArray[np.float64]
+    counts: NDArray[np.float64]
 
 
 @dataclass(frozen=True, eq=False)
@@ -142,21 +150,41 @@ class ZoneStatistics:
         return fitted, oof
 
     def transform(self, coordinates: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Statistics (columns :data:`ZONE_STAT_COLUMNS`) of each row, from all training rows."""
-        sums: dict[tuple[str, int], NDArray[np.float64]] = {}
-        counts: dict[tuple[str, int], NDArray[np.float64]] = {}
-        for level in self.end_levels:
-            origin, dest = self._cells(coordinates, level)
-            for kind, k in (("origin", origin), ("dest", dest)):
-                sums[(kind, level)], counts[(kind, level)] = self.tables[("end", level)].lookup(k)
-        for level in self.pair_levels:
-            origin, dest = self._cells(coordinates, level)
-            pair = origin * (1 << level) ** 2 + dest
-            sums[("pair", level)], counts[("pair", level)] = self.tables[("pair", level)].lookup(
-                pair
-            )
-        global_mean = np.full(len(coordinates), self.global_sum / max(self.global_count, 1.0))
-        return self._smoothed(global_mean, sums, counts)
+        """Statistics (columns :data:`ZONE_STAT_COLUMNS`) of each row, from all training rows.
+
+        One compiled pass over the rows (this is on the path of every live estimate): the
+        same cells, lookups and shrinkage as :meth:`fit` uses, level by level.
+        """
+        packed = self._packed
+        result: NDArray[np.float64] = _transform_kernel(
+            np.ascontiguousarray(coordinates, dtype=np.float64),
+            np.array([self.south, self.west, *self.side_deg]),
+            self.smoothing,
+            self.global_sum / max(self.global_count, 1.0),
+            packed.end_levels,
+            packed.pair_levels,
+            packed.starts,
+            packed.keys,
+            packed.sums,
+            packed.counts,
+        )
+        return result
+
+    @cached_property
+    def _packed(self) -> _PackedTables:
+        """The tables of the levels in use, end levels first, as one set of flat arrays."""
+        order = [("end", level) for level in self.end_levels]
+        order += [("pair", level) for level in self.pair_levels]
+        tables = [self.tables[key] for key in order]
+        sizes = [t.keys.size for t in tables]
+        return _PackedTables(
+            end_levels=np.asarray(self.end_levels, dtype=np.int64),
+            pair_levels=np.asarray(self.pair_levels, dtype=np.int64),
+            starts=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+            keys=np.concatenate([t.keys for t in tables]).astype(np.int64),
+            sums=np.concatenate([t.sums for t in tables]).astype(np.float64),
+            counts=np.concatenate([t.counts for t in tables]).astype(np.float64),
+        )
 
     def _cells(
         self, coordinates: NDArray[np.float64], level: int
@@ -223,3 +251,71 @@ def _earlier(
         earlier["sum"].to_numpy(dtype=np.float64)[at],
         earlier["count"].to_numpy(dtype=np.float64)[at],
     )
+
+
+@njit(cache=True, nogil=True)
+def _cell(value: float, origin: float, side: float, n: int) -> int:
+    """Cell index along one axis, as :meth:`ZoneStatistics._cells` computes it."""
+    x = np.floor((value - origin) / side * n)
+    if np.isnan(x):
+        return 0
+    return int(min(max(x, 0.0), n - 1.0))
+
+
+@njit(cache=True, nogil=True)
+def _shrunk(
+    stat: float,
+    keys: NDArray[np.int64],
+    sums: NDArray[np.float64],
+    counts: NDArray[np.float64],
+    lo: int,
+    hi: int,
+    key: int,
+    smoothing: float,
+) -> float:
+    """``stat`` shrunk toward the cell ``key`` of the table ``[lo:hi]`` (unseen: unchanged
+    weight, as a cell of zero sum and count)."""
+    at = lo + np.searchsorted(keys[lo:hi], key)
+    s, c = 0.0, 0.0
+    if at < hi and keys[at] == key:
+        s, c = sums[at], counts[at]
+    return float((s + smoothing * stat) / (c + smoothing))
+
+
+@njit(cache=True, nogil=True)
+def _transform_kernel(
+    coordinates: NDArray[np.float64],
+    grid: NDArray[np.float64],
+    smoothing: float,
+    global_mean: float,
+    end_levels: NDArray[np.int64],
+    pair_levels: NDArray[np.int64],
+    starts: NDArray[np.int64],
+    keys: NDArray[np.int64],
+    sums: NDArray[np.float64],
+    counts: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """The three statistics of each row (see :meth:`ZoneStatistics.transform`)."""
+    south, west, side_lat, side_lon = grid[0], grid[1], grid[2], grid[3]
+    out = np.empty((coordinates.shape[0], 3))
+    n_end = end_levels.size
+    for i in range(coordinates.shape[0]):
+        origin_stat, dest_stat, pair_stat = global_mean, global_mean, global_mean
+        for t in range(n_end + pair_levels.size):
+            level = end_levels[t] if t < n_end else pair_levels[t - n_end]
+            n = 1 << level
+            origin = _cell(coordinates[i, 0], south, side_lat, n) * n + _cell(
+                coordinates[i, 1], west, side_lon, n
+            )
+            dest = _cell(coordinates[i, 2], south, side_lat, n) * n + _cell(
+                coordinates[i, 3], west, side_lon, n
+            )
+            lo, hi = starts[t], starts[t + 1]
+            if t < n_end:
+                origin_stat = _shrunk(origin_stat, keys, sums, counts, lo, hi, origin, smoothing)
+                dest_stat = _shrunk(dest_stat, keys, sums, counts, lo, hi, dest, smoothing)
+            else:
+                pair = origin * n * n + dest
+                pair_stat = _shrunk(pair_stat, keys, sums, counts, lo, hi, pair, smoothing)
+        out[i, 0], out[i, 1], out[i, 2] = origin_stat, dest_stat, pair_stat
+    return out

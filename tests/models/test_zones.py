@@ -91,3 +91,44 @@ def test_levels_follow_the_density_of_trips() -> None:
 
     few, many = levels(2_000), levels(200_000)
     assert many[0] > few[0] and many[1] >= few[1]
+
+
+def _reference_transform(zones: ZoneStatistics, row: np.ndarray) -> list[float]:
+    """The documented statistics of one trip, cell by cell in plain Python (slow, obvious)."""
+
+    def cell(lat: float, lon: float, level: int) -> int:
+        n = 2**level
+        r = np.floor((lat - zones.south) / zones.side_deg[0] * n)
+        c = np.floor((lon - zones.west) / zones.side_deg[1] * n)
+        r, c = (0 if np.isnan(v) else int(min(max(v, 0), n - 1)) for v in (r, c))
+        return r * n + c
+
+    def shrink(stat: float, kind: str, level: int, key: int) -> float:
+        table = zones.tables[(kind, level)]
+        found = np.flatnonzero(table.keys == key)
+        total, count = (table.sums[found[0]], table.counts[found[0]]) if found.size else (0, 0)
+        return float((total + zones.smoothing * stat) / (count + zones.smoothing))
+
+    mean = zones.global_sum / zones.global_count
+    origin = dest = pair = mean
+    for level in zones.end_levels:
+        origin = shrink(origin, "end", level, cell(row[0], row[1], level))
+        dest = shrink(dest, "end", level, cell(row[2], row[3], level))
+    for level in zones.pair_levels:
+        key = cell(row[0], row[1], level) * 4**level + cell(row[2], row[3], level)
+        pair = shrink(pair, "pair", level, key)
+    return [origin, dest, pair]
+
+
+def test_compiled_transform_matches_a_plain_reference(
+    inputs: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> None:
+    """The compiled pass gives the reference's numbers, also off the grid and for NaN/inf."""
+    coordinates, target, period = inputs
+    zones, _ = ZoneStatistics.fit(coordinates, target, period)
+    rng = np.random.default_rng(2)
+    rows = coordinates[rng.choice(len(coordinates), 300, replace=False)].copy()
+    rows[:100] += rng.normal(0.0, 0.02, (100, 4))  # off the training cells, some off the grid
+    rows[100, 0], rows[101, 3], rows[102, 1] = np.nan, np.inf, -np.inf
+    expected = np.array([_reference_transform(zones, row) for row in rows])
+    np.testing.assert_allclose(zones.transform(rows), expected, rtol=1e-12)
