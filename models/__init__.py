@@ -9,7 +9,7 @@ from .cleaning import CleaningParams, CleaningReport, clean_trips
 from .comparison import Comparison, Requirement, compare_models, model_families
 from .compiled_trees import CompiledTrees
 from .drift import DriftReference, population_stability_index
-from .eta import EtaModel, predict_durations
+from .eta import TRAINING_REVISION, EtaModel, predict_durations
 from .exceptions import (
     ModelSchemaError,
     ModelsError,
@@ -42,6 +42,7 @@ from .zones import ZoneStatistics
 __all__ = [
     "FEATURE_COLUMNS",
     "REQUIRED_COLUMNS",
+    "TRAINING_REVISION",
     "CleaningParams",
     "CleaningReport",
     "Comparison",

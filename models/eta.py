@@ -40,6 +40,10 @@ _OBJECTIVES = ("huber", "regression")
 _HALF_LIVES_DAYS = (14.0, 30.0)
 _ROW_ORDER_PERIODS = 10  # periods the rows are cut into when fit gets no times
 _PATIENCE = 50  # rounds without improvement before early stopping
+TRAINING_REVISION = 2
+"""Bumped when a change to :meth:`EtaModel.fit` changes what the same data and parameters
+produce (2: the P90 booster's trees by its own early stopping); caches of trained models
+key on it."""
 _TRUNCATIONS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)  # shares of a trial's trees tried
 
 
@@ -229,7 +233,8 @@ class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         calibrated per condition (:class:`ConditionalCalibration`, read from ``X``) on the
         latest ``calibration_fraction`` of the rows."""
         n_fit = int(len(design) * (1 - self.calibration_fraction))
-        n_trees = self.tuning_report_["n_estimators"]
+        report = self.tuning_report_
+        n_trees = report.get("upper_n_estimators", report["n_estimators"])
         self.upper_ = self._booster(n_trees, objective="quantile", alpha=self.quantile).fit(
             design.iloc[:n_fit], target[:n_fit]
         )
@@ -341,10 +346,16 @@ class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                 if result["validation_mae_s"] < best["validation_mae_s"]:
                     best = result
         chosen, trees = self._smallest_near_best(trials)
-        n_rows = len(design)
-        n_trees = int(np.ceil(trees * n_rows / max(int(fit_rows.sum()), 1)))
+        n_fit_rows = max(int(fit_rows.sum()), 1)
+        n_trees = int(np.ceil(trees * len(design) / n_fit_rows))
+        upper_trees = self._upper_trees(train_set, design[validation], target[validation], chosen)
+        n_upper_rows = int(len(design) * (1 - self.calibration_fraction))
         return {
             "n_estimators": min(n_trees, self.max_estimators),
+            "upper_n_estimators": min(
+                int(np.ceil(upper_trees * n_upper_rows / n_fit_rows)), self.max_estimators
+            ),
+            "upper_validation_trees": upper_trees,
             "settings": chosen["settings"],
             "half_life_days": chosen["half_life_days"],
             "chosen_validation_trees": trees,
@@ -354,6 +365,29 @@ class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
             "search_s": round(time.perf_counter() - started, 2),
             "trials": trials,
         }
+
+    def _upper_trees(
+        self,
+        train_set: lgb.Dataset,
+        validation_design: pd.DataFrame,
+        validation_target: NDArray[np.float64],
+        chosen: dict[str, Any],
+    ) -> int:
+        """Trees of the quantile booster: early stopping on the validation days' pinball loss.
+
+        The quantile booster overfits sooner than the median one (its calibration absorbs
+        a constant error, not noise), so its count is chosen on its own loss.
+        """
+        train_set.set_weight(None)  # the upper booster is fitted unweighted
+        params = {**self._lgb_params(chosen["settings"]), "objective": "quantile"}
+        booster = lgb.train(
+            {**params, "alpha": self.quantile, "metric": "quantile", "feature_pre_filter": False},
+            train_set,
+            num_boost_round=self.max_estimators,
+            valid_sets=[lgb.Dataset(validation_design, validation_target, reference=train_set)],
+            callbacks=[lgb.early_stopping(_PATIENCE, verbose=False)],
+        )
+        return max(int(booster.best_iteration), 1)
 
     def _smallest_near_best(self, trials: list[dict[str, Any]]) -> tuple[dict[str, Any], int]:
         """The trial and tree count of the cheapest model within ``size_tolerance`` of the

@@ -1,9 +1,10 @@
 """The default ETA model: trained on first use from the default world's history, then cached.
 
-The cache key is the map file's content hash, the world's size and seed and the model's
-hyperparameters, so another map, world or model configuration trains its own model. The
-model directory is written beside its final name and renamed into place, so a crash never
-leaves a half-written model behind.
+The cache key is the map file's content hash, the world's size and seed, the model's
+hyperparameters and the training revision (``models.TRAINING_REVISION``), so another map,
+world, model configuration or training code trains its own model. The model directory is
+written beside its final name and renamed into place, so a crash never leaves a
+half-written model behind.
 ``$DISPATCH_MODEL_CACHE`` overrides the cache folder (default: the user's cache folder).
 """
 
@@ -18,7 +19,14 @@ from pathlib import Path
 import platformdirs
 
 import routing
-from models import EtaModel, ModelSchemaError, load_model, prepare_trips, save_trained
+from models import (
+    TRAINING_REVISION,
+    EtaModel,
+    ModelSchemaError,
+    load_model,
+    prepare_trips,
+    save_trained,
+)
 from models.training import train_eta
 from routing.loading import cache_key
 
@@ -79,6 +87,6 @@ def default_model(
 
 
 def _params_key(model: EtaModel) -> str:
-    """Short hash of the model's hyperparameters."""
-    params = json.dumps(model.get_params(), sort_keys=True)
+    """Short hash of the model's hyperparameters and of the training code's revision."""
+    params = json.dumps([TRAINING_REVISION, model.get_params()], sort_keys=True)
     return hashlib.sha256(params.encode()).hexdigest()[:8]

@@ -414,6 +414,20 @@ def test_tree_count_is_early_stopping_on_the_validation_days(
     assert report["n_estimators"] == min(expected, 400)
     assert model.median_.n_estimators == report["n_estimators"]
 
+    # the P90 booster: its own early stopping, on the pinball loss of the same days
+    upper = lgb.train(
+        {**params, "objective": "quantile", "alpha": 0.9, "metric": "quantile"}
+        | {"feature_pre_filter": False},
+        lgb.Dataset(design[~validation], target[~validation], params={"verbose": -1}),
+        num_boost_round=400,
+        valid_sets=[lgb.Dataset(design[validation], target[validation], reference=train_set)],
+        callbacks=[lgb.early_stopping(50, verbose=False)],
+    )
+    assert report["upper_validation_trees"] == upper.best_iteration
+    fitted_rows = int(len(X) * (1 - model.calibration_fraction))
+    expected = int(np.ceil(upper.best_iteration * fitted_rows / (~validation).sum()))
+    assert model.upper_.n_estimators == report["upper_n_estimators"] == min(expected, 400)
+
 
 def test_a_smaller_model_is_chosen_when_nearly_as_accurate(
     train_days: tuple[pd.DataFrame, np.ndarray, pd.Series],
