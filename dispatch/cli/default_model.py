@@ -23,6 +23,7 @@ from models import (
     TRAINING_REVISION,
     EtaModel,
     ModelSchemaError,
+    baseline_predictions,
     load_model,
     prepare_trips,
     save_trained,
@@ -76,7 +77,14 @@ def default_model(
     result = train_eta(data, model=model)
     partial = directory.with_name(f"{directory.name}.partial-{os.getpid()}")
     save_trained(
-        result, data, world.graph, partial, data.X[data.local_dates() <= result.train_window[1]]
+        result,
+        data,
+        world.graph,
+        partial,
+        data.X[data.local_dates() <= result.train_window[1]],
+        # the raw-coordinate baseline would add seconds to the first use; `dispatch train`
+        # and `compare-models` run it
+        baselines=baseline_predictions(data, result, raw_coordinates=False),
     )
     try:
         partial.rename(directory)
