@@ -8,7 +8,9 @@ calibration rows' mix (a P90 calibrated on a snowy week covers every dry-day tri
 hierarchy: the weather (snow, wet, dry, unknown); within it the day type (weekday,
 weekend); within that the band of the hour of day. Each group's offset is the weighted
 ``quantile`` of its residuals, shrunk toward its parent's by ``min_rows`` pseudo-rows, so
-small groups borrow strength and unseen ones take their parent's offset.
+small groups borrow strength and unseen ones take their parent's offset; a day type unseen
+under one weather but seen under others also takes its mean shift there (additive on the
+log scale), so that a first snowy weekend is not calibrated as a snowy weekday.
 """
 
 from __future__ import annotations
@@ -100,6 +102,7 @@ class ConditionalCalibration:
         self.offset_table_ = np.full(shape, self.global_offset_)
         self.row_table_ = np.zeros(shape, dtype=np.int64)
         everything = np.ones(r.size, dtype=bool)
+        by_day_table = np.full((len(WEATHER_GROUPS), len(DAY_TYPES)), np.nan)
         for wc in np.unique(weather):
             in_w = weather == wc
             by_weather = self._shrunk(r, w, in_w, everything, self.global_offset_)
@@ -107,12 +110,31 @@ class ConditionalCalibration:
             for dc in np.unique(day[in_w]):
                 in_d = in_w & (day == dc)
                 by_day = self._shrunk(r, w, in_d, in_w, by_weather)
+                by_day_table[wc, dc] = by_day
                 self.offset_table_[wc, dc] = by_day
                 for bc in np.unique(band[in_d]):
                     in_b = in_d & (band == bc)
                     self.offset_table_[wc, dc, bc] = self._shrunk(r, w, in_b, in_d, by_day)
                     self.row_table_[wc, dc, bc] = int(in_b.sum())
+        self._borrow_day_shifts(by_day_table)
         return self
+
+    def _borrow_day_shifts(self, by_day: NDArray[np.float64]) -> None:
+        """A day type unseen under a weather seen: that weather's offset on the day types it
+        has, moved by how far the unseen day type sits from them under the other weathers
+        (a snowy weekend after snowy weekdays is as much calmer than they are as dry
+        weekends are than dry weekdays). ``by_day`` holds the fitted (weather, day) offsets."""
+        weather_seen = np.isfinite(by_day).any(axis=1, keepdims=True)
+        for wc, dc in np.argwhere(np.isnan(by_day) & weather_seen):
+            estimates = [
+                by_day[wc, seen] + by_day[other, dc] - by_day[other, seen]
+                for seen in np.flatnonzero(np.isfinite(by_day[wc]))
+                for other in np.flatnonzero(
+                    np.isfinite(by_day[:, dc]) & np.isfinite(by_day[:, seen])
+                )
+            ]
+            if estimates:
+                self.offset_table_[wc, dc] = float(np.mean(estimates))
 
     def offset(self, X: pd.DataFrame) -> NDArray[np.float64]:
         """Offset (log scale) of each row of ``X``: its group's, else its nearest parent's."""

@@ -107,6 +107,29 @@ def test_weekends_have_offsets_of_their_own() -> None:
     assert set(calibration.offsets()["day"]) == {"weekday", "weekend"}
 
 
+def test_an_unseen_day_type_borrows_its_shift_from_other_weather() -> None:
+    """Snowy weekdays and dry days of both types: a snowy weekend row gets the snow offset
+    moved by as much as dry weekends sit below dry weekdays."""
+    rng = np.random.default_rng(6)
+    n = 12_000
+    snow = (rng.random(n) < 0.3).astype(float)
+    weekend = np.where(snow == 1, 0.0, (rng.random(n) < 0.4).astype(float))
+    spread = np.where(snow == 1, 0.4, 0.1) * np.where(weekend == 1, 0.5, 1.0)
+    residual = rng.normal(0.0, spread)
+    X = pd.DataFrame({"snow": snow, "rain": 0.0, "precipitation_mm": 0.0, "is_weekend": weekend})
+    calibration = ConditionalCalibration(0.9).fit(residual, X)
+
+    def offset(snow: float, weekend: float) -> float:
+        row = {"snow": snow, "rain": 0.0, "precipitation_mm": 0.0, "is_weekend": weekend}
+        return float(calibration.offset(pd.DataFrame([row]))[0])
+
+    dry_shift = offset(0.0, 1.0) - offset(0.0, 0.0)
+    assert dry_shift < -0.05
+    snow_weather = calibration.offsets().query("weather == 'snow'")["offset"].iloc[0]
+    assert offset(1.0, 0.0) == pytest.approx(snow_weather)  # one group: no shrinkage below
+    assert offset(1.0, 1.0) == pytest.approx(snow_weather + dry_shift, abs=0.01)
+
+
 def test_absent_or_nan_hour_is_a_group_of_its_own() -> None:
     """Rows without an hour share one band; a frame with no condition column is one group."""
     residual = np.r_[np.zeros(500), np.ones(500)]
