@@ -15,6 +15,8 @@ Times are stored as ISO 8601 text in UTC (portable and ordered on every backend)
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +35,7 @@ from .trip_states import BookingStatus, EventKind
 
 _BACKENDS = ("sqlite", "postgresql")
 _CONNECT_TIMEOUT_S = 10  # PostgreSQL: an unreachable server fails start-up in seconds
+_SQLITE_LOCK_TIMEOUT_S = 30  # SQLite: how long a writer waits for another's lock
 
 # the tables as the head revision of .migrations leaves them (a test compares the two)
 metadata = sa.MetaData()
@@ -681,7 +684,8 @@ def _engine_options(url: sa.URL) -> dict[str, Any]:
     """SQLite: threads share the file, waiting 30 s for its lock. PostgreSQL: connections
     are checked before use (a restarted server costs no request) and time out."""
     if url.get_backend_name() == "sqlite":
-        return {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        connect_args = {"check_same_thread": False, "timeout": _SQLITE_LOCK_TIMEOUT_S}
+        return {"connect_args": connect_args}
     connect_args = {} if "connect_timeout" in url.query else {"connect_timeout": _CONNECT_TIMEOUT_S}
     return {"connect_args": connect_args, "pool_pre_ping": True}
 
@@ -698,16 +702,30 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _enable_wal(cursor)
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={_SQLITE_LOCK_TIMEOUT_S * 1000}")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get("immediate", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _enable_wal(cursor: sqlite3.Cursor) -> None:
+    """Switch to WAL, retrying for up to 30 s: while another connection writes the first
+    transaction of a new file, the switch fails at once (no busy wait) as locked."""
+    deadline = time.monotonic() + _SQLITE_LOCK_TIMEOUT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _trip_row(row: Any) -> TripRow:
