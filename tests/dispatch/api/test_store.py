@@ -112,6 +112,17 @@ def test_a_postgresql_store_is_upgraded_by_the_operator(store_url: str) -> None:
 
 
 @BACKENDS
+def test_concurrent_upgrades_queue(store_url: str) -> None:
+    """Two processes' upgrades of one new store at once: one migrates, the other finds it done."""
+    stores = [Store(store_url), Store(store_url)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        changes = sorted(pool.map(Store.upgrade, stores), key=lambda change: change[0] or "")
+    assert changes == [(None, migrations.head()), (migrations.head(), migrations.head())]
+    for store in stores:
+        store.close()
+
+
+@BACKENDS
 def test_a_booking_is_committed_when_book_returns(store_url: str) -> None:
     """Another connection sees the booking as soon as ``book`` returns (it committed)."""
     store = _migrated(store_url)
