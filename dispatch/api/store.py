@@ -331,8 +331,7 @@ class Store:
                         return replay
                 exists = conn.execute(sa.select(trips.c.id).where(trips.c.id == request.id))
                 if exists.first() is not None:
-                    msg = f"a trip with id {request.id!r} exists already"
-                    raise DuplicateTripError(msg)
+                    raise DuplicateTripError(request.id)
                 stamp = utc_text(now)
                 conn.execute(
                     trips.insert().values(
@@ -353,8 +352,10 @@ class Store:
                             created_at=stamp,
                         )
                     )
-        except sa.exc.IntegrityError:
-            # a concurrent request with the same key or id committed first
+        except (sa.exc.IntegrityError, DuplicateTripError):
+            # A concurrent request with the same key or id committed first: on PostgreSQL
+            # maybe after this transaction's replay check (each statement sees the latest
+            # commits), so the key is looked up again.
             if key is not None:
                 with self._read() as conn:
                     replay = self._replay(conn, key, body_sha256)
