@@ -1,4 +1,5 @@
-"""Session fixtures: an isolated graph cache and the real OSM extracts (Baltimore, Monaco)."""
+"""Session fixtures: an isolated graph cache, the real OSM extracts (Baltimore, Monaco) and
+the store backends (a fresh SQLite file or PostgreSQL database per test)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 import routing
 from tests.shared_data import SHARED_DATA
+from tests.stores import PostgresServer, missing_programs
 
 SHARED_OSM = SHARED_DATA / "osm"
 
@@ -64,3 +66,32 @@ def baltimore(baltimore_path: Path, graph_cache_dir: Path) -> routing.RoadGraph:
 def monaco(monaco_path: Path, graph_cache_dir: Path) -> routing.RoadGraph:
     """Road graph of Monaco, built once per session into the session cache."""
     return routing.load_graph(monaco_path)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """This test process's PostgreSQL server (one per xdist worker), started on first use."""
+    missing = missing_programs()
+    if missing:
+        pytest.skip(f"PostgreSQL server programs not on PATH: {', '.join(missing)}")
+    server = PostgresServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def backend() -> str:
+    """The store's backend; tests parametrize it with ``tests.stores.BACKENDS``."""
+    return "sqlite"
+
+
+@pytest.fixture
+def store_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The URL of a fresh, empty store: a SQLite file, or a new PostgreSQL database."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'dispatch.sqlite'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    url = server.create_database()
+    yield url
+    server.drop_database(url)

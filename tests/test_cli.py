@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from dispatch.cli import main
+from tests.stores import BACKENDS, query
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -69,6 +70,11 @@ def test_route_samples_print_table(capsys: pytest.CaptureFixture[str]) -> None:
         (["route", "--from", "40.5,-76.0", "--to", "39.29,-76.61"], "farther than 500 m"),
         (["route", "--from", "nowhere", "--to", "39.29,-76.61"], "--from must be LAT,LON"),
         (["graph", "info", "no/such/map.osm.pbf"], "map file not found"),
+        (["db", "upgrade", "--store", "not a url"], "cannot parse the store URL"),
+        (
+            ["db", "upgrade", "--store", "postgresql://dispatch@/dispatch?host=/no/such/dir"],
+            "cannot use the store postgresql://dispatch@/dispatch",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_message(
@@ -79,6 +85,19 @@ def test_bad_input_exits_2_with_message(
     err = capsys.readouterr().err
     assert expected in err
     assert "Traceback" not in err
+    assert err.count("\n") == 1  # one line (progress bars only return the carriage)
+
+
+@BACKENDS
+def test_db_upgrade_migrates_the_store_once(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`dispatch db upgrade` brings a new store to the latest revision; again, it says so."""
+    assert main(["db", "upgrade", "--store", store_url]) == 0
+    assert "from schema revision none to" in capsys.readouterr().out
+    assert main(["db", "upgrade", "--db", store_url]) == 0
+    assert "is at the latest schema revision" in capsys.readouterr().out
+    assert query(store_url, "SELECT count(*) FROM trips") == [(0,)]
 
 
 def test_console_script_runs() -> None:

@@ -107,7 +107,7 @@ class ServiceState:
                 self._eta_workers.start()
             else:  # ETA batches are answered in this process: it holds the route table
                 self._eta_context = EtaContext.of(graph, self.settings)
-            store = Store(self.settings.database_url())
+            store = Store.open(self.settings.database_url())
             configured = self._load_configured()
             self.base_version = configured.version
             promoted = store.promoted_model(self.base_version)

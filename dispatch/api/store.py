@@ -1,11 +1,13 @@
 """The operational store: trips, events, vehicles, plans, predictions, outcomes and models.
 
-SQLAlchemy Core over any URL; SQLite by default, in WAL mode with ``synchronous=FULL`` so
-that a committed booking survives a crash or a power cut. Tables are created on start-up
-and stamped with :data:`SCHEMA_VERSION`; a store written by another version is refused.
-Every method is one transaction: when it returns, the change is on disk. On SQLite, write
-transactions start with ``BEGIN IMMEDIATE`` so that concurrent writers queue on the
-database lock instead of failing when one reads a snapshot another has just replaced.
+SQLAlchemy Core over SQLite (the default, one file) or PostgreSQL. SQLite runs in WAL mode
+with ``synchronous=FULL`` so that a committed booking survives a crash or a power cut.
+The schema is the head of the Alembic revisions in :mod:`.migrations`: :meth:`Store.open`
+upgrades a SQLite file to it at start-up, and requires a PostgreSQL database to be there
+already (``dispatch db upgrade``: on a shared server migrating is the operator's step).
+Every method is one transaction: when it returns, the change is committed. Writers queue
+where they could race: on SQLite, write transactions start with ``BEGIN IMMEDIATE``; on
+PostgreSQL, rows are locked or upserted (the inserts themselves are guarded by the keys).
 
 Times are stored as ISO 8601 text in UTC (portable and ordered on every backend).
 """
@@ -13,6 +15,8 @@ Times are stored as ISO 8601 text in UTC (portable and ordered on every backend)
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,19 +25,21 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from ..domain import TripRequest, Vehicle
 from ..exceptions import DuplicateTripError, IdempotencyMismatchError, StoreError
+from . import migrations
 from .trip_states import BookingStatus, EventKind
 
-SCHEMA_VERSION = 1
+_BACKENDS = ("sqlite", "postgresql")
+_CONNECT_TIMEOUT_S = 10  # PostgreSQL: an unreachable server fails start-up in seconds
+_SQLITE_LOCK_TIMEOUT_S = 30  # SQLite: how long a writer waits for another's lock
 
+# the tables as the head revision of .migrations leaves them (a test compares the two)
 metadata = sa.MetaData()
 
-schema_version = sa.Table(
-    "schema_version", metadata, sa.Column("version", sa.Integer, primary_key=True)
-)
 trips = sa.Table(
     "trips",
     metadata,
@@ -186,43 +192,87 @@ class PredictionRow:
 
 
 class Store:
-    """Transactions over the service's tables (see the module docstring)."""
+    """Transactions over the service's tables (see the module docstring).
+
+    The constructor only connects (lazily); :meth:`open` also readies the schema.
+    """
 
     def __init__(self, url: str) -> None:
-        self.url = sa.make_url(url)
-        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        try:
+            self.url = sa.make_url(url)
+        except sa.exc.ArgumentError:
+            msg = (
+                "cannot parse the store URL: expected dialect+driver://user:password@host/"
+                "database, such as sqlite:///path/to/dispatch.sqlite or "
+                "postgresql+psycopg://dispatch@localhost/dispatch"
+            )
+            raise StoreError(msg) from None
+        self.shown = self.url.render_as_string(hide_password=True)
+        backend = self.url.get_backend_name()
+        if backend not in _BACKENDS:
+            supported = ", ".join(_BACKENDS)
+            msg = f"cannot use the store {self.shown}: {backend} is not supported ({supported})"
+            raise StoreError(msg)
+        self.is_sqlite = backend == "sqlite"
         if self.is_sqlite and self.url.database not in (None, "", ":memory:"):
             try:
                 Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 msg = f"cannot create the folder of the store {self.url.database}: {exc}"
                 raise StoreError(msg) from exc
-        connect_args = {"check_same_thread": False, "timeout": 30} if self.is_sqlite else {}
         try:
-            self.engine: Engine = sa.create_engine(self.url, connect_args=connect_args)
+            self.engine: Engine = sa.create_engine(self.url, **_engine_options(self.url))
         except (ImportError, sa.exc.ArgumentError) as exc:
-            shown = self.url.render_as_string(hide_password=True)
-            msg = f"cannot use the store {shown}: {exc} (is its database driver installed?)"
+            msg = f"cannot use the store {self.shown}: {exc} (is its database driver installed?)"
             raise StoreError(msg) from exc
         if self.is_sqlite:
             _configure_sqlite(self.engine)
-        self._create()
 
-    def _create(self) -> None:
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """The store at ``url`` ready for the service.
+
+        A SQLite file is upgraded to the latest schema; a PostgreSQL database must be there
+        already, else :class:`StoreError` names the command that upgrades it.
+        """
+        store = cls(url)
         try:
-            with self._write() as conn:
-                metadata.create_all(conn)
-                found = conn.execute(sa.select(schema_version.c.version)).scalars().all()
-                if not found:
-                    conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
-                elif found != [SCHEMA_VERSION]:
-                    msg = (
-                        f"the store {self.url.render_as_string(hide_password=True)} has schema "
-                        f"version {found}, this service needs {SCHEMA_VERSION}"
-                    )
-                    raise StoreError(msg)
-        except sa.exc.OperationalError as exc:
-            msg = f"cannot open the store {self.url.render_as_string(hide_password=True)}: {exc}"
+            if store.is_sqlite:
+                store.upgrade()
+            else:
+                store.check()
+        except StoreError:
+            store.close()
+            raise
+        return store
+
+    def upgrade(self) -> tuple[str | None, str]:
+        """Apply the pending migrations in one transaction; the revisions before and after."""
+        with self._write() as conn, self._schema_errors():
+            return migrations.upgrade(conn)
+
+    def check(self) -> None:
+        """Raise :class:`StoreError` unless the schema is at the latest revision."""
+        with self._read() as conn, self._schema_errors():
+            found = migrations.current(conn)
+        if found != migrations.head():
+            msg = (
+                f"cannot use the store {self.shown}: its schema is at revision {found or 'none'}"
+                f", this service needs {migrations.head()} (run `dispatch db upgrade --store "
+                f"{self.shown}` first)"
+            )
+            raise StoreError(msg)
+
+    @contextmanager
+    def _schema_errors(self) -> Iterator[None]:
+        """Errors of reading or migrating the schema as :class:`StoreError` naming the URL."""
+        try:
+            yield
+        except sa.exc.DBAPIError as exc:  # e.g. no right to create tables
+            msg = f"cannot use the store {self.shown}: {_reason(exc)}"
+            raise StoreError(msg) from exc
+        except StoreError as exc:
+            msg = f"cannot use the store {self.shown}: {exc}"
             raise StoreError(msg) from exc
 
     def close(self) -> None:
@@ -231,15 +281,31 @@ class Store:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        with self._unavailable(), self.engine.connect() as conn:
             conn.execution_options(immediate=True)
             with conn.begin():
                 yield conn
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn, conn.begin():
+        with self._unavailable(), self.engine.connect() as conn, conn.begin():
             yield conn
+
+    def _insert_if_new(self, conn: Connection, table: sa.Table, **values: Any) -> bool:
+        """Insert a row unless its key exists (a concurrent insert waits); whether it did."""
+        dialect = sqlite if self.is_sqlite else postgresql
+        insert = dialect.insert(table).values(**values).on_conflict_do_nothing()
+        # RETURNING: an INSERT's row count is -1 (unknown) through psycopg
+        return conn.execute(insert.returning(*table.primary_key)).first() is not None
+
+    @contextmanager
+    def _unavailable(self) -> Iterator[None]:
+        """A lost server, a locked or broken file: :class:`StoreError` (the service's 503)."""
+        try:
+            yield
+        except sa.exc.OperationalError as exc:
+            msg = f"cannot use the store {self.shown}: {_reason(exc)}"
+            raise StoreError(msg) from exc
 
     # --- trips ----------------------------------------------------------------------------
 
@@ -265,8 +331,7 @@ class Store:
                         return replay
                 exists = conn.execute(sa.select(trips.c.id).where(trips.c.id == request.id))
                 if exists.first() is not None:
-                    msg = f"a trip with id {request.id!r} exists already"
-                    raise DuplicateTripError(msg)
+                    raise DuplicateTripError(request.id)
                 stamp = utc_text(now)
                 conn.execute(
                     trips.insert().values(
@@ -287,8 +352,10 @@ class Store:
                             created_at=stamp,
                         )
                     )
-        except sa.exc.IntegrityError:
-            # a concurrent request with the same key or id committed first
+        except (sa.exc.IntegrityError, DuplicateTripError):
+            # A concurrent request with the same key or id committed first: on PostgreSQL
+            # maybe after this transaction's replay check (each statement sees the latest
+            # commits), so the key is looked up again.
             if key is not None:
                 with self._read() as conn:
                     replay = self._replay(conn, key, body_sha256)
@@ -411,13 +478,10 @@ class Store:
 
     def put_vehicle(self, vehicle: Vehicle, *, now: datetime) -> bool:
         """Register or replace a vehicle; whether it is new."""
+        values = {"vehicle": vehicle.model_dump_json(), "updated_at": utc_text(now)}
         with self._write() as conn:
-            found = conn.execute(sa.select(vehicles.c.id).where(vehicles.c.id == vehicle.id))
-            new = found.first() is None
-            values = {"vehicle": vehicle.model_dump_json(), "updated_at": utc_text(now)}
-            if new:
-                conn.execute(vehicles.insert().values(id=vehicle.id, **values))
-            else:
+            new = self._insert_if_new(conn, vehicles, id=vehicle.id, **values)
+            if not new:
                 conn.execute(vehicles.update().where(vehicles.c.id == vehicle.id).values(**values))
         return new
 
@@ -437,7 +501,9 @@ class Store:
         """Store a new position unless a later one is known; whether it was stored."""
         with self._write() as conn:
             row = conn.execute(
-                sa.select(vehicles.c.position_at).where(vehicles.c.id == vehicle.id)
+                sa.select(vehicles.c.position_at)
+                .where(vehicles.c.id == vehicle.id)
+                .with_for_update()  # PostgreSQL: a concurrent move waits for this one
             ).first()
             if row is not None and row.position_at is not None and from_text(row.position_at) > at:
                 return False
@@ -615,6 +681,21 @@ class Store:
         return None if row is None else str(row.path)
 
 
+def _engine_options(url: sa.URL) -> dict[str, Any]:
+    """SQLite: threads share the file, waiting 30 s for its lock. PostgreSQL: connections
+    are checked before use (a restarted server costs no request) and time out."""
+    if url.get_backend_name() == "sqlite":
+        connect_args = {"check_same_thread": False, "timeout": _SQLITE_LOCK_TIMEOUT_S}
+        return {"connect_args": connect_args}
+    connect_args = {} if "connect_timeout" in url.query else {"connect_timeout": _CONNECT_TIMEOUT_S}
+    return {"connect_args": connect_args, "pool_pre_ping": True}
+
+
+def _reason(exc: sa.exc.DBAPIError) -> str:
+    """The driver's message on one line, without SQLAlchemy's statement and link."""
+    return " ".join(str(exc.orig).split())
+
+
 def _configure_sqlite(engine: Engine) -> None:
     """WAL, full sync, foreign keys; explicit BEGIN (IMMEDIATE for writes)."""
 
@@ -622,16 +703,30 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _enable_wal(cursor)
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={_SQLITE_LOCK_TIMEOUT_S * 1000}")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get("immediate", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _enable_wal(cursor: sqlite3.Cursor) -> None:
+    """Switch to WAL, retrying for up to 30 s: while another connection writes the first
+    transaction of a new file, the switch fails at once (no busy wait) as locked."""
+    deadline = time.monotonic() + _SQLITE_LOCK_TIMEOUT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _trip_row(row: Any) -> TripRow:

@@ -18,6 +18,7 @@ from simulations.exceptions import SimulationError
 
 from . import (
     bench_commands,
+    db_commands,
     eta_commands,
     graph_commands,
     history_commands,
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         eta_commands,
         bench_commands,
         serve_commands,
+        db_commands,
         simulate_commands,
         sweep_commands,
     ):

@@ -1,10 +1,12 @@
-"""Fixtures of the service tests: a small default model, settings on a SQLite file, the app.
+"""Fixtures of the service tests: a small default model, settings on a fresh store, the app.
 
 The model is the default-model path of ``dispatch serve`` on a small world (6 days, 10
 vehicles) in a temporary cache, so the tests exercise it and stay quick. Every app gets a
-fresh SQLite file in the test's temporary folder, and answers ETAs in its own process
-(``eta_workers=0``): worker processes are tested in ``test_batching`` and by the real
-``dispatch serve`` process of ``test_serve``.
+fresh store (``store_url`` of the root conftest): a SQLite file, or, where a test is
+parametrized over :data:`tests.stores.BACKENDS`, a new database on this process's own
+PostgreSQL server. The app answers ETAs in its own process (``eta_workers=0``): worker
+processes are tested in ``test_batching`` and by the real ``dispatch serve`` process of
+``test_serve``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import routing
-from dispatch.api import ServiceSettings, create_app
+from dispatch.api import ServiceSettings, Store, create_app
 from dispatch.cli.default_model import CACHE_ENV, default_model
 
 MODEL_DAYS, MODEL_VEHICLES, MODEL_SEED = 6, 10, 1
@@ -43,11 +45,16 @@ def model_dir(model_cache: Path, baltimore: routing.RoadGraph) -> Path:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, model_dir: Path) -> ServiceSettings:
-    """Settings with the small model and a fresh SQLite store."""
+def settings(tmp_path: Path, model_dir: Path, store_url: str, backend: str) -> ServiceSettings:
+    """Settings with the small model and a fresh store; a PostgreSQL one is upgraded first,
+    as its operator does (the service upgrades only SQLite files itself)."""
+    if backend != "sqlite":
+        store = Store(store_url)
+        store.upgrade()
+        store.close()
     return ServiceSettings(
         model=str(model_dir),
-        db=f"sqlite:///{tmp_path / 'dispatch.sqlite'}",
+        db=store_url,
         models_dir=str(tmp_path / "models"),
         eta_workers=0,
     )

@@ -1,4 +1,5 @@
-"""Model operations: outcomes recorded over HTTP, retraining, promotion that survives restarts."""
+"""Model operations: outcomes recorded over HTTP, retraining, promotion that survives restarts
+(on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi.testclient import TestClient
 
 import routing
 from dispatch.api import ServiceSettings, create_app
+from tests.stores import BACKENDS
 
 from .helpers import errors_of
 
@@ -61,6 +63,7 @@ def _record_rides(client: TestClient, graph: routing.RoadGraph, seed: int = 0) -
             assert client.post(f"/v1/trips/{trip_id}/events", json=event).status_code == 201
 
 
+@BACKENDS
 def test_retraining_promotes_a_better_model_and_keeps_it(
     settings: ServiceSettings, baltimore: routing.RoadGraph
 ) -> None:

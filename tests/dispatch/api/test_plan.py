@@ -1,4 +1,5 @@
-"""The live plan over the store: plan the booked trips, then insert a will-call return."""
+"""The live plan over the store, on SQLite and PostgreSQL: plan the booked trips, then insert a
+will-call return."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from dispatch.api import ServiceSettings, create_app
+from tests.stores import BACKENDS
 
 from .helpers import CLINIC, HOME, errors_of, trip, vehicle
+
+pytestmark = BACKENDS
 
 
 def _planned_ids(plan: dict[str, object]) -> set[str]:

@@ -1,11 +1,11 @@
 """A real ``dispatch serve`` process on loopback: answers, and loses no acknowledged booking
-when killed with SIGKILL in the middle of a burst; retries with the same keys book once."""
+when killed with SIGKILL in the middle of a burst, on SQLite and on PostgreSQL; retries with
+the same keys book once."""
 
 from __future__ import annotations
 
 import os
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from dispatch.cli import main
+from tests.stores import BACKENDS, query
 
 from .helpers import CLINIC, DEPOT, trip
 
@@ -34,14 +35,14 @@ def _free_port() -> int:
 class Server:
     """A ``dispatch serve`` child process configured by ``DISPATCH_*`` variables."""
 
-    def __init__(self, model_dir: Path, database: Path, log: Path) -> None:
+    def __init__(self, model_dir: Path, store_url: str, log: Path) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
             **os.environ,
             "DISPATCH_MODEL": str(model_dir),
-            "DISPATCH_DB": f"sqlite:///{database}",
-            "DISPATCH_MODELS_DIR": str(database.parent / "models"),
+            "DISPATCH_DB": store_url,
+            "DISPATCH_MODELS_DIR": str(log.parent / "models"),
             "DISPATCH_PORT": str(self.port),
         }
         script = Path(sys.executable).with_name("dispatch")
@@ -82,15 +83,19 @@ class Server:
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Path:
-    """The store's SQLite file."""
-    return tmp_path / "dispatch.sqlite"
-
-
-@pytest.fixture
-def server(model_dir: Path, database: Path, tmp_path: Path) -> Iterator[Server]:
-    """A running service on a free loopback port."""
-    running = Server(model_dir, database, tmp_path / "serve.log")
+def server(
+    model_dir: Path,
+    store_url: str,
+    backend: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> Iterator[Server]:
+    """A running service on a free loopback port; a PostgreSQL store is upgraded first with
+    ``dispatch db upgrade``, as its operator does."""
+    if backend != "sqlite":
+        assert main(["db", "upgrade", "--store", store_url]) == 0
+        assert "upgraded the store" in capsys.readouterr().out
+    running = Server(model_dir, store_url, tmp_path / "serve.log")
     yield running
     running.stop()
 
@@ -117,8 +122,9 @@ def test_serve_answers_on_loopback(server: Server) -> None:
         )
 
 
+@BACKENDS
 def test_sigkill_loses_no_acknowledged_booking(
-    server: Server, model_dir: Path, database: Path, tmp_path: Path
+    server: Server, model_dir: Path, store_url: str, tmp_path: Path
 ) -> None:
     """Every booking acknowledged before a SIGKILL is there after a restart, with the same
     body; retrying every booking with its key creates no duplicate."""
@@ -144,7 +150,7 @@ def test_sigkill_loses_no_acknowledged_booking(
     assert killed.is_set(), "the burst ended before the kill"
     assert KILL_AFTER <= len(acknowledged) < N_BOOKINGS
 
-    restarted = Server(model_dir, database, tmp_path / "serve.log")
+    restarted = Server(model_dir, store_url, tmp_path / "serve.log")
     try:
         with httpx.Client(base_url=restarted.url, timeout=30) as client:
             for i, body in acknowledged.items():
@@ -159,9 +165,8 @@ def test_sigkill_loses_no_acknowledged_booking(
                     assert retry.json() == acknowledged[i]
     finally:
         restarted.stop()
-    with sqlite3.connect(database) as conn:
-        (n_trips,) = conn.execute("SELECT count(*) FROM trips").fetchone()
-        (n_keys,) = conn.execute("SELECT count(DISTINCT trip_id) FROM idempotency_keys").fetchone()
+    [(n_trips,)] = query(store_url, "SELECT count(*) FROM trips")
+    [(n_keys,)] = query(store_url, "SELECT count(DISTINCT trip_id) FROM idempotency_keys")
     assert n_trips == n_keys == N_BOOKINGS
 
 
@@ -169,3 +174,15 @@ def test_serve_refuses_a_missing_map(model_dir: Path, capsys: pytest.CaptureFixt
     """A bad --map exits with code 2 and a one-line error before listening."""
     assert main(["serve", "--map", "no/such/map.osm.pbf", "--model", str(model_dir)]) == 2
     assert "map file not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_serve_refuses_a_postgresql_store_not_upgraded(
+    model_dir: Path, store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An empty PostgreSQL store exits with code 2 before listening, naming the command."""
+    argv = ["serve", "--db", store_url, "--model", str(model_dir), "--eta-workers", "0"]
+    assert main(argv) == 2
+    error = capsys.readouterr().err
+    assert "run `dispatch db upgrade --store postgresql+psycopg://" in error
+    assert len(error.strip().splitlines()) == 1

@@ -20,6 +20,7 @@ from dispatch.exceptions import (
     TripNotFoundError,
     TripStateError,
 )
+from tests.stores import BACKENDS
 
 from .helpers import CLINIC, HOME, OFF_MAP, trip
 
@@ -62,6 +63,7 @@ def test_openapi_lists_the_enum_values() -> None:
     assert schemas["EventKind"]["enum"] == [k.value for k in EventKind]
 
 
+@BACKENDS
 def test_lifecycle_raises_dispatch_errors(service: LoadedService) -> None:
     """Unknown ids, forbidden moves and contradicting input raise dispatch exceptions."""
     with pytest.raises(TripNotFoundError, match="'nope'"):

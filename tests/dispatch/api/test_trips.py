@@ -1,24 +1,25 @@
-"""Trips over the store: booking with idempotency keys, status, cancel, outcome events."""
+"""Trips over the store, on SQLite and PostgreSQL: booking with idempotency keys, status,
+cancel, outcome events."""
 
 from __future__ import annotations
-
-import sqlite3
 
 from fastapi.testclient import TestClient
 
 from dispatch.api import ServiceSettings
+from tests.stores import BACKENDS, query
 
 from .helpers import errors_of, trip
 
+pytestmark = BACKENDS
+
 
 def _count_trips(settings: ServiceSettings) -> int:
-    database = settings.database_url().removeprefix("sqlite:///")
-    with sqlite3.connect(database) as conn:
-        return int(conn.execute("SELECT count(*) FROM trips").fetchone()[0])
+    [(count,)] = query(settings.database_url(), "SELECT count(*) FROM trips")
+    return int(count)
 
 
 def test_booking_is_stored_and_readable(client: TestClient, settings: ServiceSettings) -> None:
-    """A booking answers 201 with the trip and its location; it is in the database file."""
+    """A booking answers 201 with the trip and its location; it is in the database."""
     response = client.post("/v1/trips", json=trip("t1"))
     assert response.status_code == 201, response.text
     assert response.headers["location"] == "/v1/trips/t1"
@@ -76,10 +77,7 @@ def test_ride_outcome_feeds_the_monitor(client: TestClient, settings: ServiceSet
     monitor = client.get("/v1/model").json()["monitor"]
     assert monitor["n"] == 1
     assert monitor["reference"] == "training features"
-    database = settings.database_url().removeprefix("sqlite:///")
-    with sqlite3.connect(database) as conn:
-        (duration,) = conn.execute("SELECT duration_s FROM outcomes").fetchone()
-    assert duration == 450.0
+    assert query(settings.database_url(), "SELECT duration_s FROM outcomes") == [(450.0,)]
     metrics = client.get("/metrics").text
     assert "dispatch_eta_rolling_outcomes 1.0" in metrics
 
