@@ -15,8 +15,10 @@ import anyio
 from fastapi import FastAPI
 
 from .batching import EtaBatcher
+from .body_limit import BodyLimitMiddleware
 from .errors import install_error_handlers
 from .metrics import MetricsMiddleware
+from .rate_limit import RateLimitMiddleware
 from .routes import fleet, health, model, plan, stateless, trips
 from .settings import ServiceSettings
 from .state import ServiceState
@@ -27,7 +29,9 @@ OpenStreetMap road graph, on-demand matching and day scheduling with OR-Tools, a
 store of trips, outcomes that feed the model monitor, and retraining.
 
 Errors are JSON, `{"errors": [{"field": "...", "reason": "..."}]}`: 422 for invalid
-input, 404 for unknown ids, 409 for state conflicts.
+input, 404 for unknown ids, 409 for state conflicts, 413 for a body over the size limit,
+429 over a client's rate limit and 503 while the solvers are busy (both with
+`Retry-After`), 500 with a request id for an internal failure.
 """
 
 
@@ -61,5 +65,8 @@ def create_app(
     install_error_handlers(app)
     for module in (health, stateless, trips, fleet, plan, model):
         app.include_router(module.router)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.rate_limit:
+        app.add_middleware(RateLimitMiddleware, rate=settings.rate_limit)
     app.add_middleware(MetricsMiddleware, metrics=service.metrics)
     return app

@@ -3,11 +3,15 @@
 Every error body is ``{"errors": [{"field": "requests.0.pickup", "reason": "..."}]}``:
 422 for invalid input (request validation, domain rules, points off the map, numbers out
 of range, any other :class:`~dispatch.exceptions.DispatchError`), 404 for unknown ids, 409
-for state conflicts, 503 while the service loads or the store is unavailable.
+for state conflicts, 503 while the service loads, the store is unavailable or the solvers
+are busy (with ``Retry-After``), and 500 with a request id, its traceback logged under that
+id, for a crashed solver or any unexpected error.
 """
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,12 +27,16 @@ from ..exceptions import (
     IdempotencyMismatchError,
     NoVehiclesError,
     OffMapError,
+    SolverBusyError,
+    SolverCrashedError,
     StoreError,
     TripInputError,
     TripNotFoundError,
     TripStateError,
     VehicleNotFoundError,
 )
+
+LOG = logging.getLogger("dispatch.api")
 
 
 @dataclass(frozen=True)
@@ -163,6 +171,30 @@ async def _on_no_vehicles(_request: Request, exc: Exception) -> JSONResponse:
     return _response(409, [FieldError(None, f"{exc}: PUT /v1/vehicles/{{id}} first")])
 
 
+async def _on_solver_busy(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, SolverBusyError)
+    response = _response(503, [FieldError(None, str(exc))])
+    response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response
+
+
+async def _on_solver_crash(request: Request, exc: Exception) -> JSONResponse:
+    return _internal(request, exc, f"{exc}; the service runs on: retry")
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    return _internal(request, exc, "an internal error")
+
+
+def _internal(request: Request, exc: Exception, reason: str) -> JSONResponse:
+    """500 naming a request id; the traceback goes to the server's log under that id."""
+    request_id = uuid.uuid4().hex
+    LOG.error(
+        "request %s: %s %s failed", request_id, request.method, request.url.path, exc_info=exc
+    )
+    return _response(500, [FieldError(None, f"{reason} (request id {request_id})")])
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every expected error to its JSON response."""
     app.add_exception_handler(ApiError, _on_api_error)
@@ -180,3 +212,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(VehicleNotFoundError, _on_unknown_vehicle)
     app.add_exception_handler(TripStateError, _on_trip_state)
     app.add_exception_handler(NoVehiclesError, _on_no_vehicles)
+    app.add_exception_handler(SolverBusyError, _on_solver_busy)
+    app.add_exception_handler(SolverCrashedError, _on_solver_crash)
+    app.add_exception_handler(Exception, _on_unexpected)

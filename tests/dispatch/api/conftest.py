@@ -23,6 +23,9 @@ from dispatch.api import ServiceSettings, Store, create_app
 from dispatch.cli.default_model import CACHE_ENV, default_model
 
 MODEL_DAYS, MODEL_VEHICLES, MODEL_SEED = 6, 10, 1
+PAST_DAY_WINDOW: dict[str, float] = {"window_past_days": 3650.0, "event_max_age_h": 24 * 3650.0}
+"""Settings that accept the helpers' fixed day (2 March 2026) and events on it; the default
+window (from yesterday, events of the last day) is tested in ``test_bad_input``."""
 
 
 @pytest.fixture(scope="session")
@@ -57,6 +60,7 @@ def settings(tmp_path: Path, model_dir: Path, store_url: str, backend: str) -> S
         db=store_url,
         models_dir=str(tmp_path / "models"),
         eta_workers=0,
+        **PAST_DAY_WINDOW,
     )
 
 
@@ -78,6 +82,7 @@ def shared_client(
         db=f"sqlite:///{folder / 'dispatch.sqlite'}",
         models_dir=str(folder / "models"),
         eta_workers=0,
+        **PAST_DAY_WINDOW,
     )
     with TestClient(create_app(settings)) as test_client:
         yield test_client

@@ -35,7 +35,9 @@ def _free_port() -> int:
 class Server:
     """A ``dispatch serve`` child process configured by ``DISPATCH_*`` variables."""
 
-    def __init__(self, model_dir: Path, store_url: str, log: Path) -> None:
+    def __init__(
+        self, model_dir: Path, store_url: str, log: Path, **settings: str
+    ) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -44,6 +46,8 @@ class Server:
             "DISPATCH_DB": store_url,
             "DISPATCH_MODELS_DIR": str(log.parent / "models"),
             "DISPATCH_PORT": str(self.port),
+            "DISPATCH_WINDOW_PAST_DAYS": "3650",  # the helpers' fixed day is in the past
+            **{f"DISPATCH_{name.upper()}": value for name, value in settings.items()},
         }
         script = Path(sys.executable).with_name("dispatch")
         self._log = log.open("ab")
