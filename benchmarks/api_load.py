@@ -181,6 +181,14 @@ def breakdown(bodies: Sequence[dict[str, Any]]) -> dict[str, float]:
     return {step: seconds / len(raw) * 1e3 for step, seconds in spent.items()}
 
 
+def booster_sizes() -> str:
+    """The default model's two boosters, as "N and M trees of up to L leaves"."""
+    model = load_model(default_model()).model
+    trees = [booster.booster_.num_trees() for booster in (model.median_, model.upper_)]
+    leaves = model.median_.get_params()["num_leaves"]
+    return f"{trees[0]} and {trees[1]} trees of up to {leaves} leaves"
+
+
 def start_server(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
     """``dispatch serve`` on a free port with a fresh store; waits for /health."""
     port = _free_port()
@@ -553,7 +561,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "`dispatch.api.eta_answers.answer_batch`, measured in this process one request at "
             "a time; a batch shares the fixed costs): "
             + ", ".join(f"{step} {ms:.2f} ms" for step, ms in steps.items())
-            + ". The boosters are the P50 and P90 LightGBM models (100 trees each), evaluated "
+            + f". The boosters are the P50 and P90 LightGBM models ({booster_sizes()}), evaluated "
             "by `models.CompiledTrees` (the same numbers as LightGBM's predictor, shown beside "
             "it). The server answers in 2 worker processes, each with the route table of the "
             "map (every node pair's route features, built at start-up); its event loop only "
