@@ -121,7 +121,12 @@ def _book(client: httpx.Client, i: int) -> httpx.Response:
 
 
 def test_serve_answers_on_loopback(server: Server) -> None:
-    """The real process serves ETAs, its OpenAPI document and Prometheus metrics."""
+    """The real process serves ETAs, its OpenAPI document and Prometheus metrics to an admin,
+    and refuses a request without a credential (401, Bearer challenge)."""
+    refused = httpx.get(f"{server.url}/v1/model", timeout=30)
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"] == "Bearer"
+    assert httpx.get(f"{server.url}/health", timeout=30).status_code == 200
     with httpx.Client(base_url=server.url, headers=server.headers, timeout=30) as client:
         item = {"origin": DEPOT, "destination": CLINIC, "departure": "2026-03-02T08:00:00Z"}
         eta = client.post("/v1/eta", json={"items": [item]})
