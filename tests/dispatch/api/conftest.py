@@ -6,7 +6,8 @@ fresh store (``store_url`` of the root conftest): a SQLite file, or, where a tes
 parametrized over :data:`tests.stores.BACKENDS`, a new database on this process's own
 PostgreSQL server. The app answers ETAs in its own process (``eta_workers=0``): worker
 processes are tested in ``test_batching`` and by the real ``dispatch serve`` process of
-``test_serve``.
+``test_serve``. The clients send an admin API key made in their store by default
+(``helpers.grant`` makes keys of other roles).
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 import routing
-from dispatch.api import ServiceSettings, Store, create_app
+from dispatch.api import ServiceSettings, Store
 from dispatch.cli.default_model import CACHE_ENV, default_model
+
+from .helpers import started
 
 MODEL_DAYS, MODEL_VEHICLES, MODEL_SEED = 6, 10, 1
 
@@ -63,7 +66,7 @@ def settings(tmp_path: Path, model_dir: Path, store_url: str, backend: str) -> S
 @pytest.fixture
 def client(settings: ServiceSettings) -> Iterator[TestClient]:
     """The real app, started (graph, model and store loaded) on a fresh store."""
-    with TestClient(create_app(settings)) as test_client:
+    with started(settings) as test_client:
         yield test_client
 
 
@@ -79,5 +82,5 @@ def shared_client(
         models_dir=str(folder / "models"),
         eta_workers=0,
     )
-    with TestClient(create_app(settings)) as test_client:
+    with started(settings) as test_client:
         yield test_client
