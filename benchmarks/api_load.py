@@ -1,7 +1,8 @@
 """Load benchmark of the HTTP service: ``/v1/eta`` and ``/v1/match`` at rising concurrency.
 
 Starts a real ``dispatch serve`` process on a free loopback port (the default map, the
-default model, a fresh SQLite store in a temporary folder) and drives it from this process
+default model, a fresh SQLite store in a temporary folder holding an analyst API key that
+every request sends) and drives it from this process
 with a lean wrk-style load generator: each of N concurrent clients holds one keep-alive
 HTTP/1.1 connection, posts requests encoded before the clock starts and sends its next request
 as soon as the previous answer arrives (a closed loop), for a fixed time per step after a
@@ -39,9 +40,11 @@ import pandas as pd
 from _report import machine, markdown_table, write_section
 
 import routing
-from dispatch.api import ServiceSettings
+from dispatch.api import ServiceSettings, Store
+from dispatch.api.api_keys import create_key
 from dispatch.api.estimates import nearest
 from dispatch.api.eta_answers import EtaContext, answer_batch
+from dispatch.api.identity import Role
 from dispatch.api.schemas import ETA_REQUEST
 from dispatch.cli.default_model import default_model
 from models import build_features, load_model
@@ -181,8 +184,22 @@ def breakdown(bodies: Sequence[dict[str, Any]]) -> dict[str, float]:
     return {step: seconds / len(raw) * 1e3 for step, seconds in spent.items()}
 
 
-def start_server(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """``dispatch serve`` on a free port with a fresh store; waits for /health."""
+def booster_sizes() -> str:
+    """The default model's two boosters, as "N and M trees of up to L leaves"."""
+    model = load_model(default_model()).model
+    trees = [booster.booster_.num_trees() for booster in (model.median_, model.upper_)]
+    leaves = model.median_.get_params()["num_leaves"]
+    return f"{trees[0]} and {trees[1]} trees of up to {leaves} leaves"
+
+
+def start_server(folder: Path) -> tuple[subprocess.Popen[bytes], str, str]:
+    """``dispatch serve`` on a free port with a fresh store; waits for /health. Returns the
+    process, its URL and an analyst API key of its store."""
+    store = Store.open(f"sqlite:///{folder / 'dispatch.sqlite'}")
+    try:
+        key = create_key(store, "api-load", Role.ANALYST).key
+    finally:
+        store.close()
     port = _free_port()
     script = Path(sys.executable).with_name("dispatch")
     log = (folder / "serve.log").open("wb")
@@ -201,6 +218,8 @@ def start_server(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
+        # the rate limiter runs (its cost is measured) but lets the load generator through
+        env={**os.environ, "DISPATCH_RATE_LIMIT": "1000000/minute"},
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 600  # the first run trains the default model
@@ -209,7 +228,7 @@ def start_server(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
             sys.exit(f"dispatch serve exited:\n{(folder / 'serve.log').read_text()}")
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return process, url
+                return process, url, key
         except httpx.TransportError:
             pass
         time.sleep(0.5)
@@ -264,8 +283,9 @@ class Workload:
     requests: Sequence[bytes]
 
     @classmethod
-    def encode(cls, url: str, path: str, bodies: Sequence[dict[str, Any]]) -> Workload:
-        """Encode each body with json.dumps and its POST head, before any clock starts."""
+    def encode(cls, url: str, key: str, path: str, bodies: Sequence[dict[str, Any]]) -> Workload:
+        """Encode each body with json.dumps and its POST head (with the API ``key``), before
+        any clock starts."""
         address = urlsplit(url)
         assert address.hostname and address.port, f"no host and port in {url}"
         requests = []
@@ -273,6 +293,7 @@ class Workload:
             data = json.dumps(body).encode()
             head = (
                 f"POST {path} HTTP/1.1\r\nHost: {address.netloc}\r\n"
+                f"Authorization: Bearer {key}\r\n"
                 f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
             )
             requests.append(head.encode() + data)
@@ -372,6 +393,7 @@ def run(coroutine: Coroutine[Any, Any, dict[str, float]]) -> dict[str, float]:
 
 async def drive(
     url: str,
+    key: str,
     path: str,
     bodies: Sequence[dict[str, Any]],
     clients: int,
@@ -383,7 +405,7 @@ async def drive(
     Also measures the server's CPU time per request, a figure the other processes on the
     machine (this client included) do not inflate the way they inflate latency.
     """
-    workload = Workload.encode(url, path, bodies)
+    workload = Workload.encode(url, key, path, bodies)
     latencies: list[float] = []
     errors = 0
 
@@ -411,14 +433,14 @@ async def drive(
 
 
 async def drive_paced(
-    url: str, path: str, bodies: Sequence[dict[str, Any]], clients: int, seconds: float
+    url: str, key: str, path: str, bodies: Sequence[dict[str, Any]], clients: int, seconds: float
 ) -> dict[str, float]:
     """Paced load: each client sends one request per second (random phase), for ``seconds``.
 
     The way booking apps and driver apps call the service: many users, each now and then.
     A client whose answer takes longer than its second sends the next one on arrival.
     """
-    workload = Workload.encode(url, path, bodies)
+    workload = Workload.encode(url, key, path, bodies)
     latencies: list[float] = []
     errors = 0
     phases = np.random.default_rng(SEED).uniform(0.0, PACE_S, clients)
@@ -458,11 +480,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     rows, results = [], {}
     with tempfile.TemporaryDirectory(prefix="api-load-") as tmp:
-        process, url = start_server(Path(tmp))
+        process, url, key = start_server(Path(tmp))
         try:
             for path, bodies in workloads.items():
                 for clients in CONCURRENCY:
-                    result = run(drive(url, path, bodies, clients, args.seconds, process.pid))
+                    result = run(drive(url, key, path, bodies, clients, args.seconds, process.pid))
                     results[path, clients] = result
                     rows.append(
                         [
@@ -480,7 +502,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(" | ".join(rows[-1]), flush=True)
             clients = max(CONCURRENCY)
             paced = run(
-                drive_paced(url, "/v1/eta", workloads["/v1/eta"], clients, args.seconds * 2)
+                drive_paced(url, key, "/v1/eta", workloads["/v1/eta"], clients, args.seconds * 2)
             )
             print(f"paced: {paced}", flush=True)
         finally:
@@ -553,7 +575,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "`dispatch.api.eta_answers.answer_batch`, measured in this process one request at "
             "a time; a batch shares the fixed costs): "
             + ", ".join(f"{step} {ms:.2f} ms" for step, ms in steps.items())
-            + ". The boosters are the P50 and P90 LightGBM models (100 trees each), evaluated "
+            + f". The boosters are the P50 and P90 LightGBM models ({booster_sizes()}), evaluated "
             "by `models.CompiledTrees` (the same numbers as LightGBM's predictor, shown beside "
             "it). The server answers in 2 worker processes, each with the route table of the "
             "map (every node pair's route features, built at start-up); its event loop only "

@@ -50,6 +50,10 @@ class DuplicateTripError(DispatchError, ValueError):
     """A trip with this id exists already (booked without the same idempotency key)."""
 
 
+class DuplicateKeyError(DispatchError, ValueError):
+    """An API key with this name exists already."""
+
+
 class IdempotencyMismatchError(DispatchError, ValueError):
     """An idempotency key was reused with a different request body."""
 

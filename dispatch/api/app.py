@@ -12,14 +12,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
+from .authorization import authorize
 from .batching import EtaBatcher
 from .body_limit import BodyLimitMiddleware
 from .errors import install_error_handlers
 from .metrics import MetricsMiddleware
+from .oidc import OidcVerifier
+from .policy import policy
 from .rate_limit import RateLimitMiddleware
-from .routes import fleet, health, model, plan, stateless, trips
+from .routes import docs, fleet, health, model, plan, stateless, trips
 from .settings import ServiceSettings
 from .state import ServiceState
 
@@ -28,10 +31,12 @@ Dispatch engine for non-emergency medical transport over HTTP: learned ETAs on a
 OpenStreetMap road graph, on-demand matching and day scheduling with OR-Tools, a durable
 store of trips, outcomes that feed the model monitor, and retraining.
 
-Errors are JSON, `{"errors": [{"field": "...", "reason": "..."}]}`: 422 for invalid
-input, 404 for unknown ids, 409 for state conflicts, 413 for a body over the size limit,
-429 over a client's rate limit and 503 while the solvers are busy (both with
-`Retry-After`), 500 with a request id for an internal failure.
+Every endpoint but `/health` needs `Authorization: Bearer <credential>`: an API key
+(`dispatch keys create`) or an OIDC access token. Errors are JSON, `{"errors": [{"field":
+"...", "reason": "..."}]}`: 401 without a valid credential, 403 for a role that may not,
+422 for invalid input, 404 for unknown ids, 409 for state conflicts, 413 for a body over
+the size limit, 429 over a credential's rate limit and 503 while the solvers are busy (both
+with `Retry-After`), 500 with a request id for an internal failure.
 """
 
 
@@ -41,7 +46,9 @@ def create_app(
     """The service for ``settings`` (default: from the environment).
 
     ``state`` may be given already loaded (``dispatch serve`` loads before listening so a
-    bad map or model fails at once); otherwise the lifespan loads it.
+    bad map or model fails at once); otherwise the lifespan loads it. Every route is
+    behind :func:`~.authorization.authorize`; ValueError for an unreadable JWKS file or a
+    bad access setting.
     """
     settings = settings or ServiceSettings.from_env()
     service = state or ServiceState(settings)
@@ -59,14 +66,32 @@ def create_app(
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,  # served by routes.docs, behind the policy
+        dependencies=[Depends(authorize)],
     )
+    app.state.policy = policy(settings)
+    app.state.oidc = _verifier(settings)
     app.state.service = service
     app.state.eta_batcher = EtaBatcher(service)
     install_error_handlers(app)
-    for module in (health, stateless, trips, fleet, plan, model):
+    for module in (health, stateless, trips, fleet, plan, model, docs):
         app.include_router(module.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.rate_limit:
         app.add_middleware(RateLimitMiddleware, rate=settings.rate_limit)
     app.add_middleware(MetricsMiddleware, metrics=service.metrics)
     return app
+
+
+def _verifier(settings: ServiceSettings) -> OidcVerifier | None:
+    if not (settings.oidc_issuer and settings.oidc_audience and settings.oidc_jwks):
+        return None
+    return OidcVerifier(
+        issuer=settings.oidc_issuer,
+        audience=settings.oidc_audience,
+        jwks=settings.oidc_jwks,
+        role_claim=settings.oidc_role_claim,
+        vehicle_claim=settings.oidc_vehicle_claim,
+    )

@@ -1,18 +1,20 @@
 """Errors as JSON naming the field and the reason; the only module that maps errors to HTTP.
 
 Every error body is ``{"errors": [{"field": "requests.0.pickup", "reason": "..."}]}``:
-422 for invalid input (request validation, domain rules, points off the map, numbers out
-of range, any other :class:`~dispatch.exceptions.DispatchError`), 404 for unknown ids, 409
-for state conflicts, 503 while the service loads, the store is unavailable or the solvers
-are busy (with ``Retry-After``), and 500 with a request id, its traceback logged under that
-id, for a crashed solver or any unexpected error.
+401 without a valid credential (with ``WWW-Authenticate: Bearer``), 403 for a role that
+may not do it, 422 for invalid input (request validation, domain rules, points off the
+map, numbers out of range, any other :class:`~dispatch.exceptions.DispatchError`), 404 for
+unknown ids, 409 for state conflicts, 413 for a body over the limit, 429 over a client's
+rate limit, 503 while the service loads, the store is unavailable or the solvers are busy
+(with ``Retry-After``), and 500 with a request id, its traceback logged under that id, for
+a crashed solver or any unexpected error.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
@@ -50,10 +52,28 @@ class FieldError:
 class ApiError(Exception):
     """An error with its HTTP status and the field errors to report."""
 
-    def __init__(self, status: int, errors: Sequence[FieldError]) -> None:
+    def __init__(
+        self,
+        status: int,
+        errors: Sequence[FieldError],
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__("; ".join(e.reason for e in errors))
         self.status = status
         self.errors = list(errors)
+        self.headers = dict(headers or {})
+
+
+def unauthenticated(reason: str, *, invalid_token: bool = False) -> ApiError:
+    """401: no credential, or one that is not valid (RFC 6750's ``WWW-Authenticate``)."""
+    challenge = 'Bearer error="invalid_token"' if invalid_token else "Bearer"
+    headers = {"WWW-Authenticate": challenge}
+    return ApiError(401, [FieldError("header.Authorization", reason)], headers)
+
+
+def forbidden(reason: str) -> ApiError:
+    """403: the caller is known, and may not do this."""
+    return ApiError(403, [FieldError(None, reason)])
 
 
 def invalid(field: str | None, reason: str) -> ApiError:
@@ -76,8 +96,10 @@ def error_body(errors: Sequence[FieldError]) -> dict[str, list[dict[str, str | N
     return {"errors": [{"field": e.field, "reason": e.reason} for e in errors]}
 
 
-def _response(status: int, errors: Sequence[FieldError]) -> JSONResponse:
-    return JSONResponse(error_body(errors), status_code=status)
+def _response(
+    status: int, errors: Sequence[FieldError], headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(error_body(errors), status_code=status, headers=headers)
 
 
 def _dotted(loc: Sequence[int | str]) -> str | None:
@@ -88,24 +110,37 @@ def _dotted(loc: Sequence[int | str]) -> str | None:
     return ".".join(parts) or None
 
 
+def _location(error: dict[str, object]) -> tuple[int | str, ...]:
+    loc = error.get("loc", ())
+    return tuple(loc) if isinstance(loc, (list, tuple)) else ()
+
+
 def validation_errors(errors: Sequence[dict[str, object]]) -> list[FieldError]:
-    """Field errors from pydantic's error list."""
+    """Field errors from pydantic's error list, without the consequences of another error
+    (defaults left uncomputed, a list too short once its bad items are dropped)."""
     out = []
-    for error in errors:
+    locations = [_location(e) for e in errors]
+    for error, loc_key in zip(errors, locations, strict=True):
+        if error.get("type") == "default_factory_not_called":
+            continue
+        inner = [
+            loc for loc in locations if len(loc) > len(loc_key) and loc[: len(loc_key)] == loc_key
+        ]
+        if error.get("type") == "too_short" and inner:
+            continue
         if error.get("type") == "json_invalid":
             ctx = error.get("ctx")
             detail = ctx.get("error") if isinstance(ctx, dict) else None
             out.append(FieldError(None, f"the body is not valid JSON ({detail or 'unparseable'})"))
             continue
-        loc = error.get("loc", ())
-        path = _dotted(loc if isinstance(loc, (list, tuple)) else ())
+        path = _dotted(loc_key)
         out.append(FieldError(path, str(error.get("msg", "invalid value"))))
     return out
 
 
 async def _on_api_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return _response(exc.status, exc.errors)
+    return _response(exc.status, exc.errors, exc.headers)
 
 
 async def _on_request_validation(_request: Request, exc: Exception) -> JSONResponse:

@@ -1,12 +1,14 @@
-"""Per-client rate limits (the ``limits`` library, a moving window in memory).
+"""Per-credential rate limits (the ``limits`` library, a moving window in memory).
 
-:func:`client_key` is the one place that says who a request counts against: today the
-client's address; authentication will make it the credential. ``/health`` and
-``/metrics`` are never limited, so probes and scrapes always get through.
+:func:`client_key` is the one place that says who a request counts against: its bearer
+credential (a digest of it, so the limiter holds no secret), or the client's address
+when it sends none. ``/health`` and ``/metrics`` are never limited, so probes and scrapes
+always get through.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import time
@@ -23,8 +25,11 @@ UNLIMITED_PATHS = frozenset({"/health", "/metrics"})
 
 
 def client_key(request: Request) -> str:
-    """Who ``request`` counts against: its client's address."""
-    return request.client.host if request.client is not None else "unknown"
+    """Who ``request`` counts against: its credential, else its client's address."""
+    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credential.strip():
+        return "credential:" + hashlib.sha256(credential.strip().encode()).hexdigest()
+    return "address:" + (request.client.host if request.client is not None else "unknown")
 
 
 class RateLimitMiddleware:
@@ -46,7 +51,7 @@ class RateLimitMiddleware:
             return
         reset = self._limiter.get_window_stats(self.rate, key).reset_time
         wait = max(1, math.ceil(reset - time.time()))
-        reason = f"more than {self.rate} requests from this client: retry in {wait} s"
+        reason = f"more than {self.rate} requests with this credential: retry in {wait} s"
         body = json.dumps(error_body([FieldError(None, reason)])).encode()
         headers = [
             (b"content-type", b"application/json"),

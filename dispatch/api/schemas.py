@@ -439,7 +439,7 @@ class ModelOut(BaseModel):
     """The model in service: version, training window, metrics and live monitoring."""
 
     version: str | None
-    source: str | None
+    source: str | None = Field(description="the model's folder name (never a server path)")
     created_at: str | None
     train_window: list[str] | None
     test_window: list[str] | None

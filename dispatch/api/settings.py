@@ -83,8 +83,16 @@ class ServiceSettings:
     solver_queue
         Solves that may wait for a worker; beyond them a solve is refused (503, Retry-After).
     rate_limit
-        Requests a client may make (``limits`` notation, e.g. ``"600/minute"``); empty: no
-        limit.
+        Requests a credential (or, without one, a client address) may make (``limits``
+        notation, e.g. ``"600/minute"``); empty: no limit.
+    oidc_issuer, oidc_audience, oidc_jwks
+        Accept OAuth2/OIDC access tokens (JWTs) of this issuer for this audience, signed by
+        a key of this JWKS (a file path or an https URL); all three or none.
+    oidc_role_claim, oidc_vehicle_claim
+        The claims holding a token's role and, for drivers, its vehicle (dotted paths).
+    docs, metrics
+        Who may read ``/docs`` and ``/openapi.json``, and ``/metrics``: ``off``, ``public``
+        or comma-separated roles.
     """
 
     map: str | None = None
@@ -108,6 +116,13 @@ class ServiceSettings:
     solver_workers: int = 1
     solver_queue: int = 8
     rate_limit: str = "600/minute"
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks: str | None = None
+    oidc_role_claim: str = "role"
+    oidc_vehicle_claim: str = "vehicle_id"
+    docs: str = "admin,dispatcher,analyst"
+    metrics: str = "admin,analyst"
 
     def __post_init__(self) -> None:
         for name in _NON_NEGATIVE:
@@ -118,6 +133,16 @@ class ServiceSettings:
             if not getattr(self, name) > 0:
                 msg = f"{name} must be a number > 0, got {getattr(self, name)}"
                 raise ValueError(msg)
+        oidc = {"issuer": self.oidc_issuer, "audience": self.oidc_audience, "jwks": self.oidc_jwks}
+        missing = [f"{ENV_PREFIX}OIDC_{k.upper()}" for k, v in oidc.items() if not v]
+        if 0 < len(missing) < len(oidc):
+            msg = f"OIDC needs an issuer, an audience and a JWKS: set {', '.join(missing)}"
+            raise ValueError(msg)
+
+    @property
+    def oidc(self) -> bool:
+        """Whether OIDC access tokens are accepted."""
+        return self.oidc_issuer is not None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServiceSettings:

@@ -1,4 +1,5 @@
-"""The operational store: trips, events, vehicles, plans, predictions, outcomes and models.
+"""The operational store: trips, events, vehicles, plans, predictions, outcomes, models and
+API keys.
 
 SQLAlchemy Core over SQLite (the default, one file) or PostgreSQL. SQLite runs in WAL mode
 with ``synchronous=FULL`` so that a committed booking survives a crash or a power cut.
@@ -31,7 +32,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from ..domain import TripRequest, Vehicle
-from ..exceptions import DuplicateTripError, IdempotencyMismatchError, StoreError
+from ..exceptions import (
+    DuplicateKeyError,
+    DuplicateTripError,
+    IdempotencyMismatchError,
+    StoreError,
+)
 from . import migrations
 from .trip_states import BookingStatus, EventKind
 
@@ -127,6 +133,19 @@ model_versions = sa.Table(
     sa.Column("promoted_at", sa.String, nullable=False),
 )
 
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.String, primary_key=True),
+    sa.Column("name", sa.String, nullable=False, unique=True),
+    sa.Column("role", sa.String, nullable=False),
+    sa.Column("vehicle_id", sa.String),
+    sa.Column("salt", sa.String, nullable=False),
+    sa.Column("hash", sa.String, nullable=False),
+    sa.Column("created_at", sa.String, nullable=False),
+    sa.Column("revoked_at", sa.String),
+)
+
 
 def utc_text(moment: datetime) -> str:
     """An aware datetime as ISO 8601 text in UTC."""
@@ -180,6 +199,21 @@ class StoredPlan:
     reason: str
     created_at: datetime
     plan: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    """A stored API key: its id (the public prefix of the key), name, role, vehicle (drivers),
+    the salt and hash of the secret, and when it was created and revoked."""
+
+    id: str
+    name: str
+    role: str
+    vehicle_id: str | None
+    salt: str
+    hash: str
+    created_at: datetime
+    revoked_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -697,6 +731,58 @@ class Store:
             ).first()
         return None if row is None else str(row.path)
 
+    # --- API keys -------------------------------------------------------------------------
+
+    def add_key(self, key: KeyRow) -> None:
+        """Store a new API key; :class:`DuplicateKeyError` if its name (or id) is taken."""
+        try:
+            with self._write() as conn:
+                conn.execute(
+                    api_keys.insert().values(
+                        id=key.id,
+                        name=key.name,
+                        role=key.role,
+                        vehicle_id=key.vehicle_id,
+                        salt=key.salt,
+                        hash=key.hash,
+                        created_at=utc_text(key.created_at),
+                    )
+                )
+        except sa.exc.IntegrityError:
+            msg = f"an API key named {key.name!r} exists already"
+            raise DuplicateKeyError(msg) from None
+
+    def key(self, key_id: str) -> KeyRow | None:
+        """The API key with this id (revoked or not), or None."""
+        with self._read() as conn:
+            row = conn.execute(sa.select(api_keys).where(api_keys.c.id == key_id)).first()
+        return None if row is None else _key_row(row)
+
+    def keys(self) -> list[KeyRow]:
+        """Every API key, revoked ones too, in order of creation."""
+        with self._read() as conn:
+            rows = conn.execute(sa.select(api_keys).order_by(api_keys.c.created_at)).all()
+        return [_key_row(r) for r in rows]
+
+    def has_active_keys(self) -> bool:
+        """Whether any API key is not revoked."""
+        with self._read() as conn:
+            query = sa.select(api_keys.c.id).where(api_keys.c.revoked_at.is_(None)).limit(1)
+            return conn.execute(query).first() is not None
+
+    def revoke_key(self, id_or_name: str, *, now: datetime) -> KeyRow | None:
+        """Revoke the key with this id or name (once: a revoked key stays as it was); None if
+        there is no such key."""
+        match = sa.or_(api_keys.c.id == id_or_name, api_keys.c.name == id_or_name)
+        with self._write() as conn:
+            conn.execute(
+                api_keys.update()
+                .where(match, api_keys.c.revoked_at.is_(None))
+                .values(revoked_at=utc_text(now))
+            )
+            row = conn.execute(sa.select(api_keys).where(match)).first()
+        return None if row is None else _key_row(row)
+
 
 def _engine_options(url: sa.URL) -> dict[str, Any]:
     """SQLite: threads share the file, waiting 30 s for its lock. PostgreSQL: connections
@@ -753,6 +839,19 @@ def _trip_row(row: Any) -> TripRow:
         called_at=None if row.called_at is None else from_text(row.called_at),
         created_at=from_text(row.created_at),
         updated_at=from_text(row.updated_at),
+    )
+
+
+def _key_row(row: Any) -> KeyRow:
+    return KeyRow(
+        id=row.id,
+        name=row.name,
+        role=row.role,
+        vehicle_id=row.vehicle_id,
+        salt=row.salt,
+        hash=row.hash,
+        created_at=from_text(row.created_at),
+        revoked_at=None if row.revoked_at is None else from_text(row.revoked_at),
     )
 
 

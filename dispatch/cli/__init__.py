@@ -22,6 +22,7 @@ from . import (
     eta_commands,
     graph_commands,
     history_commands,
+    keys_commands,
     serve_commands,
     simulate_commands,
     sweep_commands,
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         bench_commands,
         serve_commands,
         db_commands,
+        keys_commands,
         simulate_commands,
         sweep_commands,
     ):

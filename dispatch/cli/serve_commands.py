@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import ipaddress
 
 import uvicorn
 
@@ -35,16 +36,46 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         state.load()  # before listening: a bad map, model or database fails here, exit 2
     except StoreError as exc:
         raise UsageError(str(exc)) from None
+    _refuse_open_access(settings, state)
+    try:
+        app = create_app(settings, state)
+    except ValueError as exc:
+        state.close()
+        raise UsageError(str(exc)) from None
     gc.freeze()  # graph, model and route table live as long as the process: never scan them
     print(f"serving on http://{settings.host}:{settings.port} (docs at /docs)", flush=True)
     uvicorn.run(
-        create_app(settings, state),
+        app,
         host=settings.host,
         port=settings.port,
         log_level=args.log_level,
         access_log=args.access_log,
     )
     return 0
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
+def _refuse_open_access(settings: ServiceSettings, state: ServiceState) -> None:
+    """Refuse to listen beyond loopback when no one could be let in (no key, no OIDC)."""
+    if _is_loopback(settings.host) or settings.oidc:
+        return
+    assert state.store is not None
+    if not state.store.has_active_keys():
+        state.close()
+        msg = (
+            f"refusing to serve on {settings.host}: no credentials are configured (create a key "
+            "with `dispatch keys create --role admin --name NAME`, or set DISPATCH_OIDC_ISSUER, "
+            "DISPATCH_OIDC_AUDIENCE and DISPATCH_OIDC_JWKS)"
+        )
+        raise UsageError(msg)
 
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -1,4 +1,4 @@
-"""Vehicles over the store: register, read, remove, and report positions."""
+"""Vehicles: register, read, remove, report positions, and a vehicle's manifest."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Response
 
-from ...domain import Location, Vehicle
+from ...domain import Location, Route, Vehicle
 from ...exceptions import VehicleNotFoundError
 from ..deps import ServiceDep
-from ..errors import invalid
+from ..errors import invalid, not_found
 from ..estimates import snap
 from ..schemas import VEHICLE_EXAMPLES, PositionIn, PositionOut, VehicleIn
 from ..store import now_utc
@@ -66,3 +66,15 @@ def report_position(vehicle_id: VehicleId, report: PositionIn, service: ServiceD
     stored = service.store.move_vehicle(moved, report.at, now=now_utc())
     current = moved if stored else service.vehicle(vehicle_id)
     return PositionOut(vehicle_id=vehicle_id, stored=stored, position=current.position)
+
+
+@router.get("/{vehicle_id}/manifest", response_model=Route, responses=UNKNOWN)
+def manifest(vehicle_id: str, service: ServiceDep) -> Route:
+    """The vehicle's route in the current plan: its stops in order, with planned times."""
+    service.vehicle(vehicle_id)
+    latest = service.store.latest_plan()
+    routes = [] if latest is None else latest.plan["routes"]
+    found = next((r for r in routes if r["vehicle_id"] == vehicle_id), None)
+    if found is None:
+        raise not_found("vehicle_id", f"vehicle {vehicle_id!r} has no route in the current plan")
+    return Route.model_validate(found)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
@@ -20,7 +22,7 @@ def health(request: Request) -> Response:
         return JSONResponse(HealthOut(status="loading").model_dump(), status_code=503)
     body = HealthOut(
         status="ready",
-        graph=str(service.graph.metadata.get("source")),
+        graph=Path(str(service.graph.metadata.get("source"))).name,
         nodes=service.graph.n_nodes,
         model_version=state.live.version,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import APIRouter
 
 from ..deps import ServiceDep
@@ -20,7 +22,7 @@ def model(service: ServiceDep) -> ModelOut:
     meta = live.metadata
     return ModelOut(
         version=live.version,
-        source=live.source,
+        source=None if live.source is None else Path(live.source).name,
         created_at=meta.get("created_at"),
         train_window=meta.get("train_window"),
         test_window=meta.get("test_window"),

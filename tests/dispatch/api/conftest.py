@@ -6,7 +6,8 @@ fresh store (``store_url`` of the root conftest): a SQLite file, or, where a tes
 parametrized over :data:`tests.stores.BACKENDS`, a new database on this process's own
 PostgreSQL server. The app answers ETAs in its own process (``eta_workers=0``): worker
 processes are tested in ``test_batching`` and by the real ``dispatch serve`` process of
-``test_serve``.
+``test_serve``. The clients send an admin API key made in their store by default
+(``helpers.grant`` makes keys of other roles).
 """
 
 from __future__ import annotations
@@ -19,13 +20,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 import routing
-from dispatch.api import ServiceSettings, Store, create_app
+from dispatch.api import ServiceSettings, Store
 from dispatch.cli.default_model import CACHE_ENV, default_model
 
+from .helpers import PAST_DAY_WINDOW, started
+
 MODEL_DAYS, MODEL_VEHICLES, MODEL_SEED = 6, 10, 1
-PAST_DAY_WINDOW: dict[str, float] = {"window_past_days": 3650.0, "event_max_age_h": 24 * 3650.0}
-"""Settings that accept the helpers' fixed day (2 March 2026) and events on it; the default
-window (from yesterday, events of the last day) is tested in ``test_bad_input``."""
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +67,7 @@ def settings(tmp_path: Path, model_dir: Path, store_url: str, backend: str) -> S
 @pytest.fixture
 def client(settings: ServiceSettings) -> Iterator[TestClient]:
     """The real app, started (graph, model and store loaded) on a fresh store."""
-    with TestClient(create_app(settings)) as test_client:
+    with started(settings) as test_client:
         yield test_client
 
 
@@ -84,5 +84,5 @@ def shared_client(
         eta_workers=0,
         **PAST_DAY_WINDOW,
     )
-    with TestClient(create_app(settings)) as test_client:
+    with started(settings) as test_client:
         yield test_client

@@ -1,8 +1,18 @@
-"""Request bodies and response checks shared by the service tests."""
+"""Request bodies, credentials and response checks shared by the service tests."""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from dispatch.api import ServiceSettings, Store, create_app
+from dispatch.api.api_keys import create_key
+from dispatch.api.identity import Role
 
 DEPOT = {"lat": 39.2904, "lon": -76.6122}
 CLINIC = {"lat": 39.2970, "lon": -76.5930}
@@ -44,3 +54,41 @@ def errors_of(response: Any) -> list[dict[str, Any]]:
     assert set(body) == {"errors"}, body
     assert all(set(e) == {"field", "reason"} and e["reason"] for e in body["errors"]), body
     return list(body["errors"])
+
+
+_KEY_NAMES = itertools.count()
+
+
+def new_key(store: Store, role: Role | str = Role.ADMIN, vehicle: str | None = None) -> str:
+    """A new API key of ``role`` (a driver's bound to ``vehicle``) made in ``store``."""
+    return create_key(store, f"test-{next(_KEY_NAMES)}", Role(role), vehicle).key
+
+
+def bearer(key: str) -> dict[str, str]:
+    """The Authorization header of a key or token."""
+    return {"Authorization": f"Bearer {key}"}
+
+
+def grant(
+    app: FastAPI, role: Role | str = Role.ADMIN, vehicle: str | None = None
+) -> dict[str, str]:
+    """Headers with a new key of ``role`` in the store of a started ``app``."""
+    store = app.state.service.store
+    assert store is not None, "the app is not started"
+    return bearer(new_key(store, role, vehicle))
+
+
+@contextmanager
+def started(
+    settings: ServiceSettings, *, raise_server_exceptions: bool = True
+) -> Iterator[TestClient]:
+    """The real app on ``settings``, started, its client sending an admin key by default."""
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=raise_server_exceptions) as client:
+        client.headers.update(grant(client.app))  # type: ignore[arg-type]
+        yield client
+
+
+PAST_DAY_WINDOW: dict[str, float] = {"window_past_days": 3650.0, "event_max_age_h": 24 * 3650.0}
+"""Settings that accept the helpers' fixed day (2 March 2026) and events on it; the default
+window (from yesterday, events of the last day) is tested in ``test_bad_input``."""

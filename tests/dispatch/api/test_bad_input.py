@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,9 +13,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from dispatch.api import ServiceSettings, create_app
+from dispatch.api import ServiceSettings
+from dispatch.api.identity import Role
+from dispatch.api.policy import Rule
 
-from .helpers import CLINIC, DEPOT, HOME, errors_of, trip, vehicle
+from .helpers import CLINIC, DEPOT, HOME, errors_of, grant, started, trip, vehicle
 
 TOMORROW = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
 
@@ -43,7 +46,7 @@ def _fields(response: Any) -> list[str | None]:
 def strict(settings: ServiceSettings) -> Iterator[TestClient]:
     """The app with the default service window (from yesterday to 400 days ahead)."""
     tight = settings.override(window_past_days=1.0, event_max_age_h=24.0)
-    with TestClient(create_app(tight), raise_server_exceptions=False) as client:
+    with started(tight, raise_server_exceptions=False) as client:
         yield client
 
 
@@ -62,11 +65,17 @@ def test_oversized_bodies_are_413_before_parsing(strict: TestClient) -> None:
 def test_ids_outside_the_pattern_are_422_and_not_saved(strict: TestClient, bad_id: str) -> None:
     """An id with a right-to-left mark, a NUL, a space or too many characters is refused."""
     response = strict.post(
-        "/v1/trips", json=_soon(trip_id=bad_id), headers={"Idempotency-Key": "k"}
+        "/v1/trips",
+        json=_soon(trip_id=bad_id, rider_id="rider-1"),
+        headers={"Idempotency-Key": "k"},
     )
     assert response.status_code == 422
     assert _fields(response) == ["id"]
-    again = strict.post("/v1/trips", json=_soon(trip_id=bad_id), headers={"Idempotency-Key": "k"})
+    again = strict.post(
+        "/v1/trips",
+        json=_soon(trip_id=bad_id, rider_id="rider-1"),
+        headers={"Idempotency-Key": "k"},
+    )
     assert again.status_code == 422
     assert strict.get("/v1/trips/trip%E2%80%8F1").status_code == 422
 
@@ -163,7 +172,7 @@ def test_one_impossible_trip_does_not_fail_the_plan(strict: TestClient) -> None:
 def test_problem_size_caps(settings: ServiceSettings) -> None:
     """``/v1/match`` and ``/v1/schedule`` refuse problems over their caps, naming the field."""
     capped = settings.override(max_match_vehicles=2, max_schedule_requests=1)
-    with TestClient(create_app(capped)) as client:
+    with started(capped) as client:
         vans = [vehicle(f"v{i}") for i in range(3)]
         body = {"vehicles": vans, "requests": [], "now": "2026-03-02T08:00:00-05:00"}
         match = client.post("/v1/match", json=body)
@@ -181,15 +190,19 @@ def test_a_full_solver_queue_is_503_with_retry_after(settings: ServiceSettings) 
     while ``/health`` answers."""
     single = settings.override(solver_workers=1, solver_queue=0)
     body = {"requests": [trip()], "vehicles": [vehicle()], "time_limit_s": 3}
-    with TestClient(create_app(single)) as client:
+    with started(single) as client:
         assert client.post("/v1/schedule", json={**body, "time_limit_s": 0.2}).status_code == 200
         statuses: list[int] = []
-        first = threading.Thread(
-            target=lambda: statuses.append(client.post("/v1/schedule", json=body).status_code)
-        )
+
+        def long_solve() -> None:  # retried while a quick solve holds the solver
+            while (answer := client.post("/v1/schedule", json=body)).status_code == 503:
+                time.sleep(0.05)
+            statuses.append(answer.status_code)
+
+        first = threading.Thread(target=long_solve)
         first.start()
         busy = None
-        for _ in range(100):
+        for _ in range(200):
             busy = client.post("/v1/schedule", json={**body, "time_limit_s": 0.2})
             if busy.status_code == 503:
                 break
@@ -200,14 +213,17 @@ def test_a_full_solver_queue_is_503_with_retry_after(settings: ServiceSettings) 
         assert statuses == [200]
 
 
-def test_rate_limit_per_client(settings: ServiceSettings) -> None:
-    """Over its rate a client gets 429 with Retry-After; ``/health`` is never limited."""
-    with TestClient(create_app(settings.override(rate_limit="3/minute"))) as client:
+def test_rate_limit_per_credential(settings: ServiceSettings) -> None:
+    """Over its rate a credential gets 429 with Retry-After; another credential from the
+    same address still gets through; ``/health`` is never limited."""
+    with started(settings.override(rate_limit="3/minute")) as client:
         codes = [client.get("/v1/trips/t-1").status_code for _ in range(4)]
         assert codes == [404, 404, 404, 429]
         limited = client.get("/v1/trips/t-1")
         assert int(limited.headers["retry-after"]) >= 1
-        assert "requests from this client" in errors_of(limited)[0]["reason"]
+        assert "requests with this credential" in errors_of(limited)[0]["reason"]
+        other = grant(client.app, Role.DISPATCHER)  # type: ignore[arg-type]
+        assert client.get("/v1/trips/t-1", headers=other).status_code == 404
         assert client.get("/health").status_code == 200
 
 
@@ -230,6 +246,7 @@ def test_unexpected_errors_are_json_500_with_a_request_id(
         raise RuntimeError(msg)
 
     strict.app.add_api_route("/broken", broken)  # type: ignore[attr-defined]
+    strict.app.state.policy[("GET", "/broken")] = Rule(frozenset({Role.ADMIN}))  # type: ignore[attr-defined]
     with caplog.at_level(logging.ERROR, logger="dispatch.api"):
         response = strict.get("/broken")
     assert response.status_code == 500

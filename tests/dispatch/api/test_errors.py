@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from dispatch.api import ServiceSettings, create_app
 
-from .helpers import CLINIC, DEPOT, OFF_MAP, errors_of, trip, vehicle
+from .helpers import CLINIC, DEPOT, OFF_MAP, bearer, errors_of, trip, vehicle
 
 
 def test_invalid_body_422_names_each_field(shared_client: TestClient) -> None:
@@ -96,8 +96,9 @@ def test_state_conflict_is_409(client: TestClient) -> None:
 
 
 def test_not_ready_is_503(settings: ServiceSettings) -> None:
-    """Before start-up has loaded graph and model, /health and the API answer 503."""
-    client = TestClient(create_app(settings))  # no lifespan: nothing loaded
+    """Before start-up has loaded graph and model, /health and the API answer 503 (a key
+    cannot be checked before the store is open)."""
+    client = TestClient(create_app(settings), headers=bearer("nemt_0_0"))  # no lifespan
     assert client.get("/health").json() == {
         "status": "loading",
         "graph": None,

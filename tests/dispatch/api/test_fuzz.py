@@ -1,8 +1,10 @@
 """Property-based fuzzing of the OpenAPI schema (schemathesis): no input produces a 5xx.
 
 Every operation gets valid and invalid bodies, paths, queries and headers generated from
-the app's own OpenAPI document, against the real app on a real SQLite store. The number
-of examples is bounded so the suite stays quick, and the generation is deterministic.
+the app's own OpenAPI document, against the real app on a real SQLite store, sent with
+the API key of each role (the admin, allowed everything, gets the most examples). The
+number of examples is bounded so the suite stays quick, and the generation is
+deterministic.
 (schemathesis' own pytest loader does not run under pytest 9 yet, so the operations are
 parametrized here and their strategies drawn with Hypothesis directly.)
 """
@@ -14,14 +16,18 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 
 from dispatch.api import ServiceSettings, create_app
+from dispatch.api.identity import Role
 
-EXAMPLES_PER_OPERATION = 30
+from .helpers import bearer, new_key
+
+EXAMPLES_PER_OPERATION = {Role.ADMIN: 30, Role.DISPATCHER: 8, Role.DRIVER: 8, Role.ANALYST: 8}
 # Each ETA worker loads and compiles the model on its first batch: from a cold cache on a
 # loaded machine that alone can pass schemathesis' default 10 s read timeout.
 READ_TIMEOUT_S = 120
@@ -33,10 +39,8 @@ OPERATIONS = sorted(
 
 
 @pytest.fixture(scope="module")
-def api_schema(
-    tmp_path_factory: pytest.TempPathFactory, model_dir: Path
-) -> Iterator[schemathesis.schemas.BaseSchema]:
-    """The OpenAPI schema of a loaded app on a fresh store, its ETAs answered by workers."""
+def fuzz_app(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Iterator[FastAPI]:
+    """A loaded app on a fresh store, its ETAs answered by workers."""
     folder = tmp_path_factory.mktemp("fuzz")
     app = create_app(
         ServiceSettings(
@@ -46,8 +50,23 @@ def api_schema(
         )
     )
     app.state.service.load()  # what the lifespan does; the ASGI transport skips it
-    yield schemathesis.openapi.from_asgi("/openapi.json", app)
+    yield app
     app.state.service.close()
+
+
+@pytest.fixture(scope="module")
+def role_keys(fuzz_app: FastAPI) -> dict[Role, str]:
+    """An API key of each role (the driver's bound to van-1) in the app's store."""
+    store = fuzz_app.state.service.store
+    return {role: new_key(store, role, "van-1" if role is Role.DRIVER else None) for role in Role}
+
+
+@pytest.fixture(scope="module")
+def api_schema(fuzz_app: FastAPI, role_keys: dict[Role, str]) -> schemathesis.schemas.BaseSchema:
+    """The app's OpenAPI schema, read with the admin's key."""
+    return schemathesis.openapi.from_asgi(
+        "/openapi.json", fuzz_app, headers=bearer(role_keys[Role.ADMIN])
+    )
 
 
 def test_every_operation_is_fuzzed(api_schema: schemathesis.schemas.BaseSchema) -> None:
@@ -58,11 +77,16 @@ def test_every_operation_is_fuzzed(api_schema: schemathesis.schemas.BaseSchema) 
     assert served == OPERATIONS
 
 
+@pytest.mark.parametrize("role", list(Role))
 @pytest.mark.parametrize("label", OPERATIONS)
 def test_no_input_makes_a_server_error(
-    api_schema: schemathesis.schemas.BaseSchema, label: str
+    api_schema: schemathesis.schemas.BaseSchema,
+    role_keys: dict[Role, str],
+    label: str,
+    role: Role,
 ) -> None:
-    """Whatever the schema allows or forbids, the answer is never a 5xx."""
+    """Whatever the schema allows or forbids, and whoever sends it, the answer is never a 5xx."""
+    headers = bearer(role_keys[role])
     operation = api_schema.find_operation_by_label(label)
     assert operation is not None
     cases = st.one_of(
@@ -71,7 +95,7 @@ def test_no_input_makes_a_server_error(
     )
 
     @settings(
-        max_examples=EXAMPLES_PER_OPERATION,
+        max_examples=EXAMPLES_PER_OPERATION[role],
         deadline=None,
         derandomize=True,
         database=None,
@@ -79,7 +103,7 @@ def test_no_input_makes_a_server_error(
     )
     @given(case=cases)
     def check(case: schemathesis.Case) -> None:
-        response = case.call(timeout=READ_TIMEOUT_S)
+        response = case.call(headers=headers, timeout=READ_TIMEOUT_S)
         case.validate_response(response, checks=[not_a_server_error])
 
     check()

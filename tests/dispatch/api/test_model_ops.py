@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 import routing
-from dispatch.api import ServiceSettings, create_app
+from dispatch.api import ServiceSettings
 from tests.stores import BACKENDS
 
-from .helpers import errors_of
+from .helpers import errors_of, started
 
 SLOWDOWN = 2.0  # real rides take twice the free-flow time: slower than the model expects
 DAYS, PER_DAY = 4, 20
@@ -69,7 +69,7 @@ def test_retraining_promotes_a_better_model_and_keeps_it(
 ) -> None:
     """Rides slower than predicted raise the live error; the retrained model beats the current
     one on the held-out day, is promoted, and is still in service after a restart."""
-    with TestClient(create_app(settings)) as client:
+    with started(settings) as client:
         too_few = client.post("/v1/model/retrain", json={})
         assert too_few.status_code == 409
         assert "retraining needs at least" in errors_of(too_few)[0]["reason"]
@@ -100,7 +100,7 @@ def test_retraining_promotes_a_better_model_and_keeps_it(
         assert after["version"] == promoted["candidate_version"]
         assert after["monitor"]["n"] == 0  # a new model starts a new rolling window
         assert after["monitor"]["reference"] == "training features"
-    with TestClient(create_app(settings)) as restarted:
+    with started(settings) as restarted:
         assert restarted.get("/v1/model").json()["version"] == promoted["candidate_version"]
         assert restarted.get("/health").json()["model_version"] == promoted["candidate_version"]
 

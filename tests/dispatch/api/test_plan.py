@@ -8,10 +8,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from dispatch.api import ServiceSettings, create_app
+from dispatch.api import ServiceSettings
 from tests.stores import BACKENDS
 
-from .helpers import CLINIC, HOME, errors_of, trip, vehicle
+from .helpers import CLINIC, HOME, errors_of, started, trip, vehicle
 
 pytestmark = BACKENDS
 
@@ -97,7 +97,7 @@ def test_will_call_after_a_restart_replans_with_the_outbound_done(
 ) -> None:
     """With no live plan in memory (a restart) and the outbound completed, the call re-plans
     the open trips and the return is planned on its own."""
-    with TestClient(create_app(settings)) as client:
+    with started(settings) as client:
         client.put("/v1/vehicles/van-1", json=vehicle())
         client.post("/v1/trips", json=trip("out"))
         back = _will_call_return_of("out")
@@ -106,7 +106,7 @@ def test_will_call_after_a_restart_replans_with_the_outbound_done(
         for kind, at in (("picked_up", "09:00"), ("dropped_off", "09:12")):
             event = {"kind": kind, "at": f"2026-03-02T{at}:00-05:00"}
             assert client.post("/v1/trips/out/events", json=event).status_code == 201
-    with TestClient(create_app(settings)) as restarted:
+    with started(settings) as restarted:
         called = restarted.post(
             "/v1/trips/back/will-call", json={"ready_at": "2026-03-02T11:00:00-05:00"}
         )

@@ -17,10 +17,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from dispatch.api import Store
 from dispatch.cli import main
 from tests.stores import BACKENDS, query
 
-from .helpers import CLINIC, DEPOT, trip
+from .helpers import CLINIC, DEPOT, bearer, new_key, trip
 
 N_BOOKINGS, KILL_AFTER = 150, 40
 START_TIMEOUT_S = 90.0
@@ -32,14 +33,25 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _admin_key(store_url: str) -> str:
+    """A new admin key in the store at ``store_url`` (upgraded already if PostgreSQL)."""
+    store = Store.open(store_url)
+    try:
+        return new_key(store)
+    finally:
+        store.close()
+
+
 class Server:
-    """A ``dispatch serve`` child process configured by ``DISPATCH_*`` variables."""
+    """A ``dispatch serve`` child process configured by ``DISPATCH_*`` variables; ``headers``
+    carry ``key`` or a new admin key of its store."""
 
     def __init__(
-        self, model_dir: Path, store_url: str, log: Path, **settings: str
+        self, model_dir: Path, store_url: str, log: Path, key: str | None = None, **settings: str
     ) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.headers = bearer(key or _admin_key(store_url))
         env = {
             **os.environ,
             "DISPATCH_MODEL": str(model_dir),
@@ -99,7 +111,7 @@ def server(
     if backend != "sqlite":
         assert main(["db", "upgrade", "--store", store_url]) == 0
         assert "upgraded the store" in capsys.readouterr().out
-    running = Server(model_dir, store_url, tmp_path / "serve.log")
+    running = Server(model_dir, store_url, tmp_path / "serve.log", _admin_key(store_url))
     yield running
     running.stop()
 
@@ -113,8 +125,13 @@ def _book(client: httpx.Client, i: int) -> httpx.Response:
 
 
 def test_serve_answers_on_loopback(server: Server) -> None:
-    """The real process serves ETAs, its OpenAPI document and Prometheus metrics."""
-    with httpx.Client(base_url=server.url, timeout=30) as client:
+    """The real process serves ETAs, its OpenAPI document and Prometheus metrics to an admin,
+    and refuses a request without a credential (401, Bearer challenge)."""
+    refused = httpx.get(f"{server.url}/v1/model", timeout=30)
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"] == "Bearer"
+    assert httpx.get(f"{server.url}/health", timeout=30).status_code == 200
+    with httpx.Client(base_url=server.url, headers=server.headers, timeout=30) as client:
         item = {"origin": DEPOT, "destination": CLINIC, "departure": "2026-03-02T08:00:00Z"}
         eta = client.post("/v1/eta", json={"items": [item]})
         assert eta.status_code == 200
@@ -138,7 +155,7 @@ def test_sigkill_loses_no_acknowledged_booking(
 
     def attempt(i: int) -> None:
         try:
-            with httpx.Client(base_url=server.url, timeout=10) as client:
+            with httpx.Client(base_url=server.url, headers=server.headers, timeout=10) as client:
                 response = _book(client, i)
         except httpx.TransportError:
             return  # the server died under this request: the client will retry
@@ -154,9 +171,9 @@ def test_sigkill_loses_no_acknowledged_booking(
     assert killed.is_set(), "the burst ended before the kill"
     assert KILL_AFTER <= len(acknowledged) < N_BOOKINGS
 
-    restarted = Server(model_dir, store_url, tmp_path / "serve.log")
+    restarted = Server(model_dir, store_url, tmp_path / "serve.log", _admin_key(store_url))
     try:
-        with httpx.Client(base_url=restarted.url, timeout=30) as client:
+        with httpx.Client(base_url=restarted.url, headers=restarted.headers, timeout=30) as client:
             for i, body in acknowledged.items():
                 stored = client.get(f"/v1/trips/burst-{i}")
                 assert stored.status_code == 200, f"acknowledged booking {i} lost"

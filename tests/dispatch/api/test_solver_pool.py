@@ -76,7 +76,7 @@ def test_a_crashing_solver_leaves_the_server_running(
     body = {"requests": [trip()], "vehicles": [vehicle()], "time_limit_s": 20}
     answers: list[httpx.Response] = []
     try:
-        with httpx.Client(base_url=server.url, timeout=60) as client:
+        with httpx.Client(base_url=server.url, headers=server.headers, timeout=60) as client:
             quick = {**body, "time_limit_s": 0.2}
             assert client.post("/v1/schedule", json=quick).status_code == 200
             (solver,) = _solver_pids(server.process.pid)

@@ -1,0 +1,109 @@
+"""API keys: made and shown once by the CLI, stored as a salted hash only, revoked at once;
+the access settings of /docs and /metrics; serve refuses an open host without credentials."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dispatch.api import ServiceSettings, create_app
+from dispatch.cli import main
+from tests.stores import BACKENDS, query
+
+from .helpers import bearer, errors_of, grant, started
+
+
+def _create(capsys: pytest.CaptureFixture[str], store_url: str, *args: str) -> str:
+    """The key printed by ``dispatch keys create``."""
+    assert main(["keys", "create", "--store", store_url, *args]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "shown only once" in out[0]
+    return out[1]
+
+
+@BACKENDS
+def test_keys_are_stored_hashed_and_revoked_at_once(
+    settings: ServiceSettings, store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The store holds no key or secret, only a salted hash; a revoked key is a 401 at once."""
+    key = _create(capsys, store_url, "--role", "analyst", "--name", "laptop")
+    key_id, secret = key.removeprefix("nemt_").split("_", 1)
+    [row] = query(store_url, "SELECT id, name, role, salt, hash FROM api_keys")
+    assert row[:3] == (key_id, "laptop", "analyst")
+    assert all(secret not in str(value) and key not in str(value) for value in row)
+    with started(settings) as client:
+        assert client.get("/v1/model", headers=bearer(key)).status_code == 200
+        assert main(["keys", "list", "--store", store_url]) == 0
+        listing = capsys.readouterr().out
+        assert "laptop" in listing
+        assert secret not in listing
+        assert main(["keys", "revoke", "laptop", "--store", store_url]) == 0
+        assert f"revoked key {key_id}" in capsys.readouterr().out
+        revoked = client.get("/v1/model", headers=bearer(key))
+        assert revoked.status_code == 401
+        assert "unknown or revoked" in errors_of(revoked)[0]["reason"]
+        wrong = client.get("/v1/model", headers=bearer(f"nemt_{key_id}_{secret[:-1]}x"))
+        assert wrong.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["create", "--role", "pilot", "--name", "x"], "unknown role 'pilot'"),
+        (["create", "--role", "driver", "--name", "x"], "a driver key needs --vehicle"),
+        (["create", "--role", "analyst", "--name", "x", "--vehicle", "v"], "only a driver"),
+        (["revoke", "nobody"], "no API key with id or name 'nobody'"),
+    ],
+)
+def test_keys_command_errors_are_one_line(
+    store_url: str, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    """Bad flags exit with code 2 and one line naming the problem."""
+    assert main(["keys", args[0], "--store", store_url, *args[1:]]) == 2
+    error = capsys.readouterr().err
+    assert message in error
+    assert len(error.strip().splitlines()) == 1
+
+
+def test_a_name_is_used_once(store_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A second key with the same name is refused, exit 2."""
+    _create(capsys, store_url, "--role", "admin", "--name", "ops")
+    assert main(["keys", "create", "--store", store_url, "--role", "admin", "--name", "ops"]) == 2
+    assert "an API key named 'ops' exists already" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("docs", "metrics", "anonymous", "analyst"),
+    [
+        ("off", "off", 404, 404),
+        ("public", "public", 200, 200),
+        ("admin", "admin", 401, 403),
+    ],
+)
+def test_docs_and_metrics_follow_their_settings(
+    settings: ServiceSettings, docs: str, metrics: str, anonymous: int, analyst: int
+) -> None:
+    """/docs, /openapi.json and /metrics are off, public, or for the roles named."""
+    with started(settings.override(docs=docs, metrics=metrics)) as client:
+        analyst_headers = grant(client.app, "analyst")  # type: ignore[arg-type]
+        for url in ("/docs", "/openapi.json", "/metrics"):
+            assert client.get(url, headers={"Authorization": ""}).status_code == anonymous
+            assert client.get(url, headers=analyst_headers).status_code == analyst
+
+
+def test_bad_access_setting_is_refused() -> None:
+    """An unknown role in DISPATCH_DOCS is refused naming the variable."""
+    with pytest.raises(ValueError, match="DISPATCH_DOCS must be off, public or a list of roles"):
+        create_app(ServiceSettings(docs="admin,pilot"))
+
+
+def test_serve_refuses_an_open_host_without_credentials(
+    model_dir: Path, store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without a key in the store or OIDC, serving beyond loopback exits 2 before listening."""
+    argv = ["serve", "--host", "0.0.0.0", "--db", store_url, "--model", str(model_dir)]
+    assert main([*argv, "--eta-workers", "0", "--route-table-mb", "0"]) == 2
+    error = capsys.readouterr().err
+    assert "refusing to serve on 0.0.0.0: no credentials are configured" in error
+    assert len(error.strip().splitlines()) == 1
