@@ -35,9 +35,18 @@ if TYPE_CHECKING:
     from routing import RoadGraph
 
 MAX_ESCORTS = 4
+MAX_SPACE_UNITS = 1_000
+"""The most units of one kind of space a vehicle may have, or one rider may use."""
+MAX_NAME_LENGTH = 200
+"""The longest place name (an address or a clinic's name)."""
+ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+"""What an id may be: 1 to 64 letters, digits, ``.``, ``_``, ``:`` or ``-``."""
 
-_Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-_Identifier = Annotated[str, Field(min_length=1)]
+MAX_DURATION_S = 7 * 86_400.0
+"""The longest window, ride or service time a request may give, in seconds."""
+
+_Seconds = Annotated[float, Field(ge=0, le=MAX_DURATION_S, allow_inf_nan=False)]
+_Identifier = Annotated[str, Field(pattern=ID_PATTERN)]
 
 
 class Mobility(StrEnum):
@@ -73,7 +82,7 @@ class Location(_DomainModel):
 
     lat: Latitude
     lon: Longitude
-    name: str | None = None
+    name: str | None = Field(default=None, max_length=MAX_NAME_LENGTH)
 
     def same_place(self, other: Location) -> bool:
         """Whether both points have the same coordinates, whatever their names."""
@@ -88,8 +97,8 @@ class SpaceLimit(_DomainModel):
     """
 
     name: _Identifier
-    limit: int = Field(ge=0)
-    usage: dict[Mobility, Annotated[int, Field(ge=0)]]
+    limit: int = Field(ge=0, le=MAX_SPACE_UNITS)
+    usage: dict[Mobility, Annotated[int, Field(ge=0, le=MAX_SPACE_UNITS)]]
 
     def need(self, mobility: Mobility, escorts: int = 0) -> int:
         """Units of this space a rider of ``mobility`` with ``escorts`` companions uses."""
@@ -108,7 +117,7 @@ class VehicleType(_DomainModel):
     """
 
     name: _Identifier
-    limits: tuple[SpaceLimit, ...] = Field(min_length=1)
+    limits: tuple[SpaceLimit, ...] = Field(min_length=1, max_length=16)
 
     @model_validator(mode="after")
     def _unique_limit_names(self) -> VehicleType:
@@ -265,7 +274,9 @@ class Vehicle(_DomainModel):
     shift_start: AwareDatetime
     shift_end: AwareDatetime
     position: Location | None = None
-    on_board: tuple[_Identifier, ...] = Field(default=(), description="trip ids riding now")
+    on_board: tuple[_Identifier, ...] = Field(
+        default=(), max_length=MAX_SPACE_UNITS, description="trip ids riding now"
+    )
     completed_stops: int = Field(default=0, ge=0, description="stops of today's route done")
     available_from: AwareDatetime | None = None
 
@@ -321,10 +332,10 @@ class TripRequest(_DomainModel):
     pickup_window_s: _Seconds = 900.0
     appointment_at: AwareDatetime | None = None
     early_arrival_s: _Seconds = 1800.0
-    max_ride_s: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    max_ride_s: float | None = Field(default=None, gt=0, le=MAX_DURATION_S, allow_inf_nan=False)
     board_s: _Seconds = Field(default_factory=lambda data: SERVICE_TIMES_S[data["mobility"]][0])
     alight_s: _Seconds = Field(default_factory=lambda data: SERVICE_TIMES_S[data["mobility"]][1])
-    return_of: str | None = Field(default=None, description="id of the outbound trip")
+    return_of: _Identifier | None = Field(default=None, description="id of the outbound trip")
     will_call: bool = False
     priority: int = Field(default=3, ge=1, le=5)
 
@@ -470,7 +481,7 @@ class Stop(_DomainModel):
     ``load_after`` is the space in use when the vehicle leaves, by limit name.
     """
 
-    request_id: str | None = None
+    request_id: _Identifier | None = None
     kind: StopKind
     location: Location
     planned_arrival: AwareDatetime

@@ -102,3 +102,19 @@ class OffMapError(DomainError):
 
     def __reduce__(self) -> tuple[type[OffMapError], tuple[list[tuple[str, str]]]]:
         return type(self), (self.places,)
+
+
+class SolverBusyError(DispatchError, RuntimeError):
+    """Every solver is busy and the queue of waiting solves is full; ``retry_after_s`` says
+    when to try again."""
+
+    def __init__(self, reason: str, retry_after_s: int) -> None:
+        super().__init__(reason)
+        self.retry_after_s = retry_after_s
+
+    def __reduce__(self) -> tuple[type[SolverBusyError], tuple[str, int]]:
+        return type(self), (str(self), self.retry_after_s)
+
+
+class SolverCrashedError(DispatchError, RuntimeError):
+    """The process running a solve stopped (a native crash, killed, out of memory)."""

@@ -16,10 +16,12 @@ from fastapi import Depends, FastAPI
 
 from .authorization import authorize
 from .batching import EtaBatcher
+from .body_limit import BodyLimitMiddleware
 from .errors import install_error_handlers
 from .metrics import MetricsMiddleware
 from .oidc import OidcVerifier
 from .policy import policy
+from .rate_limit import RateLimitMiddleware
 from .routes import docs, fleet, health, model, plan, stateless, trips
 from .settings import ServiceSettings
 from .state import ServiceState
@@ -32,7 +34,9 @@ store of trips, outcomes that feed the model monitor, and retraining.
 Every endpoint but `/health` needs `Authorization: Bearer <credential>`: an API key
 (`dispatch keys create`) or an OIDC access token. Errors are JSON, `{"errors": [{"field":
 "...", "reason": "..."}]}`: 401 without a valid credential, 403 for a role that may not,
-422 for invalid input, 404 for unknown ids, 409 for state conflicts.
+422 for invalid input, 404 for unknown ids, 409 for state conflicts, 413 for a body over
+the size limit, 429 over a credential's rate limit and 503 while the solvers are busy (both
+with `Retry-After`), 500 with a request id for an internal failure.
 """
 
 
@@ -74,6 +78,9 @@ def create_app(
     install_error_handlers(app)
     for module in (health, stateless, trips, fleet, plan, model, docs):
         app.include_router(module.router)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.rate_limit:
+        app.add_middleware(RateLimitMiddleware, rate=settings.rate_limit)
     app.add_middleware(MetricsMiddleware, metrics=service.metrics)
     return app
 

@@ -4,12 +4,16 @@ Every error body is ``{"errors": [{"field": "requests.0.pickup", "reason": "..."
 401 without a valid credential (with ``WWW-Authenticate: Bearer``), 403 for a role that
 may not do it, 422 for invalid input (request validation, domain rules, points off the
 map, numbers out of range, any other :class:`~dispatch.exceptions.DispatchError`), 404 for
-unknown ids, 409 for state conflicts, 503 while the service loads or the store is
-unavailable.
+unknown ids, 409 for state conflicts, 413 for a body over the limit, 429 over a client's
+rate limit, 503 while the service loads, the store is unavailable or the solvers are busy
+(with ``Retry-After``), and 500 with a request id, its traceback logged under that id, for
+a crashed solver or any unexpected error.
 """
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -25,12 +29,16 @@ from ..exceptions import (
     IdempotencyMismatchError,
     NoVehiclesError,
     OffMapError,
+    SolverBusyError,
+    SolverCrashedError,
     StoreError,
     TripInputError,
     TripNotFoundError,
     TripStateError,
     VehicleNotFoundError,
 )
+
+LOG = logging.getLogger("dispatch.api")
 
 
 @dataclass(frozen=True)
@@ -102,17 +110,30 @@ def _dotted(loc: Sequence[int | str]) -> str | None:
     return ".".join(parts) or None
 
 
+def _location(error: dict[str, object]) -> tuple[int | str, ...]:
+    loc = error.get("loc", ())
+    return tuple(loc) if isinstance(loc, (list, tuple)) else ()
+
+
 def validation_errors(errors: Sequence[dict[str, object]]) -> list[FieldError]:
-    """Field errors from pydantic's error list."""
+    """Field errors from pydantic's error list, without the consequences of another error
+    (defaults left uncomputed, a list too short once its bad items are dropped)."""
     out = []
-    for error in errors:
+    locations = [_location(e) for e in errors]
+    for error, loc_key in zip(errors, locations, strict=True):
+        if error.get("type") == "default_factory_not_called":
+            continue
+        inner = [
+            loc for loc in locations if len(loc) > len(loc_key) and loc[: len(loc_key)] == loc_key
+        ]
+        if error.get("type") == "too_short" and inner:
+            continue
         if error.get("type") == "json_invalid":
             ctx = error.get("ctx")
             detail = ctx.get("error") if isinstance(ctx, dict) else None
             out.append(FieldError(None, f"the body is not valid JSON ({detail or 'unparseable'})"))
             continue
-        loc = error.get("loc", ())
-        path = _dotted(loc if isinstance(loc, (list, tuple)) else ())
+        path = _dotted(loc_key)
         out.append(FieldError(path, str(error.get("msg", "invalid value"))))
     return out
 
@@ -185,6 +206,30 @@ async def _on_no_vehicles(_request: Request, exc: Exception) -> JSONResponse:
     return _response(409, [FieldError(None, f"{exc}: PUT /v1/vehicles/{{id}} first")])
 
 
+async def _on_solver_busy(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, SolverBusyError)
+    response = _response(503, [FieldError(None, str(exc))])
+    response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response
+
+
+async def _on_solver_crash(request: Request, exc: Exception) -> JSONResponse:
+    return _internal(request, exc, f"{exc}; the service runs on: retry")
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    return _internal(request, exc, "an internal error")
+
+
+def _internal(request: Request, exc: Exception, reason: str) -> JSONResponse:
+    """500 naming a request id; the traceback goes to the server's log under that id."""
+    request_id = uuid.uuid4().hex
+    LOG.error(
+        "request %s: %s %s failed", request_id, request.method, request.url.path, exc_info=exc
+    )
+    return _response(500, [FieldError(None, f"{reason} (request id {request_id})")])
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every expected error to its JSON response."""
     app.add_exception_handler(ApiError, _on_api_error)
@@ -202,3 +247,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(VehicleNotFoundError, _on_unknown_vehicle)
     app.add_exception_handler(TripStateError, _on_trip_state)
     app.add_exception_handler(NoVehiclesError, _on_no_vehicles)
+    app.add_exception_handler(SolverBusyError, _on_solver_busy)
+    app.add_exception_handler(SolverCrashedError, _on_solver_crash)
+    app.add_exception_handler(Exception, _on_unexpected)

@@ -8,11 +8,14 @@ none, and a will-call then re-plans every open trip.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ..domain import StopKind, TripRequest, Vehicle
 from ..exceptions import NoVehiclesError
-from ..planner import DayPlan, insert_trip, plan_day
+from ..planner import DayPlan
+from ..triage import set_aside
+from .solver_jobs import insert_job, plan_job
 from .state import LoadedService
 from .store import Store, TripRow, now_utc
 from .trip_states import DROPOFF_DONE, OPEN, PICKUP_DONE, BookingStatus
@@ -61,13 +64,18 @@ def registered_vehicles(store: Store) -> list[Vehicle]:
 def replan(
     service: LoadedService, time_limit_s: float, *, risk_aware: bool, reason: str
 ) -> tuple[int, DayPlan]:
-    """Plan every open trip on every registered vehicle; store it as current; its id and it."""
+    """Plan every open trip on every registered vehicle; store it as current; its id and it.
+
+    A trip no vehicle can serve is left unassigned with its reason, outside the solve.
+    """
     vehicles = registered_vehicles(service.store)
-    requests = open_requests(service.store.trips_with_status(OPEN))
-    costs = service.state.costs(risk_aware=risk_aware)
-    day = plan_day(requests, vehicles, costs, time_limit_s=time_limit_s)
+    requests, impossible = set_aside(open_requests(service.store.trips_with_status(OPEN)), vehicles)
+    requests = detached(requests, {r.id for r in requests})
+    model = service.state.model_ref()
+    day = service.state.solver.run(plan_job, requests, vehicles, model, risk_aware, time_limit_s)
+    day = replace(day, unassigned=[*day.unassigned, *impossible])
     service.state.metrics.solver.labels("plan").observe(day.solve_seconds)
-    return _keep(service, day, reason, costs.model_version), day
+    return _keep(service, day, reason, model.version), day
 
 
 def insert_called(
@@ -79,11 +87,15 @@ def insert_called(
     if day is None:
         return replan(service, time_limit_s, risk_aware=False, reason=f"will-call {request.id}")
     (request,) = detached([request], {r.id for r in day.requests})
-    costs = service.state.costs()
+    _, impossible = set_aside([request], day.vehicles)
+    if impossible:
+        kept = replace(day, unassigned=[*day.unassigned, *impossible])
+        return _keep(service, kept, f"will-call {request.id}", service.state.live.version), kept
+    model = service.state.model_ref()
     done = _done_stops(service.store, day)
-    new = insert_trip(day, request, costs, done_stops=done, time_limit_s=time_limit_s)
+    new = service.state.solver.run(insert_job, day, request, model, done, time_limit_s)
     service.state.metrics.solver.labels("insert").observe(new.solve_seconds)
-    return _keep(service, new, f"will-call {request.id}", costs.model_version), new
+    return _keep(service, new, f"will-call {request.id}", model.version), new
 
 
 def _keep(service: LoadedService, day: DayPlan, reason: str, model_version: str | None) -> int:

@@ -51,6 +51,7 @@ RULES: Mapping[Endpoint, Rule] = {
     # the fleet
     ("PUT", "/v1/vehicles/{vehicle_id}"): _roles(ADMIN),
     ("GET", "/v1/vehicles/{vehicle_id}"): _roles(ADMIN, DISPATCHER, DRIVER),
+    ("DELETE", "/v1/vehicles/{vehicle_id}"): _roles(ADMIN),
     ("POST", "/v1/vehicles/{vehicle_id}/position"): _roles(ADMIN, DISPATCHER, DRIVER),
     ("GET", "/v1/vehicles/{vehicle_id}/manifest"): _roles(ADMIN, DISPATCHER, DRIVER),
     # the plan: patient data

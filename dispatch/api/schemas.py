@@ -25,6 +25,8 @@ from pydantic.config import JsonDict
 from typing_extensions import TypedDict
 
 from ..domain import (
+    ID_PATTERN,
+    MAX_NAME_LENGTH,
     STANDARD_TYPES,
     Latitude,
     Location,
@@ -138,7 +140,7 @@ class Point(TypedDict):
 
     lat: Latitude
     lon: Longitude
-    name: NotRequired[str | None]
+    name: NotRequired[Annotated[str, Field(max_length=MAX_NAME_LENGTH)] | None]
 
 
 @with_config(ConfigDict(extra="forbid"))
@@ -338,7 +340,7 @@ class EventIn(_Body):
 
     kind: EventKind
     at: AwareDatetime
-    vehicle_id: str | None = Field(default=None, min_length=1)
+    vehicle_id: str | None = Field(default=None, pattern=ID_PATTERN)
     observations: Observations | None = None
 
 

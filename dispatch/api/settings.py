@@ -16,7 +16,24 @@ import platformdirs
 import routing
 
 ENV_PREFIX = "DISPATCH_"
-_KINDS = {"port": int, "eta_workers": int, "max_snap_m": float, "route_table_mb": float}
+_KINDS: dict[str, type] = {
+    "port": int,
+    "eta_workers": int,
+    "max_snap_m": float,
+    "route_table_mb": float,
+    "max_body_bytes": int,
+    "window_past_days": float,
+    "window_ahead_days": float,
+    "event_max_age_h": float,
+    "clock_skew_s": float,
+    "max_match_vehicles": int,
+    "max_match_requests": int,
+    "max_schedule_vehicles": int,
+    "max_schedule_requests": int,
+    "solver_workers": int,
+    "solver_queue": int,
+}
+_NON_NEGATIVE = ("max_snap_m", "route_table_mb", "eta_workers", "clock_skew_s", "solver_queue")
 
 
 def default_data_dir() -> Path:
@@ -50,6 +67,24 @@ class ServiceSettings:
     eta_workers
         Processes answering ``/v1/eta`` batches, each with its own graph and route table,
         so that answers use every core; 0 answers them in a thread of the server process.
+    max_body_bytes
+        Request bodies larger than this are refused (413) before they are parsed.
+    window_past_days, window_ahead_days
+        The service window: booked times, will-call times and vehicle shifts lie within
+        ``window_past_days`` before now and ``window_ahead_days`` after it (else 422).
+    event_max_age_h, clock_skew_s
+        Trip events and position reports are dated at most ``event_max_age_h`` hours ago
+        and at most ``clock_skew_s`` seconds ahead of the server's clock (else 422).
+    max_match_vehicles, max_match_requests, max_schedule_vehicles, max_schedule_requests
+        The largest problems ``/v1/match`` and ``/v1/schedule`` take (else 422).
+    solver_workers
+        Child processes running solves (``/v1/match``, ``/v1/schedule``, plans, will-calls);
+        a solver that crashes fails its own job only.
+    solver_queue
+        Solves that may wait for a worker; beyond them a solve is refused (503, Retry-After).
+    rate_limit
+        Requests a credential (or, without one, a client address) may make (``limits``
+        notation, e.g. ``"600/minute"``); empty: no limit.
     oidc_issuer, oidc_audience, oidc_jwks
         Accept OAuth2/OIDC access tokens (JWTs) of this issuer for this audience, signed by
         a key of this JWKS (a file path or an https URL); all three or none.
@@ -69,6 +104,18 @@ class ServiceSettings:
     max_snap_m: float = routing.DEFAULT_MAX_SNAP_M
     route_table_mb: float = 512.0
     eta_workers: int = 2
+    max_body_bytes: int = 2**20
+    window_past_days: float = 1.0
+    window_ahead_days: float = 400.0
+    event_max_age_h: float = 24.0
+    clock_skew_s: float = 300.0
+    max_match_vehicles: int = 200
+    max_match_requests: int = 500
+    max_schedule_vehicles: int = 100
+    max_schedule_requests: int = 1_000
+    solver_workers: int = 1
+    solver_queue: int = 8
+    rate_limit: str = "600/minute"
     oidc_issuer: str | None = None
     oidc_audience: str | None = None
     oidc_jwks: str | None = None
@@ -78,9 +125,13 @@ class ServiceSettings:
     metrics: str = "admin,analyst"
 
     def __post_init__(self) -> None:
-        for name in ("max_snap_m", "route_table_mb", "eta_workers"):
+        for name in _NON_NEGATIVE:
             if not getattr(self, name) >= 0:
                 msg = f"{name} must be a number >= 0, got {getattr(self, name)}"
+                raise ValueError(msg)
+        for name in set(_KINDS) - set(_NON_NEGATIVE) - {"port"}:
+            if not getattr(self, name) > 0:
+                msg = f"{name} must be a number > 0, got {getattr(self, name)}"
                 raise ValueError(msg)
         oidc = {"issuer": self.oidc_issuer, "audience": self.oidc_audience, "jwks": self.oidc_jwks}
         missing = [f"{ENV_PREFIX}OIDC_{k.upper()}" for k, v in oidc.items() if not v]

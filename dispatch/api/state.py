@@ -5,6 +5,7 @@ configured, or the latest promoted over it by retraining), the numba kernels war
 store opened and the monitor refilled from the stored outcomes. CPU-heavy work runs in
 worker threads, never on the event loop, and one job at a time (:meth:`ServiceState.cpu`):
 the numba kernels already use every core, and queueing them keeps latency predictable.
+Solves run in solver processes (:attr:`ServiceState.solver`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from .eta_answers import EtaAnswer, EtaContext, EtaWorkers, answer_batch
 from .live_model import LiveModel
 from .metrics import Metrics
 from .settings import ServiceSettings
+from .solver_jobs import ModelRef
+from .solver_pool import SolverPool
 from .store import Store, TripRow
 
 T = TypeVar("T")
@@ -81,7 +84,7 @@ class ServiceState:
         self.plan_lock = threading.Lock()
         self.retrain_lock = threading.Lock()
         self._cpu_lock = threading.Lock()
-        self._solver_lock = threading.Lock()
+        self.solver = SolverPool(settings, settings.solver_workers, settings.solver_queue)
         self._load_lock = threading.Lock()
 
     @property
@@ -194,25 +197,18 @@ class ServiceState:
         with self._cpu_lock:
             return func()
 
-    def solve(self, func: Callable[[], T]) -> T:
-        """Run a solver job (from a worker thread), one at a time, beside the short CPU jobs.
-
-        Solves take seconds (their time budget) on one core; queueing them behind their own
-        lock keeps ETA requests flowing on the other cores meanwhile.
-        """
-        with self._solver_lock:
-            return func()
-
     async def compute(self, func: Callable[[], T]) -> T:
         """Run short CPU-heavy ``func`` in a worker thread, one at a time, off the event loop."""
         return await anyio.to_thread.run_sync(self.cpu, func)
 
-    async def compute_solve(self, func: Callable[[], T]) -> T:
-        """Run solver job ``func`` in a worker thread (see :meth:`solve`)."""
-        return await anyio.to_thread.run_sync(self.solve, func)
+    def model_ref(self) -> ModelRef:
+        """The model in service, as solver processes load it."""
+        live = self.live
+        return ModelRef(live.source, live.version)
 
     def close(self) -> None:
-        """Release the store's connections and stop the ETA workers."""
+        """Release the store's connections, stop the ETA workers and the solvers."""
+        self.solver.close()
         if self.store is not None:
             self.store.close()
         if self._eta_workers is not None:

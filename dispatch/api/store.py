@@ -16,6 +16,7 @@ Times are stored as ISO 8601 text in UTC (portable and ordered on every backend)
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import ValidationError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -38,6 +40,8 @@ from ..exceptions import (
 )
 from . import migrations
 from .trip_states import BookingStatus, EventKind
+
+LOG = logging.getLogger(__name__)
 
 _BACKENDS = ("sqlite", "postgresql")
 _CONNECT_TIMEOUT_S = 10  # PostgreSQL: an unreachable server fails start-up in seconds
@@ -413,10 +417,8 @@ class Store:
         if row is None:
             return None
         if row.body_sha256 != body_sha256:
-            msg = (
-                f"Idempotency-Key {key!r} was used for another request body (trip "
-                f"{row.trip_id!r}); use a new key for a new booking"
-            )
+            # the other booking's data stays unnamed: the key may be another client's
+            msg = "this Idempotency-Key was used for another request body; use a new key"
             raise IdempotencyMismatchError(msg)
         return Booking(row.response, replayed=True)
 
@@ -526,10 +528,25 @@ class Store:
         return None if row is None else Vehicle.model_validate_json(row.vehicle)
 
     def all_vehicles(self) -> list[Vehicle]:
-        """Every registered vehicle, by id."""
+        """Every registered vehicle, by id; one stored before today's input rules and
+        breaking them is left out (logged) until it is replaced or deleted."""
         with self._read() as conn:
-            rows = conn.execute(sa.select(vehicles.c.vehicle).order_by(vehicles.c.id)).all()
-        return [Vehicle.model_validate_json(r.vehicle) for r in rows]
+            rows = conn.execute(
+                sa.select(vehicles.c.id, vehicles.c.vehicle).order_by(vehicles.c.id)
+            )
+        found = []
+        for row in rows:
+            try:
+                found.append(Vehicle.model_validate_json(row.vehicle))
+            except ValidationError as exc:
+                LOG.warning("vehicle %r is left out: %s", row.id, exc)
+        return found
+
+    def delete_vehicle(self, vehicle_id: str) -> bool:
+        """Remove a registered vehicle; whether there was one."""
+        with self._write() as conn:
+            deleted = conn.execute(vehicles.delete().where(vehicles.c.id == vehicle_id))
+        return deleted.rowcount > 0
 
     def move_vehicle(self, vehicle: Vehicle, at: datetime, *, now: datetime) -> bool:
         """Store a new position unless a later one is known; whether it was stored."""

@@ -26,6 +26,7 @@ from .planning import insert_called, planned_stops, registered_vehicles
 from .schemas import EventOut, PlannedOut, TripOut, WillCallOut
 from .state import LoadedService
 from .store import Booking, Store, TripRow, now_utc
+from .time_window import check_in_window, check_recent, trip_times
 from .trip_states import CANCEL, OPEN, TRANSITIONS, BookingStatus, EventKind
 
 
@@ -38,9 +39,13 @@ def book(service: LoadedService, trip: TripRequest, idempotency_key: str | None)
     of an id raises :class:`~dispatch.exceptions.DuplicateTripError`.
     """
     digest = hashlib.sha256(trip.model_dump_json().encode()).hexdigest()
-    # a retry is answered as the first time, whatever has changed since
     booking = None if idempotency_key is None else service.store.replay(idempotency_key, digest)
-    if booking is None:
+    if booking is not None:
+        # a retry is answered as the first time, unless the trip has moved on since
+        row = service.trip(trip.id)
+        if TripOut.model_validate_json(booking.response).status is not row.status:
+            booking = Booking(_trip_out(service, row).model_dump_json(), replayed=True)
+    else:
         _check_booking(service, trip)
         now = now_utc()
         body = TripOut(
@@ -85,6 +90,7 @@ def record_event(
     A pickup stores the model's prediction of the ride; the dropoff then stores the real
     ride time as an outcome and gives it to the model monitor.
     """
+    check_recent("at", at, service.settings, now_utc())
     row = service.trip(trip_id)
     move = TRANSITIONS[kind]
     picked_at = _picked_up_at(service.store, trip_id) if kind is EventKind.DROPPED_OFF else None
@@ -118,12 +124,13 @@ def will_call(
     pickup window and insert it into the live plan."""
     row = service.trip(trip_id)
     _check_callable(row)
+    check_in_window([("ready_at", ready_at)], service.settings, now_utc())
     registered_vehicles(service.store)
     ready_at = ready_at or now_utc()
     called = TripRequest.model_validate({**row.request.model_dump(), "ready_at": ready_at})
     service.store.call(called, now=now_utc())
     with service.state.plan_lock:
-        plan_id, day = service.state.solve(lambda: insert_called(service, called, time_limit_s))
+        plan_id, day = insert_called(service, called, time_limit_s)
     reason = next((u.reason.value for u in day.unassigned if u.request_id == trip_id), None)
     return WillCallOut(trip=describe(service, trip_id), plan_id=plan_id, unassigned_reason=reason)
 
@@ -147,7 +154,9 @@ def _trip_out(service: LoadedService, row: TripRow) -> TripOut:
 
 
 def _check_booking(service: LoadedService, trip: TripRequest) -> None:
-    """Refuse points off the map, an unknown outbound, a need no vehicle type has."""
+    """Refuse times outside the service window, points off the map, an unknown outbound,
+    a need no vehicle type has."""
+    check_in_window(trip_times(trip), service.settings, now_utc())
     places = [("pickup", trip.pickup), ("dropoff", trip.dropoff)]
     snap(service.graph, places, service.settings.max_snap_m)
     together = [trip]

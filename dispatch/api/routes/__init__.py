@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path
+
+from ...domain import ID_PATTERN
 from ..schemas import ErrorsOut
+
+TripId = Annotated[str, Path(pattern=ID_PATTERN, description="the trip's id")]
+VehicleId = Annotated[str, Path(pattern=ID_PATTERN, description="the vehicle's id")]
 
 INVALID: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorsOut, "description": "Invalid input: each error names the field"}

@@ -1,4 +1,4 @@
-"""Vehicles over the store: register, read, report positions, and a vehicle's manifest."""
+"""Vehicles: register, read, remove, report positions, and a vehicle's manifest."""
 
 from __future__ import annotations
 
@@ -7,19 +7,21 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Response
 
 from ...domain import Location, Route, Vehicle
+from ...exceptions import VehicleNotFoundError
 from ..deps import ServiceDep
 from ..errors import invalid, not_found
 from ..estimates import snap
 from ..schemas import VEHICLE_EXAMPLES, PositionIn, PositionOut, VehicleIn
 from ..store import now_utc
-from . import INVALID, UNKNOWN
+from ..time_window import check_in_window, check_recent, vehicle_times
+from . import INVALID, UNKNOWN, VehicleId
 
 router = APIRouter(prefix="/v1/vehicles", tags=["vehicles"])
 
 
 @router.put("/{vehicle_id}", response_model=Vehicle, responses=INVALID)
 def put_vehicle(
-    vehicle_id: str,
+    vehicle_id: VehicleId,
     vehicle: Annotated[VehicleIn, Body(openapi_examples=VEHICLE_EXAMPLES)],
     service: ServiceDep,
     response: Response,
@@ -27,6 +29,7 @@ def put_vehicle(
     """Register a vehicle (201) or replace its record (200)."""
     if vehicle.id != vehicle_id:
         raise invalid("id", f"the body's id {vehicle.id!r} differs from the path's {vehicle_id!r}")
+    check_in_window(vehicle_times(vehicle), service.settings, now_utc())
     places = [("depot", vehicle.depot)]
     if vehicle.position is not None:
         places.append(("position", vehicle.position))
@@ -38,14 +41,24 @@ def put_vehicle(
 
 
 @router.get("/{vehicle_id}", response_model=Vehicle, responses=UNKNOWN)
-def get_vehicle(vehicle_id: str, service: ServiceDep) -> Vehicle:
+def get_vehicle(vehicle_id: VehicleId, service: ServiceDep) -> Vehicle:
     """A registered vehicle with its last known position."""
     return service.vehicle(vehicle_id)
 
 
+@router.delete("/{vehicle_id}", status_code=204, responses=UNKNOWN)
+def delete_vehicle(vehicle_id: VehicleId, service: ServiceDep) -> Response:
+    """Remove a vehicle from the fleet; the next plan leaves it out."""
+    if not service.store.delete_vehicle(vehicle_id):
+        msg = f"no vehicle with id {vehicle_id!r}"
+        raise VehicleNotFoundError(msg)
+    return Response(status_code=204)
+
+
 @router.post("/{vehicle_id}/position", response_model=PositionOut, responses={**INVALID, **UNKNOWN})
-def report_position(vehicle_id: str, report: PositionIn, service: ServiceDep) -> PositionOut:
+def report_position(vehicle_id: VehicleId, report: PositionIn, service: ServiceDep) -> PositionOut:
     """Where the vehicle is now; a report older than the last stored one is ignored."""
+    check_recent("at", report.at, service.settings, now_utc())
     vehicle = service.vehicle(vehicle_id)
     where = Location(lat=report.lat, lon=report.lon)
     snap(service.graph, [("lat", where)], service.settings.max_snap_m)

@@ -41,6 +41,6 @@ def retrain_model(service: ServiceDep, params: RetrainIn | None = None) -> Retra
     if not state.retrain_lock.acquire(blocking=False):
         raise conflict(None, "a retraining is running already")
     try:
-        return state.solve(lambda: retrain(state, params or RetrainIn()))
+        return retrain(state, params or RetrainIn())
     finally:
         state.retrain_lock.release()

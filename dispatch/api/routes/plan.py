@@ -38,7 +38,5 @@ def make_plan(body: PlanRequest, service: ServiceDep) -> StoredPlanOut:
     plan instead (``POST /v1/trips/{id}/will-call``), keeping riders on board where they are.
     """
     with service.state.plan_lock:
-        service.state.solve(
-            lambda: replan(service, body.time_limit_s, risk_aware=body.risk_aware, reason="planned")
-        )
+        replan(service, body.time_limit_s, risk_aware=body.risk_aware, reason="planned")
     return _current(service.store)

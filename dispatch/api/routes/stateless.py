@@ -10,8 +10,6 @@ from fastapi import APIRouter, Request, Response
 import routing
 
 from ...domain import Location, TripRequest
-from ...on_demand import match_now
-from ...planner import plan_day
 from .. import json_body
 from ..deps import ServiceDep, get_batcher, loaded_service
 from ..errors import invalid
@@ -30,6 +28,10 @@ from ..schemas import (
     UnmatchedOut,
     VehicleIn,
 )
+from ..settings import ServiceSettings
+from ..solver_jobs import match_job, plan_job
+from ..store import now_utc
+from ..time_window import check_in_window, trip_times, vehicle_times
 from . import INVALID
 
 router = APIRouter(prefix="/v1", tags=["stateless"])
@@ -109,11 +111,17 @@ def _vehicle_places(vehicles: list[VehicleIn]) -> list[tuple[str, Location]]:
 
 
 def _fleet_and_request_places(
-    vehicles: list[VehicleIn], requests: list[TripRequest]
+    vehicles: list[VehicleIn], requests: list[TripRequest], settings: ServiceSettings
 ) -> list[tuple[str, Location]]:
-    """Refuse repeated ids; every place of the fleet and the requests, named by its field."""
+    """Refuse repeated ids and times outside the service window; every place of the fleet
+    and the requests, named by its field."""
     _check_unique("vehicles", [v.id for v in vehicles])
     _check_unique("requests", [r.id for r in requests])
+    now = now_utc()
+    for i, v in enumerate(vehicles):
+        check_in_window(vehicle_times(v, f"vehicles.{i}."), settings, now)
+    for i, r in enumerate(requests):
+        check_in_window(trip_times(r, f"requests.{i}."), settings, now)
     return _vehicle_places(vehicles) + [
         place
         for i, r in enumerate(requests)
@@ -121,65 +129,83 @@ def _fleet_and_request_places(
     ]
 
 
+def _check_size(
+    kind: str, vehicles: list[VehicleIn], requests: list[TripRequest], limits: tuple[int, int]
+) -> None:
+    """Refuse a problem larger than the service's caps for ``kind`` (422 naming the field)."""
+    for field, items, cap in (("vehicles", vehicles, limits[0]), ("requests", requests, limits[1])):
+        if len(items) > cap:
+            msg = f"{len(items)} {field} exceed the limit of {cap} per {kind} call"
+            raise invalid(field, msg)
+
+
 @router.post("/match", response_model=MatchResponse, responses=INVALID)
 async def match(body: MatchRequest, service: ServiceDep) -> MatchResponse:
     """Assign free vehicles to open requests now; each unmatched request gets a reason."""
-    graph, state = service.graph, service.state
-    places = _fleet_and_request_places(body.vehicles, body.requests)
-    costs = state.costs()
-
-    def work() -> MatchResponse:
-        snap(graph, places, service.settings.max_snap_m)
-        started = time.perf_counter()
-        result = match_now(
-            [v.to_domain() for v in body.vehicles],
-            body.requests,
-            costs,
-            body.now,
-            max_wait_s=body.max_wait_s,
-        )
-        state.metrics.solver.labels("match").observe(time.perf_counter() - started)
-        return MatchResponse(
-            assignments=[
-                AssignmentOut(
-                    vehicle_id=a.vehicle_id,
-                    request_id=a.request_id,
-                    seconds_to_pickup=a.seconds_to_pickup,
-                )
-                for a in result.assignments
-            ],
-            unmatched=[
-                UnmatchedOut(request_id=rid, reason=reason.value)
-                for rid, reason in result.unmatched.items()
-            ],
-            model_version=costs.model_version,
-        )
-
-    return await state.compute(work)
+    settings, state = service.settings, service.state
+    _check_size(
+        "/v1/match",
+        body.vehicles,
+        body.requests,
+        (settings.max_match_vehicles, settings.max_match_requests),
+    )
+    check_in_window([("now", body.now)], settings, now_utc())
+    places = _fleet_and_request_places(body.vehicles, body.requests, settings)
+    await state.compute(lambda: snap(service.graph, places, settings.max_snap_m))
+    model = state.model_ref()
+    started = time.perf_counter()
+    result = await state.solver.run_async(
+        match_job,
+        [v.to_domain() for v in body.vehicles],
+        body.requests,
+        model,
+        body.now,
+        body.max_wait_s,
+    )
+    state.metrics.solver.labels("match").observe(time.perf_counter() - started)
+    return MatchResponse(
+        assignments=[
+            AssignmentOut(
+                vehicle_id=a.vehicle_id,
+                request_id=a.request_id,
+                seconds_to_pickup=a.seconds_to_pickup,
+            )
+            for a in result.assignments
+        ],
+        unmatched=[
+            UnmatchedOut(request_id=rid, reason=reason.value)
+            for rid, reason in result.unmatched.items()
+        ],
+        model_version=model.version,
+    )
 
 
 @router.post("/schedule", response_model=PlanOut, responses=INVALID)
 async def schedule(body: ScheduleRequest, service: ServiceDep) -> PlanOut:
     """Plan a day's requests on the fleet within the time budget; reasons for the rest."""
-    graph, state = service.graph, service.state
-    places = _fleet_and_request_places(body.vehicles, body.requests)
-    costs = state.costs(risk_aware=body.risk_aware)
-
-    def work() -> PlanOut:
-        snap(graph, places, service.settings.max_snap_m)
-        day = plan_day(
-            body.requests,
-            [v.to_domain() for v in body.vehicles],
-            costs,
-            time_limit_s=body.time_limit_s,
-        )
-        state.metrics.solver.labels("schedule").observe(day.solve_seconds)
-        return PlanOut(
-            routes=day.routes,
-            unassigned=day.unassigned,
-            method=day.method,
-            solve_seconds=day.solve_seconds,
-            model_version=costs.model_version,
-        )
-
-    return await state.compute_solve(work)
+    settings, state = service.settings, service.state
+    _check_size(
+        "/v1/schedule",
+        body.vehicles,
+        body.requests,
+        (settings.max_schedule_vehicles, settings.max_schedule_requests),
+    )
+    places = _fleet_and_request_places(body.vehicles, body.requests, settings)
+    await state.compute(lambda: snap(service.graph, places, settings.max_snap_m))
+    model = state.model_ref()
+    day = await state.solver.run_async(
+        plan_job,
+        body.requests,
+        [v.to_domain() for v in body.vehicles],
+        model,
+        body.risk_aware,
+        body.time_limit_s,
+    )
+    state.metrics.solver.labels("schedule").observe(day.solve_seconds)
+    return PlanOut(
+        routes=day.routes,
+        unassigned=day.unassigned,
+        method=day.method,
+        solve_seconds=day.solve_seconds,
+        model_version=model.version,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Header, Response
 
@@ -10,7 +11,7 @@ from ...domain import TripRequest
 from .. import trip_lifecycle as lifecycle
 from ..deps import ServiceDep
 from ..schemas import BOOKING_EXAMPLES, EventIn, TripOut, WillCallIn, WillCallOut
-from . import CONFLICT, INVALID, UNKNOWN
+from . import CONFLICT, INVALID, UNKNOWN, TripId
 
 router = APIRouter(prefix="/v1/trips", tags=["trips"])
 
@@ -18,8 +19,7 @@ IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
-        min_length=1,
-        max_length=255,
+        pattern=r"^[\x21-\x7e]{1,255}$",
         description="a client-chosen key: a retry with the same key and body books once",
     ),
 ]
@@ -49,20 +49,20 @@ def book(
         status_code=201,
         media_type="application/json",
         headers={
-            "Location": f"/v1/trips/{trip.id}",
+            "Location": f"/v1/trips/{quote(trip.id, safe='')}",
             "Idempotent-Replayed": "true" if booking.replayed else "false",
         },
     )
 
 
 @router.get("/{trip_id}", response_model=TripOut, responses=UNKNOWN)
-def get_trip(trip_id: str, service: ServiceDep) -> TripOut:
+def get_trip(trip_id: TripId, service: ServiceDep) -> TripOut:
     """A trip's status, events and place in the current plan."""
     return lifecycle.describe(service, trip_id)
 
 
 @router.delete("/{trip_id}", response_model=TripOut, responses={**UNKNOWN, **CONFLICT})
-def cancel(trip_id: str, service: ServiceDep) -> TripOut:
+def cancel(trip_id: TripId, service: ServiceDep) -> TripOut:
     """Cancel a booked trip (a trip under way, done or cancelled cannot be: 409).
 
     The current plan keeps the trip's stops until the next ``POST /v1/plan``.
@@ -76,7 +76,7 @@ def cancel(trip_id: str, service: ServiceDep) -> TripOut:
     response_model=TripOut,
     responses={**INVALID, **UNKNOWN, **CONFLICT},
 )
-def add_event(trip_id: str, event: EventIn, service: ServiceDep) -> TripOut:
+def add_event(trip_id: TripId, event: EventIn, service: ServiceDep) -> TripOut:
     """Record a pickup, a dropoff or a no-show at its real time.
 
     A pickup stores the model's prediction of the ride; the dropoff then records the
@@ -97,6 +97,6 @@ def add_event(trip_id: str, event: EventIn, service: ServiceDep) -> TripOut:
     response_model=WillCallOut,
     responses={**INVALID, **UNKNOWN, **CONFLICT},
 )
-def will_call(trip_id: str, call: WillCallIn, service: ServiceDep) -> WillCallOut:
+def will_call(trip_id: TripId, call: WillCallIn, service: ServiceDep) -> WillCallOut:
     """The rider is ready: open the return's pickup window and insert it into the live plan."""
     return lifecycle.will_call(service, trip_id, call.ready_at, call.time_limit_s)

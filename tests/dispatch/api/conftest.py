@@ -23,7 +23,7 @@ import routing
 from dispatch.api import ServiceSettings, Store
 from dispatch.cli.default_model import CACHE_ENV, default_model
 
-from .helpers import started
+from .helpers import PAST_DAY_WINDOW, started
 
 MODEL_DAYS, MODEL_VEHICLES, MODEL_SEED = 6, 10, 1
 
@@ -60,6 +60,7 @@ def settings(tmp_path: Path, model_dir: Path, store_url: str, backend: str) -> S
         db=store_url,
         models_dir=str(tmp_path / "models"),
         eta_workers=0,
+        **PAST_DAY_WINDOW,
     )
 
 
@@ -81,6 +82,7 @@ def shared_client(
         db=f"sqlite:///{folder / 'dispatch.sqlite'}",
         models_dir=str(folder / "models"),
         eta_workers=0,
+        **PAST_DAY_WINDOW,
     )
     with started(settings) as test_client:
         yield test_client

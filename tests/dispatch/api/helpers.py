@@ -79,8 +79,16 @@ def grant(
 
 
 @contextmanager
-def started(settings: ServiceSettings) -> Iterator[TestClient]:
+def started(
+    settings: ServiceSettings, *, raise_server_exceptions: bool = True
+) -> Iterator[TestClient]:
     """The real app on ``settings``, started, its client sending an admin key by default."""
-    with TestClient(create_app(settings)) as client:
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=raise_server_exceptions) as client:
         client.headers.update(grant(client.app))  # type: ignore[arg-type]
         yield client
+
+
+PAST_DAY_WINDOW: dict[str, float] = {"window_past_days": 3650.0, "event_max_age_h": 24 * 3650.0}
+"""Settings that accept the helpers' fixed day (2 March 2026) and events on it; the default
+window (from yesterday, events of the last day) is tested in ``test_bad_input``."""

@@ -15,13 +15,15 @@ from dispatch.api import ServiceSettings, create_app
 from dispatch.api.identity import Role
 from dispatch.api.policy import DRIVER, RULES, markdown_table, policy
 
-from .helpers import errors_of, grant, started, trip, vehicle
+from .helpers import PAST_DAY_WINDOW, errors_of, grant, started, trip, vehicle
 
 README = Path(__file__).parents[3] / "README.md"
 POLICY = policy(ServiceSettings())
 ENDPOINTS = sorted(POLICY, key=lambda e: (e[1], e[0]))
 # path parameters: the driver's own vehicle, and a trip the plan assigns to it
 FILLERS = {"vehicle_id": "van-1", "trip_id": "trip-1"}
+# a DELETE (no body to make invalid) names objects that do not exist, so nothing changes
+DELETE_FILLERS = {"vehicle_id": "van-gone", "trip_id": "trip-gone"}
 
 
 def _routes(settings: ServiceSettings) -> set[tuple[str, str]]:
@@ -66,6 +68,7 @@ def app_client(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Ite
         db=f"sqlite:///{folder / 'dispatch.sqlite'}",
         models_dir=str(folder / "models"),
         eta_workers=0,
+        **PAST_DAY_WINDOW,
     )
     with started(settings) as client:
         assert client.put("/v1/vehicles/van-1", json=vehicle()).status_code == 201
@@ -88,8 +91,9 @@ def role_headers(app_client: TestClient) -> dict[Role, dict[str, str]]:
 def _call(
     client: TestClient, method: str, path: str, headers: dict[str, str]
 ) -> tuple[int, dict[str, str]]:
-    """Call an endpoint with its path filled; bodies are invalid (``[]``), so nothing changes."""
-    url = path.format(**FILLERS)
+    """Call an endpoint with its path filled; bodies are invalid (``[]``) and deletions name
+    unknown objects, so nothing changes."""
+    url = path.format(**(DELETE_FILLERS if method == "DELETE" else FILLERS))
     body = [] if method in {"POST", "PUT"} else None
     response = client.request(method, url, json=body, headers=headers)
     assert response.status_code < 500, response.text

@@ -24,7 +24,7 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from dispatch.api import ServiceSettings
 
-from .helpers import bearer, errors_of, started
+from .helpers import PAST_DAY_WINDOW, bearer, errors_of, started
 
 ISSUER, AUDIENCE = "https://id.example.org/realms/nemt", "nemt-dispatch"
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -58,6 +58,7 @@ def oidc_client(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> It
         db=f"sqlite:///{folder / 'dispatch.sqlite'}",
         models_dir=str(folder / "models"),
         eta_workers=0,
+        **PAST_DAY_WINDOW,
         oidc_issuer=ISSUER,
         oidc_audience=AUDIENCE,
         oidc_jwks=str(_jwks(folder / "jwks.json")),

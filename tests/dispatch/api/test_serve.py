@@ -44,18 +44,22 @@ def _admin_key(store_url: str) -> str:
 
 class Server:
     """A ``dispatch serve`` child process configured by ``DISPATCH_*`` variables; ``headers``
-    carry an admin key of its store."""
+    carry ``key`` or a new admin key of its store."""
 
-    def __init__(self, model_dir: Path, store_url: str, log: Path, key: str) -> None:
+    def __init__(
+        self, model_dir: Path, store_url: str, log: Path, key: str | None = None, **settings: str
+    ) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.headers = bearer(key)
+        self.headers = bearer(key or _admin_key(store_url))
         env = {
             **os.environ,
             "DISPATCH_MODEL": str(model_dir),
             "DISPATCH_DB": store_url,
             "DISPATCH_MODELS_DIR": str(log.parent / "models"),
             "DISPATCH_PORT": str(self.port),
+            "DISPATCH_WINDOW_PAST_DAYS": "3650",  # the helpers' fixed day is in the past
+            **{f"DISPATCH_{name.upper()}": value for name, value in settings.items()},
         }
         script = Path(sys.executable).with_name("dispatch")
         self._log = log.open("ab")
