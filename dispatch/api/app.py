@@ -1,4 +1,5 @@
-"""The FastAPI application: ``create_app(settings)`` wires state, routes, errors and metrics.
+"""The FastAPI application: ``create_app(settings)`` wires state, routes, errors, metrics
+and the audit log.
 
 Start-up (the lifespan) loads the graph, the model and the store once and warms the numba
 kernels, in a worker thread; ``/health`` answers 503 until then. There is no module-level
@@ -14,6 +15,7 @@ from contextlib import asynccontextmanager
 import anyio
 from fastapi import Depends, FastAPI
 
+from .audit import AuditMiddleware
 from .authorization import authorize
 from .batching import EtaBatcher
 from .body_limit import BodyLimitMiddleware
@@ -22,7 +24,7 @@ from .metrics import MetricsMiddleware
 from .oidc import OidcVerifier
 from .policy import policy
 from .rate_limit import RateLimitMiddleware
-from .routes import docs, fleet, health, model, plan, stateless, trips
+from .routes import audit, docs, fleet, health, model, plan, stateless, trips
 from .settings import ServiceSettings
 from .state import ServiceState
 
@@ -36,7 +38,9 @@ Every endpoint but `/health` needs `Authorization: Bearer <credential>`: an API 
 "...", "reason": "..."}]}`: 401 without a valid credential, 403 for a role that may not,
 422 for invalid input, 404 for unknown ids, 409 for state conflicts, 413 for a body over
 the size limit, 429 over a credential's rate limit and 503 while the solvers are busy (both
-with `Retry-After`), 500 with a request id for an internal failure.
+with `Retry-After`), 500 with a request id for an internal failure. Every response
+carries its request id in `X-Request-ID`; writes and reads of patient data are audited
+(`GET /v1/audit`).
 """
 
 
@@ -76,12 +80,13 @@ def create_app(
     app.state.service = service
     app.state.eta_batcher = EtaBatcher(service)
     install_error_handlers(app)
-    for module in (health, stateless, trips, fleet, plan, model, docs):
+    for module in (health, stateless, trips, fleet, plan, model, audit, docs):
         app.include_router(module.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.rate_limit:
         app.add_middleware(RateLimitMiddleware, rate=settings.rate_limit)
     app.add_middleware(MetricsMiddleware, metrics=service.metrics)
+    app.add_middleware(AuditMiddleware, service=service)
     return app
 
 

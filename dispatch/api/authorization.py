@@ -95,11 +95,11 @@ def authorize(
     if rule.public:
         return None
     principal = _authenticate(request, credentials)
+    request.state.principal = principal  # known, even if refused: the audit log names it
     method, path = _endpoint(request)
     if principal.role not in rule.roles:
         allowed = ", ".join(sorted(rule.roles))
         raise forbidden(f"the role {principal.role} may not {method} {path} (allowed: {allowed})")
     if principal.role is Role.DRIVER:
         _check_own(loaded_service(request), principal, dict(request.path_params))
-    request.state.principal = principal
     return principal

@@ -13,7 +13,6 @@ a crashed solver or any unexpected error.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -37,6 +36,7 @@ from ..exceptions import (
     TripStateError,
     VehicleNotFoundError,
 )
+from .request_ids import HEADER, request_id
 
 LOG = logging.getLogger("dispatch.api")
 
@@ -222,12 +222,12 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _internal(request: Request, exc: Exception, reason: str) -> JSONResponse:
-    """500 naming a request id; the traceback goes to the server's log under that id."""
-    request_id = uuid.uuid4().hex
-    LOG.error(
-        "request %s: %s %s failed", request_id, request.method, request.url.path, exc_info=exc
-    )
-    return _response(500, [FieldError(None, f"{reason} (request id {request_id})")])
+    """500 naming the request's id (also in its ``X-Request-ID`` header); the traceback goes
+    to the server's log under that id."""
+    rid = request_id(request.scope)
+    LOG.error("request %s: %s %s failed", rid, request.method, request.url.path, exc_info=exc)
+    headers = {HEADER: rid}
+    return _response(500, [FieldError(None, f"{reason} (request id {rid})")], headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

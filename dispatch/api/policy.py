@@ -60,6 +60,8 @@ RULES: Mapping[Endpoint, Rule] = {
     # the model
     ("GET", "/v1/model"): _roles(ADMIN, DISPATCHER, ANALYST),
     ("POST", "/v1/model/retrain"): _roles(ADMIN),
+    # who wrote or read patient data
+    ("GET", "/v1/audit"): _roles(ADMIN),
 }
 
 OFF, PUBLIC = "off", "public"

@@ -477,6 +477,24 @@ class HealthOut(BaseModel):
     model_version: str | None = None
 
 
+class AuditRowOut(BaseModel):
+    """One audited request: when, who, what, on which trip or vehicle, and the status."""
+
+    at: datetime
+    principal: str = Field(description="the API key's name or the token's subject")
+    role: str | None = Field(description="None without a valid credential")
+    action: str = Field(examples=["POST /v1/trips/{trip_id}/events"])
+    object_id: str | None = Field(description="the trip or vehicle named, if any")
+    outcome: int = Field(description="the HTTP status code of the answer")
+    request_id: str
+
+
+class AuditOut(BaseModel):
+    """Rows of the audit log, oldest first."""
+
+    rows: list[AuditRowOut]
+
+
 class FieldErrorOut(BaseModel):
     """One problem: the dotted path of the field (None for the whole request) and why."""
 

@@ -1,5 +1,5 @@
-"""The operational store: trips, events, vehicles, plans, predictions, outcomes, models and
-API keys.
+"""The operational store: trips, events, vehicles, plans, predictions, outcomes, models, API
+keys and the audit log.
 
 SQLAlchemy Core over SQLite (the default, one file) or PostgreSQL. SQLite runs in WAL mode
 with ``synchronous=FULL`` so that a committed booking survives a crash or a power cut.
@@ -10,7 +10,9 @@ Every method is one transaction: when it returns, the change is committed. Write
 where they could race: on SQLite, write transactions start with ``BEGIN IMMEDIATE``; on
 PostgreSQL, rows are locked or upserted (the inserts themselves are guarded by the keys).
 
-Times are stored as ISO 8601 text in UTC (portable and ordered on every backend).
+Times are stored as ISO 8601 text in UTC (portable and ordered on every backend). The
+audit log is append-only: the store has no method that changes or removes its rows. SQL
+parameters (which hold patient data) are kept out of logs and error messages.
 """
 
 from __future__ import annotations
@@ -146,6 +148,19 @@ api_keys = sa.Table(
     sa.Column("revoked_at", sa.String),
 )
 
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.String, nullable=False, index=True),
+    sa.Column("principal", sa.String, nullable=False),
+    sa.Column("role", sa.String),
+    sa.Column("action", sa.String, nullable=False),
+    sa.Column("object_id", sa.String),
+    sa.Column("outcome", sa.Integer, nullable=False),
+    sa.Column("request_id", sa.String, nullable=False),
+)
+
 
 def utc_text(moment: datetime) -> str:
     """An aware datetime as ISO 8601 text in UTC."""
@@ -214,6 +229,22 @@ class KeyRow:
     hash: str
     created_at: datetime
     revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One audited request: when, who (``principal``, ``role``; ``anonymous`` and None
+    without a valid credential), the ``action`` (method and path template), the trip,
+    vehicle or key it named, the HTTP status it got and its request id. Ids only: never
+    a name, a place or a secret."""
+
+    at: datetime
+    principal: str
+    role: str | None
+    action: str
+    object_id: str | None
+    outcome: int
+    request_id: str
 
 
 @dataclass(frozen=True)
@@ -783,15 +814,55 @@ class Store:
             row = conn.execute(sa.select(api_keys).where(match)).first()
         return None if row is None else _key_row(row)
 
+    # --- the audit log (append-only) ------------------------------------------------------
+
+    def append_audit(self, row: AuditRow) -> None:
+        """Append one row to the audit log."""
+        with self._write() as conn:
+            conn.execute(
+                audit_log.insert().values(
+                    at=utc_text(row.at),
+                    principal=row.principal,
+                    role=row.role,
+                    action=row.action,
+                    object_id=row.object_id,
+                    outcome=row.outcome,
+                    request_id=row.request_id,
+                )
+            )
+
+    def audit_rows(self, since: datetime, limit: int) -> list[AuditRow]:
+        """The first ``limit`` rows of the audit log at or after ``since``, oldest first."""
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(audit_log)
+                .where(audit_log.c.at >= utc_text(since))
+                .order_by(audit_log.c.at, audit_log.c.id)
+                .limit(limit)
+            ).all()
+        return [
+            AuditRow(
+                at=from_text(r.at),
+                principal=r.principal,
+                role=r.role,
+                action=r.action,
+                object_id=r.object_id,
+                outcome=int(r.outcome),
+                request_id=r.request_id,
+            )
+            for r in rows
+        ]
+
 
 def _engine_options(url: sa.URL) -> dict[str, Any]:
     """SQLite: threads share the file, waiting 30 s for its lock. PostgreSQL: connections
-    are checked before use (a restarted server costs no request) and time out."""
+    are checked before use (a restarted server costs no request) and time out. Both: SQL
+    parameters never reach a log (``sqlalchemy.engine`` at INFO) or an error's message."""
     if url.get_backend_name() == "sqlite":
         connect_args = {"check_same_thread": False, "timeout": _SQLITE_LOCK_TIMEOUT_S}
-        return {"connect_args": connect_args}
+        return {"connect_args": connect_args, "hide_parameters": True}
     connect_args = {} if "connect_timeout" in url.query else {"connect_timeout": _CONNECT_TIMEOUT_S}
-    return {"connect_args": connect_args, "pool_pre_ping": True}
+    return {"connect_args": connect_args, "pool_pre_ping": True, "hide_parameters": True}
 
 
 def _reason(exc: sa.exc.DBAPIError) -> str:

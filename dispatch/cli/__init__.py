@@ -17,6 +17,7 @@ from models.exceptions import ModelsError
 from simulations.exceptions import SimulationError
 
 from . import (
+    audit_commands,
     bench_commands,
     db_commands,
     eta_commands,
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         serve_commands,
         db_commands,
         keys_commands,
+        audit_commands,
         simulate_commands,
         sweep_commands,
     ):
