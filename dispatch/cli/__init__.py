@@ -23,6 +23,7 @@ from . import (
     graph_commands,
     history_commands,
     keys_commands,
+    purge_commands,
     serve_commands,
     simulate_commands,
     sweep_commands,
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         serve_commands,
         db_commands,
         keys_commands,
+        purge_commands,
         simulate_commands,
         sweep_commands,
     ):
