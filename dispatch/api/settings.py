@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from datetime import timedelta
 from pathlib import Path
 
 import platformdirs
@@ -26,6 +27,7 @@ _KINDS: dict[str, type] = {
     "window_ahead_days": float,
     "event_max_age_h": float,
     "clock_skew_s": float,
+    "idempotency_ttl_h": float,
     "max_match_vehicles": int,
     "max_match_requests": int,
     "max_schedule_vehicles": int,
@@ -75,6 +77,9 @@ class ServiceSettings:
     event_max_age_h, clock_skew_s
         Trip events and position reports are dated at most ``event_max_age_h`` hours ago
         and at most ``clock_skew_s`` seconds ahead of the server's clock (else 422).
+    idempotency_ttl_h
+        Hours an ``Idempotency-Key`` is remembered: a retry within them replays the first
+        answer; later the key is forgotten (a re-sent booking of the same id is a 409).
     max_match_vehicles, max_match_requests, max_schedule_vehicles, max_schedule_requests
         The largest problems ``/v1/match`` and ``/v1/schedule`` take (else 422).
     solver_workers
@@ -109,6 +114,7 @@ class ServiceSettings:
     window_ahead_days: float = 400.0
     event_max_age_h: float = 24.0
     clock_skew_s: float = 300.0
+    idempotency_ttl_h: float = 24.0
     max_match_vehicles: int = 200
     max_match_requests: int = 500
     max_schedule_vehicles: int = 100
@@ -164,6 +170,10 @@ class ServiceSettings:
     def override(self, **changes: object) -> ServiceSettings:
         """A copy with the given non-None values replaced (command-line flags over env)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
+
+    def idempotency_ttl(self) -> timedelta:
+        """How long an ``Idempotency-Key`` is remembered."""
+        return timedelta(hours=self.idempotency_ttl_h)
 
     def database_url(self) -> str:
         """The store's SQLAlchemy URL (default: ``sqlite:///<data dir>/dispatch.sqlite``)."""

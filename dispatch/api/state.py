@@ -33,7 +33,7 @@ from .metrics import Metrics
 from .settings import ServiceSettings
 from .solver_jobs import ModelRef
 from .solver_pool import SolverPool
-from .store import Store, TripRow
+from .store import Store, TripRow, now_utc
 
 T = TypeVar("T")
 
@@ -52,10 +52,13 @@ class LoadedService:
     store: Store
 
     def trip(self, trip_id: str) -> TripRow:
-        """The stored trip; :class:`TripNotFoundError` if there is none."""
+        """The stored trip; :class:`TripNotFoundError` if there is none (or it is purged)."""
         row = self.store.trip(trip_id)
         if row is None:
+            purged = self.store.purged_at(trip_id)
             msg = f"no trip with id {trip_id!r}"
+            if purged is not None:
+                msg = f"trip {trip_id!r} was purged at {purged:%Y-%m-%d %H:%M} UTC (retention)"
             raise TripNotFoundError(msg)
         return row
 
@@ -111,6 +114,7 @@ class ServiceState:
             else:  # ETA batches are answered in this process: it holds the route table
                 self._eta_context = EtaContext.of(graph, self.settings)
             store = Store.open(self.settings.database_url())
+            store.expire_keys(now_utc() - self.settings.idempotency_ttl())
             configured = self._load_configured()
             self.base_version = configured.version
             promoted = store.promoted_model(self.base_version)

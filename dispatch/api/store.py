@@ -12,7 +12,8 @@ PostgreSQL, rows are locked or upserted (the inserts themselves are guarded by t
 
 Times are stored as ISO 8601 text in UTC (portable and ordered on every backend). The
 audit log is append-only: the store has no method that changes or removes its rows. SQL
-parameters (which hold patient data) are kept out of logs and error messages.
+parameters (which hold patient data) are kept out of logs and error messages. Idempotency
+records expire: a reader passes the oldest creation time that still counts.
 """
 
 from __future__ import annotations
@@ -40,14 +41,15 @@ from ..exceptions import (
     IdempotencyMismatchError,
     StoreError,
 )
-from . import migrations
-from .trip_states import BookingStatus, EventKind
+from . import migrations, retention
+from .trip_states import FINISHED, BookingStatus, EventKind
 
 LOG = logging.getLogger(__name__)
 
 _BACKENDS = ("sqlite", "postgresql")
 _CONNECT_TIMEOUT_S = 10  # PostgreSQL: an unreachable server fails start-up in seconds
 _SQLITE_LOCK_TIMEOUT_S = 30  # SQLite: how long a writer waits for another's lock
+_PURGE_BATCH = 500  # trip ids per statement of a purge (SQLite binds at most 32766 values)
 
 # the tables as the head revision of .migrations leaves them (a test compares the two)
 metadata = sa.MetaData()
@@ -61,6 +63,7 @@ trips = sa.Table(
     sa.Column("called_at", sa.String),
     sa.Column("created_at", sa.String, nullable=False),
     sa.Column("updated_at", sa.String, nullable=False),
+    sa.Column("purged_at", sa.String),
 )
 idempotency_keys = sa.Table(
     "idempotency_keys",
@@ -69,7 +72,7 @@ idempotency_keys = sa.Table(
     sa.Column("trip_id", sa.String, sa.ForeignKey("trips.id"), nullable=False),
     sa.Column("body_sha256", sa.String, nullable=False),
     sa.Column("response", sa.Text, nullable=False),
-    sa.Column("created_at", sa.String, nullable=False),
+    sa.Column("created_at", sa.String, nullable=False, index=True),
 )
 events = sa.Table(
     "events",
@@ -214,6 +217,20 @@ class StoredPlan:
     reason: str
     created_at: datetime
     plan: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    """What a purge changed, by table: trips whose request was removed, idempotency records
+    deleted, predictions and outcomes moved to coarse cells, plans deleted and plans whose
+    stops of purged trips were moved to coarse cells."""
+
+    trips: int = 0
+    idempotency_keys: int = 0
+    predictions: int = 0
+    outcomes: int = 0
+    plans_deleted: int = 0
+    plans_coarsened: int = 0
 
 
 @dataclass(frozen=True)
@@ -386,16 +403,21 @@ class Store:
         body_sha256: str,
         response: str,
         now: datetime,
+        keys_since: datetime | None = None,
     ) -> Booking:
         """Insert a trip (and its idempotency key) and commit, or replay the key's answer.
 
-        Raises :class:`IdempotencyMismatchError` when ``key`` was used for another body, and
-        :class:`DuplicateTripError` when the trip id exists under no matching key.
+        Idempotency records created before ``keys_since`` have expired: writing a key
+        deletes them (an indexed range, cheap). Raises :class:`IdempotencyMismatchError`
+        when ``key`` was used for another body, and :class:`DuplicateTripError` when the
+        trip id exists under no matching key.
         """
         try:
             with self._write() as conn:
                 if key is not None:
-                    replay = self._replay(conn, key, body_sha256)
+                    if keys_since is not None:
+                        self._expire_keys(conn, keys_since)
+                    replay = self._replay(conn, key, body_sha256, keys_since)
                     if replay is not None:
                         return replay
                 exists = conn.execute(sa.select(trips.c.id).where(trips.c.id == request.id))
@@ -427,24 +449,32 @@ class Store:
             # commits), so the key is looked up again.
             if key is not None:
                 with self._read() as conn:
-                    replay = self._replay(conn, key, body_sha256)
+                    replay = self._replay(conn, key, body_sha256, keys_since)
                 if replay is not None:
                     return replay
             msg = f"a trip with id {request.id!r} exists already"
             raise DuplicateTripError(msg) from None
         return Booking(response, replayed=False)
 
-    def replay(self, key: str, body_sha256: str) -> Booking | None:
-        """The stored answer to an earlier booking with this key and body, if any.
+    def replay(
+        self, key: str, body_sha256: str, *, since: datetime | None = None
+    ) -> Booking | None:
+        """The stored answer to an earlier booking with this key and body, if any; a record
+        created before ``since`` has expired and is ignored.
 
         Raises :class:`IdempotencyMismatchError` when the key was used for another body.
         """
         with self._read() as conn:
-            return self._replay(conn, key, body_sha256)
+            return self._replay(conn, key, body_sha256, since)
 
     @staticmethod
-    def _replay(conn: Connection, key: str, body_sha256: str) -> Booking | None:
-        row = conn.execute(sa.select(idempotency_keys).where(idempotency_keys.c.key == key)).first()
+    def _replay(
+        conn: Connection, key: str, body_sha256: str, since: datetime | None
+    ) -> Booking | None:
+        query = sa.select(idempotency_keys).where(idempotency_keys.c.key == key)
+        if since is not None:
+            query = query.where(idempotency_keys.c.created_at >= utc_text(since))
+        row = conn.execute(query).first()
         if row is None:
             return None
         if row.body_sha256 != body_sha256:
@@ -453,18 +483,38 @@ class Store:
             raise IdempotencyMismatchError(msg)
         return Booking(row.response, replayed=True)
 
+    def expire_keys(self, before: datetime) -> int:
+        """Delete the idempotency records created before ``before``; how many."""
+        with self._write() as conn:
+            return self._expire_keys(conn, before)
+
+    @staticmethod
+    def _expire_keys(conn: Connection, before: datetime) -> int:
+        expired = idempotency_keys.delete().where(idempotency_keys.c.created_at < utc_text(before))
+        return int(conn.execute(expired).rowcount)
+
     def trip(self, trip_id: str) -> TripRow | None:
-        """The stored trip, or None."""
+        """The stored trip, or None (also once it is purged)."""
         with self._read() as conn:
-            row = conn.execute(sa.select(trips).where(trips.c.id == trip_id)).first()
+            row = conn.execute(
+                sa.select(trips).where(trips.c.id == trip_id, trips.c.purged_at.is_(None))
+            ).first()
         return None if row is None else _trip_row(row)
+
+    def purged_at(self, trip_id: str) -> datetime | None:
+        """When the trip's patient data was purged; None if it was not (or is unknown)."""
+        with self._read() as conn:
+            stamp = conn.execute(
+                sa.select(trips.c.purged_at).where(trips.c.id == trip_id)
+            ).scalar_one_or_none()
+        return None if stamp is None else from_text(stamp)
 
     def trips_with_status(self, statuses: tuple[BookingStatus, ...]) -> list[TripRow]:
         """Trips whose status is one of ``statuses``, in booking order."""
         with self._read() as conn:
             rows = conn.execute(
                 sa.select(trips)
-                .where(trips.c.status.in_(statuses))
+                .where(trips.c.status.in_(statuses), trips.c.purged_at.is_(None))
                 .order_by(trips.c.created_at, trips.c.id)
             ).all()
         return [_trip_row(r) for r in rows]
@@ -852,6 +902,122 @@ class Store:
             )
             for r in rows
         ]
+    # --- retention ------------------------------------------------------------------------
+
+    def purge_before(
+        self,
+        cutoff: datetime,
+        *,
+        now: datetime,
+        keys_before: datetime | None = None,
+        dry_run: bool = False,
+    ) -> PurgeReport:
+        """Remove the patient data of finished trips due before ``cutoff``, in one transaction.
+
+        What is removed and what is kept is :mod:`.retention`'s; superseded plans made
+        before ``cutoff`` are deleted too (the current one is kept), and so are idempotency
+        records created before ``keys_before``. Open trips and trips under way are never
+        touched. A dry run counts the same changes and rolls them back.
+        """
+        with self._unavailable(), self.engine.connect() as conn:
+            conn.execution_options(immediate=True)
+            with conn.begin() as transaction:
+                report = self._purge(conn, cutoff, now, keys_before)
+                if dry_run:
+                    transaction.rollback()
+        return report
+
+    def _purge(
+        self, conn: Connection, cutoff: datetime, now: datetime, keys_before: datetime | None
+    ) -> PurgeReport:
+        finished = conn.execute(
+            sa.select(trips.c.id, trips.c.request).where(
+                trips.c.status.in_(FINISHED), trips.c.purged_at.is_(None)
+            )
+        )
+        due = [(r.id, retention.trip_time(r.request)) for r in finished]
+        purged = [trip_id for trip_id, at in due if at is not None and at < cutoff]
+        counts = {"keys": 0, "predictions": 0, "outcomes": 0}
+        for start in range(0, len(purged), _PURGE_BATCH):
+            batch = purged[start : start + _PURGE_BATCH]
+            conn.execute(
+                trips.update()
+                .where(trips.c.id.in_(batch))
+                .values(request="{}", purged_at=utc_text(now))
+            )
+            keys = idempotency_keys.delete().where(idempotency_keys.c.trip_id.in_(batch))
+            counts["keys"] += conn.execute(keys).rowcount
+            counts["predictions"] += _coarsen_predictions(conn, batch)
+            counts["outcomes"] += _coarsen_outcomes(conn, batch)
+        deleted, coarsened = _purge_plans(conn, cutoff, set(purged))
+        if keys_before is not None:
+            counts["keys"] += self._expire_keys(conn, keys_before)
+        return PurgeReport(
+            trips=len(purged),
+            idempotency_keys=counts["keys"],
+            predictions=counts["predictions"],
+            outcomes=counts["outcomes"],
+            plans_deleted=deleted,
+            plans_coarsened=coarsened,
+        )
+
+
+def _coarsen_predictions(conn: Connection, trip_ids: list[str]) -> int:
+    """Move the points in the features of these trips' predictions to coarse cells."""
+    rows = conn.execute(
+        sa.select(predictions.c.id, predictions.c.features).where(
+            predictions.c.trip_id.in_(trip_ids)
+        )
+    ).all()
+    for row in rows:
+        features = retention.coarse_features(json.loads(row.features))
+        conn.execute(
+            predictions.update()
+            .where(predictions.c.id == row.id)
+            .values(features=json.dumps(features))
+        )
+    return len(rows)
+
+
+def _coarsen_outcomes(conn: Connection, trip_ids: list[str]) -> int:
+    """Move both ends of these trips' outcomes to coarse cells."""
+    points = (
+        outcomes.c.origin_lat,
+        outcomes.c.origin_lon,
+        outcomes.c.dest_lat,
+        outcomes.c.dest_lon,
+    )
+    rows = conn.execute(
+        sa.select(outcomes.c.id, *points).where(outcomes.c.trip_id.in_(trip_ids))
+    ).all()
+    for row in rows:
+        conn.execute(
+            outcomes.update()
+            .where(outcomes.c.id == row.id)
+            .values({c.name: retention.coarse(getattr(row, c.name)) for c in points})
+        )
+    return len(rows)
+
+
+def _purge_plans(conn: Connection, cutoff: datetime, trip_ids: set[str]) -> tuple[int, int]:
+    """Delete the superseded plans made before ``cutoff``; in the others, move the stops of
+    these trips to coarse cells. How many plans were deleted and how many changed."""
+    latest = conn.execute(sa.select(sa.func.max(plans.c.id))).scalar_one_or_none()
+    if latest is None:
+        return 0, 0
+    deleted = conn.execute(
+        plans.delete().where(plans.c.created_at < utc_text(cutoff), plans.c.id != latest)
+    ).rowcount
+    changed = 0
+    if trip_ids:
+        for row in conn.execute(sa.select(plans.c.id, plans.c.plan)).all():
+            plan = json.loads(row.plan)
+            if retention.coarse_stops(plan, trip_ids):
+                conn.execute(
+                    plans.update().where(plans.c.id == row.id).values(plan=json.dumps(plan))
+                )
+                changed += 1
+    return int(deleted), changed
 
 
 def _engine_options(url: sa.URL) -> dict[str, Any]:

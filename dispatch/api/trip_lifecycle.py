@@ -33,13 +33,18 @@ from .trip_states import CANCEL, OPEN, TRANSITIONS, BookingStatus, EventKind
 def book(service: LoadedService, trip: TripRequest, idempotency_key: str | None) -> Booking:
     """Book ``trip``, committed to the store before this returns; the answer to send.
 
-    With an idempotency key, a retry (same key, same body) replays the first answer and
-    books nothing more; the same key with another body raises
-    :class:`~dispatch.exceptions.IdempotencyMismatchError`. Without a key, a second booking
-    of an id raises :class:`~dispatch.exceptions.DuplicateTripError`.
+    With an idempotency key, a retry (same key, same body) within the key's time to live
+    replays the first answer and books nothing more; the same key with another body raises
+    :class:`~dispatch.exceptions.IdempotencyMismatchError`. Without a key (or once it has
+    expired), a second booking of an id raises :class:`~dispatch.exceptions.DuplicateTripError`.
     """
     digest = hashlib.sha256(trip.model_dump_json().encode()).hexdigest()
-    booking = None if idempotency_key is None else service.store.replay(idempotency_key, digest)
+    since = now_utc() - service.settings.idempotency_ttl()
+    booking = (
+        None
+        if idempotency_key is None
+        else service.store.replay(idempotency_key, digest, since=since)
+    )
     if booking is not None:
         # a retry is answered as the first time, unless the trip has moved on since
         row = service.trip(trip.id)
@@ -57,6 +62,7 @@ def book(service: LoadedService, trip: TripRequest, idempotency_key: str | None)
             body_sha256=digest,
             response=body.model_dump_json(),
             now=now,
+            keys_since=since,
         )
     return booking
 

@@ -59,3 +59,6 @@ PICKUP_DONE = (BookingStatus.PICKED_UP, BookingStatus.COMPLETED, BookingStatus.N
 
 DROPOFF_DONE = (BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
 """Statuses of a trip whose dropoff stop is behind its vehicle."""
+
+FINISHED = (BookingStatus.COMPLETED, BookingStatus.CANCELLED, BookingStatus.NO_SHOW)
+"""Statuses a trip never leaves: its data may be purged once its day is old enough."""

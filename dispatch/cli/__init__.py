@@ -24,6 +24,7 @@ from . import (
     graph_commands,
     history_commands,
     keys_commands,
+    purge_commands,
     serve_commands,
     simulate_commands,
     sweep_commands,
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         db_commands,
         keys_commands,
         audit_commands,
+        purge_commands,
         simulate_commands,
         sweep_commands,
     ):

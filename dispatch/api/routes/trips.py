@@ -39,9 +39,10 @@ def book(
 ) -> Response:
     """Book a trip; it is committed to the store before the 201 is sent.
 
-    With an ``Idempotency-Key`` a retry (same key, same body) returns the first answer
-    and books nothing more (header ``Idempotent-Replayed: true``); the same key with
-    another body is refused (422). Without a key, a second booking of an id is a 409.
+    With an ``Idempotency-Key`` a retry (same key, same body) within
+    ``DISPATCH_IDEMPOTENCY_TTL_H`` hours (default 24) returns the first answer and books
+    nothing more (header ``Idempotent-Replayed: true``); the same key with another body is
+    refused (422). Without a key, or after it expired, a second booking of an id is a 409.
     """
     booking = lifecycle.book(service, trip, idempotency_key)
     return Response(

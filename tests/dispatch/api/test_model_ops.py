@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -13,54 +10,7 @@ import routing
 from dispatch.api import ServiceSettings
 from tests.stores import BACKENDS
 
-from .helpers import errors_of, started
-
-SLOWDOWN = 2.0  # real rides take twice the free-flow time: slower than the model expects
-DAYS, PER_DAY = 4, 20
-START = datetime.fromisoformat("2026-03-02T07:00:00-05:00")
-
-
-def _record_rides(client: TestClient, graph: routing.RoadGraph, seed: int = 0) -> None:
-    """Book trips and report their pickup and dropoff: rides take SLOWDOWN x free flow x noise."""
-    rng = np.random.default_rng(seed)
-    nodes = rng.choice(graph.n_nodes, size=(DAYS * PER_DAY, 2), replace=True)
-    points = [
-        (
-            {"lat": float(graph.lat[a]), "lon": float(graph.lon[a])},
-            {"lat": float(graph.lat[b]), "lon": float(graph.lon[b])},
-        )
-        for a, b in nodes
-    ]
-    departures = [
-        START + timedelta(days=k // PER_DAY, minutes=30 * (k % PER_DAY)) for k in range(len(points))
-    ]
-    items = [
-        {"origin": o, "destination": d, "departure": t.isoformat()}
-        for (o, d), t in zip(points, departures, strict=True)
-    ]
-    free_flow = [
-        e["free_flow_s"] for e in client.post("/v1/eta", json={"items": items}).json()["estimates"]
-    ]
-    for k, ((pickup, dropoff), departure, seconds) in enumerate(
-        zip(points, departures, free_flow, strict=True)
-    ):
-        if seconds < 60:  # too short to be a believable ride
-            continue
-        trip_id = f"ride-{k}"
-        booking = {
-            "id": trip_id,
-            "rider_id": f"rider-{k}",
-            "pickup": pickup,
-            "dropoff": dropoff,
-            "mobility": "ambulatory",
-            "ready_at": departure.isoformat(),
-        }
-        assert client.post("/v1/trips", json=booking).status_code == 201
-        noise = float(rng.lognormal(0.0, 0.15))
-        arrived = departure + timedelta(seconds=SLOWDOWN * seconds * noise)
-        for kind, at in (("picked_up", departure), ("dropped_off", arrived)):
-            event = {"kind": kind, "at": at.isoformat()}
-            assert client.post(f"/v1/trips/{trip_id}/events", json=event).status_code == 201
+from .helpers import errors_of, record_rides, started
 
 
 @BACKENDS
@@ -74,7 +24,7 @@ def test_retraining_promotes_a_better_model_and_keeps_it(
         assert too_few.status_code == 409
         assert "retraining needs at least" in errors_of(too_few)[0]["reason"]
         before = client.get("/v1/model").json()
-        _record_rides(client, baltimore)
+        record_rides(client, baltimore)
         live = client.get("/v1/model").json()["monitor"]
         assert live["n"] > 50
         assert live["bias_s"] < 0  # rides run later than predicted
