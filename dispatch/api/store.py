@@ -902,6 +902,7 @@ class Store:
             )
             for r in rows
         ]
+
     # --- retention ------------------------------------------------------------------------
 
     def purge_before(
