@@ -60,6 +60,7 @@ RULES: Mapping[Endpoint, Rule] = {
     # the model
     ("GET", "/v1/model"): _roles(ADMIN, DISPATCHER, ANALYST),
     ("POST", "/v1/model/retrain"): _roles(ADMIN),
+    ("POST", "/v1/model/rollback"): _roles(ADMIN),
 }
 
 OFF, PUBLIC = "off", "public"
