@@ -673,7 +673,8 @@ class Store:
             )
 
     def outcome_records(self) -> list[dict[str, Any]]:
-        """Every stored outcome as a trip record (``models.TripRecord`` columns)."""
+        """Every stored outcome as a trip record (``models.TripRecord`` columns), with when
+        it was recorded (``recorded_at``)."""
         with self._read() as conn:
             rows = conn.execute(sa.select(outcomes).order_by(outcomes.c.pickup_time)).all()
         return [
@@ -685,6 +686,7 @@ class Store:
                 "dest_lon": r.dest_lon,
                 "duration_s": r.duration_s,
                 "trip_id": r.trip_id,
+                "recorded_at": from_text(r.recorded_at),
                 **json.loads(r.observations),
             }
             for r in rows
