@@ -9,6 +9,8 @@ the model below it.
 
 from __future__ import annotations
 
+from models import ModelsError
+
 from .errors import conflict
 from .live_model import LiveModel
 from .schemas import RollbackOut
@@ -25,10 +27,15 @@ def roll_back(state: ServiceState) -> RollbackOut:
         raise conflict(None, msg)
     top = promoted[0]
     previous: LiveModel
-    if len(promoted) > 1:
-        previous = state.open_model(promoted[1].path)
-    else:
-        previous = state.configured_model()
+    try:
+        if len(promoted) > 1:
+            previous = state.open_model(promoted[1].path)
+        else:
+            previous = state.configured_model()
+    except ModelsError as exc:
+        below = promoted[1].version if len(promoted) > 1 else "the configured model"
+        msg = f"cannot roll back: {below} does not load ({exc.__class__.__name__}); nothing changed"
+        raise conflict(None, msg) from None
     if not state.store.roll_back_model(top.version, now=now_utc()):
         raise conflict(None, f"model {top.version} was rolled back already")
     state.serve(previous)
