@@ -126,7 +126,8 @@ def decide_promotion(
     Parameters
     ----------
     current
-        The model in service, or None when there is none (the candidate is then promoted).
+        The model in service, or None when there is none (the candidate is then promoted,
+        unless it does worse than the free-flow times on ``trusted``).
     candidate
         The newly fitted model.
     X_holdout, y_holdout
