@@ -23,12 +23,21 @@ from .model_card import baseline_predictions, build_model_card, write_model_card
 from .monitor import DriftKind, EtaMonitor, MonitorStatus
 from .paired import PairedComparison, paired_comparison
 from .plots import plot_daily_error, save_figure
-from .promotion import EtaPredictor, HoldoutSplit, PromotionDecision, decide_promotion
+from .promotion import (
+    EtaPredictor,
+    HoldoutSplit,
+    PromotionDecision,
+    TrustedCheck,
+    check_trusted,
+    decide_promotion,
+)
 from .records import parse_column_map, read_trips
 from .registry import (
+    HOLDOUT_FILE,
     SavedModel,
     load_model,
     load_reference,
+    save_holdout,
     save_model,
     save_reference,
     save_trained,
@@ -41,6 +50,7 @@ from .zones import ZoneStatistics
 
 __all__ = [
     "FEATURE_COLUMNS",
+    "HOLDOUT_FILE",
     "REQUIRED_COLUMNS",
     "TRAINING_REVISION",
     "CleaningParams",
@@ -71,12 +81,14 @@ __all__ = [
     "TrainingResult",
     "TripDataError",
     "TripRecord",
+    "TrustedCheck",
     "WeatherCondition",
     "ZoneStatistics",
     "baseline_predictions",
     "bootstrap_means",
     "build_features",
     "build_model_card",
+    "check_trusted",
     "clean_trips",
     "compare_models",
     "decide_promotion",
@@ -96,6 +108,7 @@ __all__ = [
     "regression_metrics",
     "retrain_and_decide",
     "save_figure",
+    "save_holdout",
     "save_model",
     "save_reference",
     "save_trained",

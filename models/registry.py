@@ -29,6 +29,7 @@ from .eta import EtaModel
 from .exceptions import ModelSchemaError
 from .features import FEATURE_COLUMNS
 from .model_card import build_model_card, write_model_card
+from .schema import TripRecord
 from .training import PreparedTrips, TrainingResult
 
 SCHEMA_VERSION = 2  # 2: conditional P90 calibration (EtaModel.calibration_), model card
@@ -37,6 +38,7 @@ METADATA_FILE = "metadata.json"
 CLEANING_FILE = "cleaning_report.json"
 REFERENCE_FILE = "reference_features.parquet"
 REFERENCE_ROWS = 5000
+HOLDOUT_FILE = "holdout_trips.parquet"
 
 
 @dataclass(frozen=True)
@@ -146,9 +148,11 @@ def save_trained(
     reference: pd.DataFrame,
     *,
     baselines: Mapping[str, NDArray[np.float64]] | None = None,
+    holdout: pd.DataFrame | None = None,
 ) -> Path:
     """:func:`save_model` with the data's hash and cleaning report and the map's source, plus
-    ``reference`` (the training rows' features) for drift monitoring.
+    ``reference`` (the training rows' features) for drift monitoring and, when given,
+    ``holdout`` (trusted trip records, :func:`save_holdout`).
 
     The model card is complete: intervals, calibration by hour, and the model paired
     against ``baselines`` (test-row predictions by name; by default the three of
@@ -165,7 +169,18 @@ def save_trained(
         card=card,
     )
     save_reference(out, reference)
+    if holdout is not None:
+        save_holdout(out, holdout)
     return out
+
+
+def save_holdout(directory: str | Path, trips: pd.DataFrame) -> Path:
+    """Save trusted trip records beside a model (their :class:`models.TripRecord` columns):
+    the fixed holdout a retrained candidate is judged on as well."""
+    columns = [c for c in TripRecord.model_fields if c in trips.columns]
+    path = Path(directory) / HOLDOUT_FILE
+    trips[columns].reset_index(drop=True).to_parquet(path)
+    return path
 
 
 def save_reference(directory: str | Path, features: pd.DataFrame, *, seed: int = 0) -> Path:

@@ -72,8 +72,11 @@ def retrain_and_decide(
     train_days: int,
     holdout_days: int,
     min_improvement: float = 0.0,
+    trusted: tuple[pd.DataFrame, ArrayLike] | None = None,
+    tolerance: float = 0.0,
 ) -> tuple[P, PromotionDecision]:
-    """Fit a candidate on a recent window and decide on the days after it.
+    """Fit a candidate on a recent window and decide on the days after it (and on a
+    trusted holdout, when one is given).
 
     The holdout is the last ``holdout_days`` local calendar days of ``timestamps`` (up to
     the day of the latest trip); the training window is the ``train_days`` calendar days
@@ -90,7 +93,7 @@ def retrain_and_decide(
         Features, observed driving times (seconds) and timezone-aware trip starts.
     train_days, holdout_days
         Lengths of the two windows in calendar days.
-    min_improvement
+    min_improvement, trusted, tolerance
         Passed to :func:`models.decide_promotion`.
 
     Returns
@@ -117,6 +120,8 @@ def retrain_and_decide(
         target[split.holdout],
         min_improvement=min_improvement,
         timestamps=times[split.holdout],
+        trusted=trusted,
+        tolerance=tolerance,
     )
     return candidate, replace(decision, split=split)
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from dispatch.cli import main
+from models import HOLDOUT_FILE, read_trips
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,11 @@ def test_train_then_evaluate(
         "cleaning_report.json",
         "model_card.json",
         "model_card.md",
+        HOLDOUT_FILE,
     }
+    holdout = read_trips(model_dir / HOLDOUT_FILE)  # the test days: retraining's trusted holdout
+    assert holdout["pickup_time"].dt.date.min().isoformat() == "2026-01-11"
+    assert len(holdout) == json.loads((model_dir / "metadata.json").read_text())["n_test"]
     card = json.loads((model_dir / "model_card.json").read_text())
     assert card["verdict"] in out
     assert set(card["paired"]) == {

@@ -62,6 +62,7 @@ RULES: Mapping[Endpoint, Rule] = {
     ("POST", "/v1/model/retrain"): _roles(ADMIN),
     # who wrote or read patient data
     ("GET", "/v1/audit"): _roles(ADMIN),
+    ("POST", "/v1/model/rollback"): _roles(ADMIN),
 }
 
 OFF, PUBLIC = "off", "public"

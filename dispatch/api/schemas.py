@@ -455,6 +455,14 @@ class RetrainIn(_Body):
     train_days: int = Field(default=28, ge=1, le=366)
     holdout_days: int = Field(default=2, ge=1, le=60)
     min_improvement: float = Field(default=0.0, ge=0, lt=1, allow_inf_nan=False)
+    tolerance: float = Field(
+        default=0.05,
+        ge=0,
+        le=0.25,
+        allow_inf_nan=False,
+        description="how much higher (a fraction) the candidate's MAE may be than the current "
+        "model's on the trusted holdout",
+    )
 
 
 class RetrainOut(BaseModel):
@@ -466,6 +474,16 @@ class RetrainOut(BaseModel):
     candidate_version: str | None
     decision: dict[str, Any]
     n_outcomes: int
+    rejected: dict[str, int] = Field(
+        description="stored outcomes not learnt from, by reason (implausible or unusable)"
+    )
+
+
+class RollbackOut(BaseModel):
+    """The model now in service after a rollback, and the one taken out of service."""
+
+    model_version: str | None
+    rolled_back_version: str
 
 
 class HealthOut(BaseModel):

@@ -58,6 +58,9 @@ class ServiceSettings:
         SQLAlchemy URL of the store; None is a SQLite file in :func:`default_data_dir`.
     models_dir
         Folder of models promoted by retraining; None is ``models`` in the data folder.
+    trusted_holdout
+        Trips file (``models.read_trips``) a retrained candidate must do no worse on than
+        the model in service; None is the holdout saved beside ``model`` at training time.
     host, port
         Where ``dispatch serve`` listens.
     max_snap_m
@@ -104,6 +107,7 @@ class ServiceSettings:
     model: str | None = None
     db: str | None = None
     models_dir: str | None = None
+    trusted_holdout: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     max_snap_m: float = routing.DEFAULT_MAX_SNAP_M

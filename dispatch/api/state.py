@@ -1,10 +1,11 @@
 """What the service holds while it runs: graph, model, store, current plan, metrics.
 
 Loaded once at start-up (:meth:`ServiceState.load`): the road graph, the model (the one
-configured, or the latest promoted over it by retraining), the numba kernels warmed, the
-store opened and the monitor refilled from the stored outcomes. CPU-heavy work runs in
-worker threads, never on the event loop, and one job at a time (:meth:`ServiceState.cpu`):
-the numba kernels already use every core, and queueing them keeps latency predictable.
+configured, or the latest promoted over it by retraining and not rolled back), the numba
+kernels warmed, the store opened and the monitor refilled from the stored outcomes.
+CPU-heavy work runs in worker threads, never on the event loop, and one job at a time
+(:meth:`ServiceState.cpu`): the numba kernels already use every core, and queueing them
+keeps latency predictable.
 Solves run in solver processes (:attr:`ServiceState.solver`).
 """
 
@@ -115,7 +116,7 @@ class ServiceState:
                 self._eta_context = EtaContext.of(graph, self.settings)
             store = Store.open(self.settings.database_url())
             store.expire_keys(now_utc() - self.settings.idempotency_ttl())
-            configured = self._load_configured()
+            configured = self.configured_model()
             self.base_version = configured.version
             promoted = store.promoted_model(self.base_version)
             live = configured if promoted is None else self.open_model(promoted)
@@ -123,7 +124,8 @@ class ServiceState:
             self.live, self.store, self.graph = live, store, graph
             self._warm(graph)
 
-    def _load_configured(self) -> LiveModel:
+    def configured_model(self) -> LiveModel:
+        """The model of the settings (free flow without one), loaded."""
         if self.settings.model is None:
             return LiveModel(None, None, None)
         return self.open_model(self.settings.model)
@@ -132,6 +134,13 @@ class ServiceState:
     def open_model(path: str | Path) -> LiveModel:
         """Load a model directory with its drift reference."""
         return LiveModel(load_model(path), str(path), load_reference(path))
+
+    def serve(self, live: LiveModel) -> None:
+        """Put ``live`` in service, its monitor refilled from the stored outcomes."""
+        assert self.store is not None
+        self._refill(live, self.store)
+        self.live = live
+        self.update_gauges(live)
 
     def _refill(self, live: LiveModel, store: Store) -> None:
         """Give the monitor the stored outcomes of this model's predictions."""

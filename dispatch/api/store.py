@@ -136,6 +136,8 @@ model_versions = sa.Table(
     sa.Column("base_version", sa.String),
     sa.Column("decision", sa.Text, nullable=False),
     sa.Column("promoted_at", sa.String, nullable=False),
+    sa.Column("previous_version", sa.String),
+    sa.Column("rolled_back_at", sa.String),
 )
 
 api_keys = sa.Table(
@@ -262,6 +264,17 @@ class AuditRow:
     object_id: str | None
     outcome: int
     request_id: str
+
+
+@dataclass(frozen=True)
+class PromotedModel:
+    """A promoted model still in the history (not rolled back): its version and folder, and
+    the version that was in service before it."""
+
+    version: str
+    path: str
+    previous_version: str | None
+    promoted_at: datetime
 
 
 @dataclass(frozen=True)
@@ -741,7 +754,8 @@ class Store:
             )
 
     def outcome_records(self) -> list[dict[str, Any]]:
-        """Every stored outcome as a trip record (``models.TripRecord`` columns)."""
+        """Every stored outcome as a trip record (``models.TripRecord`` columns), with when
+        it was recorded (``recorded_at``)."""
         with self._read() as conn:
             rows = conn.execute(sa.select(outcomes).order_by(outcomes.c.pickup_time)).all()
         return [
@@ -753,6 +767,7 @@ class Store:
                 "dest_lon": r.dest_lon,
                 "duration_s": r.duration_s,
                 "trip_id": r.trip_id,
+                "recorded_at": from_text(r.recorded_at),
                 **json.loads(r.observations),
             }
             for r in rows
@@ -782,35 +797,60 @@ class Store:
         path: str,
         *,
         base_version: str | None,
+        previous_version: str | None,
         decision: dict[str, Any],
         now: datetime,
     ) -> None:
-        """Record a promoted model; ``base_version`` is the configured model it descends from."""
+        """Record a promoted model; ``base_version`` is the configured model it descends from,
+        ``previous_version`` the one it replaced in service."""
         with self._write() as conn:
             conn.execute(
                 model_versions.insert().values(
                     version=version,
                     path=path,
                     base_version=base_version,
+                    previous_version=previous_version,
                     decision=json.dumps(decision),
                     promoted_at=utc_text(now),
                 )
             )
 
-    def promoted_model(self, base_version: str | None) -> str | None:
-        """Path of the latest model promoted over ``base_version`` (or its successors)."""
+    def promotions(self, base_version: str | None) -> list[PromotedModel]:
+        """The models promoted over ``base_version`` and not rolled back, latest first: the
+        first is in service, each replaced the next (the last replaced the configured one)."""
         with self._read() as conn:
-            row = conn.execute(
-                sa.select(model_versions.c.path)
+            rows = conn.execute(
+                sa.select(model_versions)
                 .where(
                     model_versions.c.base_version.is_(None)
                     if base_version is None
-                    else model_versions.c.base_version == base_version
+                    else model_versions.c.base_version == base_version,
+                    model_versions.c.rolled_back_at.is_(None),
                 )
                 .order_by(model_versions.c.promoted_at.desc())
-                .limit(1)
-            ).first()
-        return None if row is None else str(row.path)
+            ).all()
+        return [
+            PromotedModel(r.version, r.path, r.previous_version, from_text(r.promoted_at))
+            for r in rows
+        ]
+
+    def promoted_model(self, base_version: str | None) -> str | None:
+        """Path of the model in service over ``base_version``: the latest promoted and not
+        rolled back, or None (the configured model)."""
+        promoted = self.promotions(base_version)
+        return promoted[0].path if promoted else None
+
+    def roll_back_model(self, version: str, *, now: datetime) -> bool:
+        """Take a promoted model out of the history (once); whether this call did."""
+        with self._write() as conn:
+            result = conn.execute(
+                model_versions.update()
+                .where(
+                    model_versions.c.version == version, model_versions.c.rolled_back_at.is_(None)
+                )
+                .values(rolled_back_at=utc_text(now))
+            )
+        return bool(result.rowcount)
 
     # --- API keys -------------------------------------------------------------------------
 

@@ -4,7 +4,8 @@ The cache key is the map file's content hash, the world's size and seed, the mod
 hyperparameters and the training revision (``models.TRAINING_REVISION``), so another map,
 world, model configuration or training code trains its own model. The model directory is
 written beside its final name and renamed into place, so a crash never leaves a
-half-written model behind.
+half-written model behind. The test days are saved beside it as its trusted holdout
+(``models.HOLDOUT_FILE``); a cached model without one is retrained.
 ``$DISPATCH_MODEL_CACHE`` overrides the cache folder (default: the user's cache folder).
 """
 
@@ -20,6 +21,7 @@ import platformdirs
 
 import routing
 from models import (
+    HOLDOUT_FILE,
     TRAINING_REVISION,
     EtaModel,
     ModelSchemaError,
@@ -67,24 +69,28 @@ def default_model(
     if directory.is_dir():
         try:
             load_model(directory)
-            return directory
+            if (directory / HOLDOUT_FILE).is_file():
+                return directory
+            print("note: cached default model has no trusted holdout (older version); retraining")
         except ModelSchemaError as exc:
             print(f"note: cached default model unusable ({exc}); retraining")
-            shutil.rmtree(directory)
+        shutil.rmtree(directory)
     print(f"training the default model on {days} simulated days (first use; cached after)")
     world, history, _ = simulate_history(map_file, days, vehicles, seed, None)
     data = prepare_trips(history.records, world.graph)
     result = train_eta(data, model=model)
     partial = directory.with_name(f"{directory.name}.partial-{os.getpid()}")
+    tested = data.local_dates() > result.train_window[1]
     save_trained(
         result,
         data,
         world.graph,
         partial,
-        data.X[data.local_dates() <= result.train_window[1]],
+        data.X[~tested],
         # the raw-coordinate baseline would add seconds to the first use; `dispatch train`
         # and `compare-models` run it
         baselines=baseline_predictions(data, result, raw_coordinates=False),
+        holdout=data.trips[tested],  # the test days: the trusted holdout of retraining
     )
     try:
         partial.rename(directory)

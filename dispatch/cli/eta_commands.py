@@ -83,13 +83,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
     bar.update(1)
     bar.close()
     baselines = _fit_baselines(data, result)
+    tested = data.local_dates() > result.train_window[1]
     out = save_trained(
         result,
         data,
         graph,
         args.out,
-        data.X[data.local_dates() <= result.train_window[1]],
+        data.X[~tested],
         baselines=baselines,
+        holdout=data.trips[tested] if tested.any() else None,
     )
     print(
         f"trained on {result.n_train:,} trips {result.train_window[0]} .. {result.train_window[1]}"
@@ -102,7 +104,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         print_table(
             ("metric", "model", "free-flow"), _metric_rows(result.metrics, result.baseline_metrics)
         )
-        test = data.subset(data.local_dates() > result.train_window[1])
+        test = data.subset(tested)
         predicted = result.model.predict(test.X)
         _print_baselines(test, predicted, baselines)
         _accuracy_plots(test, predicted, out / "plots", "test days", baselines)

@@ -18,6 +18,7 @@ from models import (
     EtaMonitor,
     ModelsError,
     MonitoringError,
+    check_trusted,
     decide_promotion,
     plot_daily_error,
     population_stability_index,
@@ -530,6 +531,89 @@ def test_retrain_refuses_bad_candidate(
         model, fit_free_flow, *shifted_history, train_days=7, holdout_days=3
     )
     assert not decision.promote, decision.reason
+
+
+def test_poisoned_recent_trips_do_not_promote_past_the_trusted_holdout(
+    trained: tuple[RatioModel, pd.DataFrame, float],
+    holdout: tuple[pd.DataFrame, NDArray[np.float64]],
+) -> None:
+    """Recent trips reported 3x slower than the model predicts make a candidate that wins
+    on them; on the trusted holdout (the real world) it is far worse, so it is refused."""
+    model, _, _ = trained
+    X, _, times = make_trips(np.random.default_rng(4), 3000, "2024-03-21", 10)
+    poisoned = 3 * model.predict(X)
+    _, alone = retrain_and_decide(
+        model, fit_ratio_model, X, poisoned, times, train_days=7, holdout_days=3
+    )
+    assert alone.promote  # the recent trips alone would let the poison in
+    _, decision = retrain_and_decide(
+        model,
+        fit_ratio_model,
+        X,
+        poisoned,
+        times,
+        train_days=7,
+        holdout_days=3,
+        trusted=holdout,
+        tolerance=0.05,
+    )
+    assert not decision.promote
+    assert decision.candidate_mae_s < (decision.current_mae_s or 0)
+    trusted = decision.trusted
+    assert trusted is not None and not trusted.passed
+    assert trusted.regression > 1.0
+    assert trusted.candidate_mae_s == pytest.approx(
+        float(np.mean(np.abs(3 * model.predict(holdout[0]) - holdout[1]))), rel=0.05
+    )
+    assert decision.reason.startswith("keep the current model")
+    assert "beyond the 5.0% tolerance" in decision.reason
+    json.dumps(decision.as_dict())
+
+
+def test_a_real_shift_promotes_with_a_trusted_holdout_of_it(
+    trained: tuple[RatioModel, pd.DataFrame, float],
+    shifted_history: tuple[pd.DataFrame, NDArray[np.float64], pd.DatetimeIndex],
+) -> None:
+    """After a real shift a trusted holdout of the new world lets the candidate in; the
+    pre-shift holdout keeps it out: the trusted holdout decides."""
+    model, _, _ = trained
+    rng = np.random.default_rng(5)
+    X_new, y_new, _ = make_trips(rng, 1000, "2024-04-01", 3, slowdown=1.5)
+    X_old, y_old, _ = make_trips(rng, 1000, "2024-04-01", 3)
+    verdicts = {}
+    for name, trusted in (("new", (X_new, y_new)), ("old", (X_old, y_old))):
+        _, decision = retrain_and_decide(
+            model,
+            fit_ratio_model,
+            *shifted_history,
+            train_days=7,
+            holdout_days=3,
+            trusted=trusted,
+            tolerance=0.05,
+        )
+        verdicts[name] = decision.promote
+    assert verdicts == {"new": True, "old": False}
+
+
+@pytest.mark.parametrize(("worse", "passed"), [(0.0, True), (0.04, True), (0.06, False)])
+def test_trusted_tolerance_bounds_the_regression(worse: float, passed: bool) -> None:
+    """The candidate may be worse on the trusted holdout by at most the tolerance."""
+    X = pd.DataFrame({"free_flow_s": [100.0, 200.0]})
+    y = [150.0, 300.0]  # current (2x free flow) is off by 0.5x free flow
+    check = check_trusted(Scaled(2.0), Scaled(2.0 + 0.5 * worse), X, y, tolerance=0.05)
+    assert check.current_mae_s == pytest.approx(75.0)
+    assert check.regression == pytest.approx(worse)
+    assert check.passed is passed
+
+
+def test_trusted_check_without_a_current_model_uses_free_flow() -> None:
+    """With no model in service the candidate must do no worse than the free-flow times."""
+    X = pd.DataFrame({"free_flow_s": [100.0, 200.0]})
+    check = check_trusted(None, Scaled(2.0), X, [100.0, 200.0])
+    assert (check.current_mae_s, check.candidate_mae_s, check.passed) == (0.0, 150.0, False)
+    decision = decide_promotion(None, Scaled(2.0), X, [200.0, 400.0], trusted=(X, [100.0, 200.0]))
+    assert not decision.promote
+    assert "keep free-flow times" in decision.reason
 
 
 def test_retrain_rejects_empty_training_window(

@@ -1,4 +1,4 @@
-"""Model operations: what is in service, how it does live, and retraining."""
+"""Model operations: what is in service, how it does live, retraining and rollback."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from fastapi import APIRouter
 from ..deps import ServiceDep
 from ..errors import conflict
 from ..retraining import retrain
-from ..schemas import ModelOut, RetrainIn, RetrainOut
+from ..rollback import roll_back
+from ..schemas import ModelOut, RetrainIn, RetrainOut, RollbackOut
 from . import CONFLICT, INVALID
 
 router = APIRouter(prefix="/v1/model", tags=["model"])
@@ -35,12 +36,26 @@ def model(service: ServiceDep) -> ModelOut:
 
 @router.post("/retrain", response_model=RetrainOut, responses={**INVALID, **CONFLICT})
 def retrain_model(service: ServiceDep, params: RetrainIn | None = None) -> RetrainOut:
-    """Retrain on the stored outcomes; promote only if the candidate beats the current model
-    on the most recent held-out days, and say why or why not."""
+    """Retrain on the plausible stored outcomes; promote only if the candidate beats the
+    current model on the most recent held-out days and is no worse on the trusted holdout,
+    and say why or why not (both figures)."""
     state = service.state
     if not state.retrain_lock.acquire(blocking=False):
-        raise conflict(None, "a retraining is running already")
+        raise conflict(None, "a retraining or rollback is running")
     try:
         return retrain(state, params or RetrainIn())
+    finally:
+        state.retrain_lock.release()
+
+
+@router.post("/rollback", response_model=RollbackOut, responses=CONFLICT)
+def rollback_model(service: ServiceDep) -> RollbackOut:
+    """Put the model the latest promotion replaced back in service (also after a restart);
+    409 when no promoted model is in service."""
+    state = service.state
+    if not state.retrain_lock.acquire(blocking=False):
+        raise conflict(None, "a retraining or rollback is running")
+    try:
+        return roll_back(state)
     finally:
         state.retrain_lock.release()

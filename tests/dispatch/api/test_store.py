@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -229,3 +230,38 @@ def test_bad_urls_are_store_errors(url: str, reason: str) -> None:
     """A missing driver, an unparseable URL or another backend: a StoreError saying so."""
     with pytest.raises(StoreError, match=reason):
         Store(url)
+
+
+@BACKENDS
+def test_promotions_form_a_stack_that_rollbacks_pop(store_url: str) -> None:
+    """Each promotion records the version it replaced; the latest not rolled back is in
+    service, a rollback pops it (once), and promotions over another base are apart."""
+    store = _migrated(store_url)
+    start = now_utc()
+    for k, (version, previous) in enumerate((("b", "a"), ("c", "b"))):
+        at = start + timedelta(seconds=k)
+        store.add_model(
+            version,
+            f"/m/{version}",
+            base_version="a",
+            previous_version=previous,
+            decision={},
+            now=at,
+        )
+    store.add_model(
+        "x", "/m/x", base_version="other", previous_version="other", decision={}, now=start
+    )
+    stack = store.promotions("a")
+    assert [(p.version, p.path, p.previous_version) for p in stack] == [
+        ("c", "/m/c", "b"),
+        ("b", "/m/b", "a"),
+    ]
+    assert store.promoted_model("a") == "/m/c"
+    assert store.roll_back_model("c", now=now_utc())
+    assert not store.roll_back_model("c", now=now_utc())  # once
+    assert store.promoted_model("a") == "/m/b"
+    assert store.roll_back_model("b", now=now_utc())
+    assert store.promoted_model("a") is None
+    assert store.promotions("a") == []
+    assert store.promoted_model("other") == "/m/x"
+    store.close()
