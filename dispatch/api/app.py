@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 import anyio
 from fastapi import Depends, FastAPI
 
+from .api_keys import RecentKeys
 from .audit import AuditMiddleware
 from .authorization import authorize
 from .batching import EtaBatcher
@@ -77,6 +78,7 @@ def create_app(
     )
     app.state.policy = policy(settings)
     app.state.oidc = _verifier(settings)
+    app.state.recent_keys = RecentKeys()
     app.state.service = service
     app.state.eta_batcher = EtaBatcher(service)
     install_error_handlers(app)

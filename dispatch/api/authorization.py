@@ -3,20 +3,24 @@
 The matched route's method and path template select the rule of :mod:`.policy`; an
 endpoint without one is refused (403) to everyone. A credential is a bearer token: an API
 key (:mod:`.api_keys`, looked up in the store) or, when OIDC is configured, an access
-token (:mod:`.oidc`). No credential or an invalid one: 401 with ``WWW-Authenticate``; a
-role the rule does not list: 403. A driver acts only on its own vehicle (the path's
-``{vehicle_id}``) and on the trips the current plan assigns to that vehicle (``{trip_id}``).
+token (:mod:`.oidc`). A key verified within the last second is trusted without the store
+(:class:`~.api_keys.RecentKeys`), so the hot path never leaves the event loop; every
+other check runs in a worker thread. No credential or an invalid one: 401 with
+``WWW-Authenticate``; a role the rule does not list: 403. A driver acts only on its own
+vehicle (the path's ``{vehicle_id}``) and on the trips the current plan assigns to that
+vehicle (``{trip_id}``).
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from .api_keys import is_api_key, verify_key
+from .api_keys import RecentKeys, is_api_key, verify_key
 from .deps import loaded_service
 from .errors import ApiError, FieldError, forbidden, unauthenticated
 from .identity import Principal, Role
@@ -50,22 +54,29 @@ def _rule(request: Request) -> Rule:
     return rule
 
 
-def _authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+async def _authenticate(
+    request: Request, credentials: HTTPAuthorizationCredentials | None
+) -> Principal:
     if credentials is None:
         raise unauthenticated(
             "no credential: send `Authorization: Bearer <API key or access token>`"
         )
     token = credentials.credentials
     if is_api_key(token):
-        principal = verify_key(loaded_service(request).store, token)
+        recent: RecentKeys = request.app.state.recent_keys
+        principal = recent.get(token)
         if principal is None:
-            raise unauthenticated("the API key is unknown or revoked", invalid_token=True)
+            store = loaded_service(request).store
+            principal = await anyio.to_thread.run_sync(verify_key, store, token)
+            if principal is None:
+                raise unauthenticated("the API key is unknown or revoked", invalid_token=True)
+            recent.remember(token, principal)
         return principal
     verifier: OidcVerifier | None = request.app.state.oidc
     if verifier is None:
         raise unauthenticated("the credential is not an API key", invalid_token=True)
     try:
-        return verifier.verify(token)
+        return await anyio.to_thread.run_sync(verifier.verify, token)
     except TokenError as exc:
         raise unauthenticated(str(exc), invalid_token=True) from None
 
@@ -86,7 +97,7 @@ def _check_own(service: LoadedService, principal: Principal, params: dict[str, s
         raise forbidden("a driver may act only on its own vehicle and its trips")
 
 
-def authorize(
+async def authorize(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal | None:
@@ -94,12 +105,13 @@ def authorize(
     rule = _rule(request)
     if rule.public:
         return None
-    principal = _authenticate(request, credentials)
+    principal = await _authenticate(request, credentials)
     request.state.principal = principal  # known, even if refused: the audit log names it
     method, path = _endpoint(request)
     if principal.role not in rule.roles:
         allowed = ", ".join(sorted(rule.roles))
         raise forbidden(f"the role {principal.role} may not {method} {path} (allowed: {allowed})")
     if principal.role is Role.DRIVER:
-        _check_own(loaded_service(request), principal, dict(request.path_params))
+        service, params = loaded_service(request), dict(request.path_params)
+        await anyio.to_thread.run_sync(_check_own, service, principal, params)
     return principal

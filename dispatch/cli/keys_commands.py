@@ -92,6 +92,8 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     create.set_defaults(handler=_cmd_create)
     listing = sub.add_parser("list", parents=[store], help="list the keys (never their secrets)")
     listing.set_defaults(handler=_cmd_list)
-    revoke = sub.add_parser("revoke", parents=[store], help="revoke a key at once")
+    revoke = sub.add_parser(
+        "revoke", parents=[store], help="revoke a key (in effect within a second)"
+    )
     revoke.add_argument("key", help="the key's id or name")
     revoke.set_defaults(handler=_cmd_revoke)
