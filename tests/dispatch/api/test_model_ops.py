@@ -103,6 +103,11 @@ def test_retraining_promotes_a_better_model_and_rollback_restores_the_previous(
         assert promoted["model_version"] == promoted["candidate_version"] != before["version"]
         after = client.get("/v1/model").json()
         assert after["version"] == promoted["candidate_version"]
+        [promotion] = after["promotions"]
+        assert promotion["version"] == promoted["candidate_version"]
+        assert promotion["replaced_version"] == before["version"]
+        assert after["rollback_to"] == before["version"]
+        assert before["promotions"] == [] and before["rollback_to"] is None
         assert after["monitor"]["n"] == 0  # a new model starts a new rolling window
         assert after["monitor"]["reference"] == "training features"
         eta_promoted = _probe(client)
@@ -117,7 +122,9 @@ def test_retraining_promotes_a_better_model_and_rollback_restores_the_previous(
             "model_version": before["version"],
             "rolled_back_version": promoted["candidate_version"],
         }
-        assert restarted.get("/v1/model").json()["version"] == before["version"]
+        rolled_back = restarted.get("/v1/model").json()
+        assert rolled_back["version"] == before["version"]
+        assert rolled_back["promotions"] == [] and rolled_back["rollback_to"] is None
         assert _probe(restarted) == eta_before
     with started(settings) as again:
         assert again.get("/v1/model").json()["version"] == before["version"]
