@@ -435,8 +435,17 @@ class MonitorOut(BaseModel):
     status: str
 
 
+class PromotionOut(BaseModel):
+    """A promotion still in force: the version promoted, the one it replaced, and when."""
+
+    version: str
+    replaced_version: str | None
+    promoted_at: str
+
+
 class ModelOut(BaseModel):
-    """The model in service: version, training window, metrics and live monitoring."""
+    """The model in service: version, training window, metrics and live monitoring; the
+    promotions in force (latest first) and the version a rollback would put back."""
 
     version: str | None
     source: str | None = Field(description="the model's folder name (never a server path)")
@@ -447,6 +456,14 @@ class ModelOut(BaseModel):
     metrics: dict[str, float]
     baseline_metrics: dict[str, float]
     monitor: MonitorOut
+    promotions: list[PromotionOut] = Field(
+        description="retrained models promoted over the configured one and not rolled back, "
+        "latest (the one in service) first"
+    )
+    rollback_to: str | None = Field(
+        description="the version `POST /v1/model/rollback` would put back in service; null "
+        "when nothing was promoted (409) or when it would go back to free-flow times"
+    )
 
 
 class RetrainIn(_Body):

@@ -10,7 +10,7 @@ from ..deps import ServiceDep
 from ..errors import conflict
 from ..retraining import retrain
 from ..rollback import roll_back
-from ..schemas import ModelOut, RetrainIn, RetrainOut, RollbackOut
+from ..schemas import ModelOut, PromotionOut, RetrainIn, RetrainOut, RollbackOut
 from . import CONFLICT, INVALID
 
 router = APIRouter(prefix="/v1/model", tags=["model"])
@@ -18,9 +18,13 @@ router = APIRouter(prefix="/v1/model", tags=["model"])
 
 @router.get("", response_model=ModelOut)
 def model(service: ServiceDep) -> ModelOut:
-    """Version, training window, test metrics, and the live rolling error and drift status."""
-    live = service.state.live
+    """Version, training window, test metrics, the live rolling error and drift status, and
+    the promotions a rollback would undo."""
+    state = service.state
+    live = state.live
     meta = live.metadata
+    assert state.store is not None
+    promoted = state.store.promotions(state.base_version)
     return ModelOut(
         version=live.version,
         source=None if live.source is None else Path(live.source).name,
@@ -31,6 +35,15 @@ def model(service: ServiceDep) -> ModelOut:
         metrics=meta.get("metrics") or {},
         baseline_metrics=meta.get("baseline_metrics") or {},
         monitor=live.status(),
+        promotions=[
+            PromotionOut(
+                version=p.version,
+                replaced_version=p.previous_version,
+                promoted_at=p.promoted_at.isoformat(),
+            )
+            for p in promoted
+        ],
+        rollback_to=(promoted[0].previous_version or state.base_version) if promoted else None,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -102,13 +103,24 @@ RIDE_DAYS, RIDES_PER_DAY = 4, 20
 RIDES_START = datetime.fromisoformat("2026-03-02T07:00:00-05:00")
 
 
-def record_rides(
-    client: TestClient, graph: routing.RoadGraph, seed: int = 0
-) -> dict[str, datetime]:
-    """Book trips from RIDES_START on and report their pickup and dropoff: rides take
-    SLOWDOWN x free flow x noise. The departure of each ride, by trip id."""
+@dataclass(frozen=True)
+class Ride:
+    """A ride between two map nodes: when it starts, and the model's answer for it."""
+
+    pickup: dict[str, float]
+    dropoff: dict[str, float]
+    departure: datetime
+    free_flow_s: float
+    p50_s: float
+
+
+def random_rides(
+    client: TestClient, graph: routing.RoadGraph, seed: int, per_day: int = RIDES_PER_DAY
+) -> list[Ride]:
+    """Rides between random nodes, every 30 minutes of RIDE_DAYS days from RIDES_START, with
+    the model's ETAs; rides too short to be believable are left out."""
     rng = np.random.default_rng(seed)
-    nodes = rng.choice(graph.n_nodes, size=(RIDE_DAYS * RIDES_PER_DAY, 2), replace=True)
+    nodes = rng.choice(graph.n_nodes, size=(RIDE_DAYS * per_day, 2), replace=True)
     points = [
         (
             {"lat": float(graph.lat[a]), "lon": float(graph.lon[a])},
@@ -117,36 +129,52 @@ def record_rides(
         for a, b in nodes
     ]
     departures = [
-        RIDES_START + timedelta(days=k // RIDES_PER_DAY, minutes=30 * (k % RIDES_PER_DAY))
+        RIDES_START + timedelta(days=k // per_day, minutes=30 * (k % per_day))
         for k in range(len(points))
     ]
     items = [
         {"origin": o, "destination": d, "departure": t.isoformat()}
         for (o, d), t in zip(points, departures, strict=True)
     ]
-    free_flow = [
-        e["free_flow_s"] for e in client.post("/v1/eta", json={"items": items}).json()["estimates"]
+    estimates = client.post("/v1/eta", json={"items": items}).json()["estimates"]
+    rides = [
+        Ride(o, d, t, e["free_flow_s"], e["p50_s"])
+        for (o, d), t, e in zip(points, departures, estimates, strict=True)
     ]
-    recorded = {}
-    for k, ((pickup, dropoff), departure, seconds) in enumerate(
-        zip(points, departures, free_flow, strict=True)
-    ):
-        if seconds < 60:  # too short to be a believable ride
-            continue
-        trip_id = f"ride-{k}"
+    return [r for r in rides if r.free_flow_s >= 60]
+
+
+def record(client: TestClient, rides: list[Ride], durations: list[float], prefix: str) -> None:
+    """Book each ride as ``<prefix>-<k>`` and report its pickup and its dropoff ``duration``
+    seconds later."""
+    for k, (ride, seconds) in enumerate(zip(rides, durations, strict=True)):
+        trip_id = f"{prefix}-{k}"
         booking = {
             "id": trip_id,
             "rider_id": f"rider-{k}",
-            "pickup": pickup,
-            "dropoff": dropoff,
+            "pickup": ride.pickup,
+            "dropoff": ride.dropoff,
             "mobility": "ambulatory",
-            "ready_at": departure.isoformat(),
+            "ready_at": ride.departure.isoformat(),
         }
         assert client.post("/v1/trips", json=booking).status_code == 201
-        noise = float(rng.lognormal(0.0, 0.15))
-        arrived = departure + timedelta(seconds=SLOWDOWN * seconds * noise)
-        for kind, at in (("picked_up", departure), ("dropped_off", arrived)):
+        arrived = ride.departure + timedelta(seconds=seconds)
+        for kind, at in (("picked_up", ride.departure), ("dropped_off", arrived)):
             event = {"kind": kind, "at": at.isoformat()}
             assert client.post(f"/v1/trips/{trip_id}/events", json=event).status_code == 201
-        recorded[trip_id] = departure
-    return recorded
+
+
+def slowed(rides: list[Ride], seed: int) -> list[float]:
+    """SLOWDOWN x free flow x noise: a plausible change of the world."""
+    noise = np.random.default_rng(seed).lognormal(0.0, 0.15, len(rides))
+    return [SLOWDOWN * r.free_flow_s * float(n) for r, n in zip(rides, noise, strict=True)]
+
+
+def record_rides(
+    client: TestClient, graph: routing.RoadGraph, seed: int = 0
+) -> dict[str, datetime]:
+    """Random rides booked as ``ride-<k>`` and reported as :func:`slowed`: the departure of
+    each, by trip id."""
+    rides = random_rides(client, graph, seed)
+    record(client, rides, slowed(rides, seed + 1), "ride")
+    return {f"ride-{k}": ride.departure for k, ride in enumerate(rides)}

@@ -265,6 +265,27 @@ def test_audit_command_errors_are_one_line(
     assert len(error.strip().splitlines()) == 1
 
 
+@BACKENDS
+@pytest.mark.parametrize(
+    "change", ["UPDATE audit_log SET principal = 'someone else'", "DELETE FROM audit_log"]
+)
+def test_the_database_refuses_changes_to_the_audit_log(
+    client: TestClient, store_url: str, change: str
+) -> None:
+    """Rows of the audit log cannot be changed or removed over a plain connection either."""
+    assert client.get("/v1/trips/t-1").status_code == 404
+    before = query(store_url, "SELECT principal, action FROM audit_log")
+    assert before
+    engine = sa.create_engine(store_url, poolclass=sa.NullPool)
+    try:
+        with pytest.raises(sa.exc.DatabaseError, match="audit_log is append-only"):
+            with engine.begin() as conn:
+                conn.execute(sa.text(change))
+    finally:
+        engine.dispose()
+    assert query(store_url, "SELECT principal, action FROM audit_log") == before
+
+
 def test_a_failed_audit_write_is_logged_and_the_answer_stands(
     client: TestClient, store_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:

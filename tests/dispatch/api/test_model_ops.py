@@ -4,12 +4,11 @@ PostgreSQL)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
@@ -18,81 +17,20 @@ import routing
 from dispatch.api import ServiceSettings
 from tests.stores import BACKENDS
 
-from .helpers import errors_of, started
+from .helpers import (
+    Ride,
+    errors_of,
+    random_rides,
+    record,
+    slowed,
+    started,
+)
 
-SLOWDOWN = 2.0  # real rides take twice the free-flow time: slower than the model expects
-DAYS, PER_DAY = 4, 20
-START = datetime.fromisoformat("2026-03-02T07:00:00-05:00")
 PROBE = {
     "origin": {"lat": 39.2904, "lon": -76.6122},
     "destination": {"lat": 39.3100, "lon": -76.5800},
     "departure": "2026-03-05T08:15:00-05:00",
 }
-
-
-@dataclass(frozen=True)
-class Ride:
-    """A ride between two map nodes: when it starts, and the model's answer for it."""
-
-    pickup: dict[str, float]
-    dropoff: dict[str, float]
-    departure: datetime
-    free_flow_s: float
-    p50_s: float
-
-
-def _rides(
-    client: TestClient, graph: routing.RoadGraph, seed: int, per_day: int = PER_DAY
-) -> list[Ride]:
-    """Rides between random nodes, every 30 minutes of DAYS days, with the model's ETAs;
-    rides too short to be believable are left out."""
-    rng = np.random.default_rng(seed)
-    nodes = rng.choice(graph.n_nodes, size=(DAYS * per_day, 2), replace=True)
-    points = [
-        (
-            {"lat": float(graph.lat[a]), "lon": float(graph.lon[a])},
-            {"lat": float(graph.lat[b]), "lon": float(graph.lon[b])},
-        )
-        for a, b in nodes
-    ]
-    departures = [
-        START + timedelta(days=k // per_day, minutes=30 * (k % per_day)) for k in range(len(points))
-    ]
-    items = [
-        {"origin": o, "destination": d, "departure": t.isoformat()}
-        for (o, d), t in zip(points, departures, strict=True)
-    ]
-    estimates = client.post("/v1/eta", json={"items": items}).json()["estimates"]
-    rides = [
-        Ride(o, d, t, e["free_flow_s"], e["p50_s"])
-        for (o, d), t, e in zip(points, departures, estimates, strict=True)
-    ]
-    return [r for r in rides if r.free_flow_s >= 60]
-
-
-def _record(client: TestClient, rides: list[Ride], durations: list[float], prefix: str) -> None:
-    """Book each ride and report its pickup and its dropoff ``duration`` seconds later."""
-    for k, (ride, seconds) in enumerate(zip(rides, durations, strict=True)):
-        trip_id = f"{prefix}-{k}"
-        booking = {
-            "id": trip_id,
-            "rider_id": f"rider-{k}",
-            "pickup": ride.pickup,
-            "dropoff": ride.dropoff,
-            "mobility": "ambulatory",
-            "ready_at": ride.departure.isoformat(),
-        }
-        assert client.post("/v1/trips", json=booking).status_code == 201
-        arrived = ride.departure + timedelta(seconds=seconds)
-        for kind, at in (("picked_up", ride.departure), ("dropped_off", arrived)):
-            event = {"kind": kind, "at": at.isoformat()}
-            assert client.post(f"/v1/trips/{trip_id}/events", json=event).status_code == 201
-
-
-def _slowed(rides: list[Ride], seed: int) -> list[float]:
-    """SLOWDOWN x free flow x noise: a plausible change of the world."""
-    noise = np.random.default_rng(seed).lognormal(0.0, 0.15, len(rides))
-    return [SLOWDOWN * r.free_flow_s * float(n) for r, n in zip(rides, noise, strict=True)]
 
 
 def _write_trips(path: Path, rides: list[Ride], durations: list[float]) -> Path:
@@ -128,8 +66,8 @@ def test_retraining_promotes_a_better_model_and_rollback_restores_the_previous(
     promoted and kept across a restart; a rollback restores the previous model's ETAs,
     also after a restart, and a second rollback has nothing to go back to."""
     with started(settings) as client:
-        holdout = _rides(client, baltimore, seed=7)
-        trusted = _write_trips(tmp_path / "trusted.csv", holdout, _slowed(holdout, seed=8))
+        holdout = random_rides(client, baltimore, seed=7)
+        trusted = _write_trips(tmp_path / "trusted.csv", holdout, slowed(holdout, seed=8))
     settings = replace(settings, trusted_holdout=str(trusted))
     with started(settings) as client:
         too_few = client.post("/v1/model/retrain", json={})
@@ -137,8 +75,8 @@ def test_retraining_promotes_a_better_model_and_rollback_restores_the_previous(
         assert "retraining needs at least" in errors_of(too_few)[0]["reason"]
         before = client.get("/v1/model").json()
         eta_before = _probe(client)
-        rides = _rides(client, baltimore, seed=0)
-        _record(client, rides, _slowed(rides, seed=1), "ride")
+        rides = random_rides(client, baltimore, seed=0)
+        record(client, rides, slowed(rides, seed=1), "ride")
         live = client.get("/v1/model").json()["monitor"]
         assert live["n"] > 50
         assert live["bias_s"] < 0  # rides run later than predicted
@@ -165,6 +103,11 @@ def test_retraining_promotes_a_better_model_and_rollback_restores_the_previous(
         assert promoted["model_version"] == promoted["candidate_version"] != before["version"]
         after = client.get("/v1/model").json()
         assert after["version"] == promoted["candidate_version"]
+        [promotion] = after["promotions"]
+        assert promotion["version"] == promoted["candidate_version"]
+        assert promotion["replaced_version"] == before["version"]
+        assert after["rollback_to"] == before["version"]
+        assert before["promotions"] == [] and before["rollback_to"] is None
         assert after["monitor"]["n"] == 0  # a new model starts a new rolling window
         assert after["monitor"]["reference"] == "training features"
         eta_promoted = _probe(client)
@@ -179,7 +122,9 @@ def test_retraining_promotes_a_better_model_and_rollback_restores_the_previous(
             "model_version": before["version"],
             "rolled_back_version": promoted["candidate_version"],
         }
-        assert restarted.get("/v1/model").json()["version"] == before["version"]
+        rolled_back = restarted.get("/v1/model").json()
+        assert rolled_back["version"] == before["version"]
+        assert rolled_back["promotions"] == [] and rolled_back["rollback_to"] is None
         assert _probe(restarted) == eta_before
     with started(settings) as again:
         assert again.get("/v1/model").json()["version"] == before["version"]
@@ -199,13 +144,13 @@ def test_poisoned_outcomes_do_not_promote(
     and counted."""
     with started(settings) as client:
         before = client.get("/v1/model").json()
-        rides = _rides(client, baltimore, seed=3, per_day=30)
-        _record(client, rides, [3 * r.p50_s for r in rides], "poison")
+        rides = random_rides(client, baltimore, seed=3, per_day=30)
+        record(client, rides, [3 * r.p50_s for r in rides], "poison")
         later = timedelta(minutes=10)
         absurd = [replace(r, departure=r.departure + later) for r in rides[:5]]
-        _record(client, absurd, [10 * r.free_flow_s + 1800 for r in absurd], "absurd")
+        record(client, absurd, [10 * r.free_flow_s + 1800 for r in absurd], "absurd")
         replayed = rides[5:8]  # the same rides reported again under other trip ids
-        _record(client, replayed, [r.p50_s for r in replayed], "replayed")
+        record(client, replayed, [r.p50_s for r in replayed], "replayed")
 
         answer = client.post("/v1/model/retrain", json={"train_days": 3, "holdout_days": 1})
         assert answer.status_code == 200, answer.text
@@ -250,8 +195,8 @@ def test_retraining_without_a_trusted_holdout_is_a_conflict(
         if item.name != "holdout_trips.parquet":
             (bare / item.name).symlink_to(item)
     with started(replace(settings, model=str(bare))) as client:
-        rides = _rides(client, baltimore, seed=5)
-        _record(client, rides, _slowed(rides, seed=6), "ride")
+        rides = random_rides(client, baltimore, seed=5)
+        record(client, rides, slowed(rides, seed=6), "ride")
         response = client.post("/v1/model/retrain", json={"train_days": 3, "holdout_days": 1})
     assert response.status_code == 409
     assert "no trusted holdout" in errors_of(response)[0]["reason"]
