@@ -6,15 +6,18 @@ base64). The store keeps a per-key random salt and HMAC-SHA256(salt, secret). Wi
 bits of entropy in the secret, a slow password hash (PBKDF2, scrypt) would add latency to
 every request and no protection: there is nothing to guess. :class:`RecentKeys` spares the
 store a read per request: a verified key is trusted again for :data:`RECHECK_S` seconds,
-so a revocation takes effect within that time.
+so a revocation takes effect within that time, and the requests that find a key due for
+a check at the same moment share one store read.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from .identity import Principal, Role
@@ -87,21 +90,40 @@ def verify_key(store: Store, token: str) -> Principal | None:
 
 class RecentKeys:
     """The principals of keys verified in the last ``recheck_s`` seconds, by the key's
-    SHA-256 (no secret is held); at most :data:`_MAX_REMEMBERED` (then forgotten at once)."""
+    SHA-256 (no secret is held); at most :data:`_MAX_REMEMBERED` (then forgotten at once).
+    Used from one event loop."""
 
     def __init__(self, recheck_s: float = RECHECK_S) -> None:
         self.recheck_s = recheck_s
         self._verified: dict[bytes, tuple[float, Principal]] = {}
+        self._checking: dict[bytes, asyncio.Future[Principal | None]] = {}
 
-    def get(self, token: str) -> Principal | None:
-        """The principal of ``token`` if it was verified less than ``recheck_s`` ago."""
-        found = self._verified.get(hashlib.sha256(token.encode()).digest())
-        if found is None or time.monotonic() - found[0] >= self.recheck_s:
-            return None
-        return found[1]
+    async def principal(
+        self, token: str, verify: Callable[[], Awaitable[Principal | None]]
+    ) -> Principal | None:
+        """The principal of ``token``: remembered, else ``verify()``'s answer (None: refused).
 
-    def remember(self, token: str, principal: Principal) -> None:
-        """Trust ``token`` as ``principal`` for the next ``recheck_s`` seconds."""
-        if len(self._verified) >= _MAX_REMEMBERED:
-            self._verified.clear()
-        self._verified[hashlib.sha256(token.encode()).digest()] = (time.monotonic(), principal)
+        Concurrent calls for a token due for a check await one ``verify()`` between them.
+        """
+        digest = hashlib.sha256(token.encode()).digest()
+        found = self._verified.get(digest)
+        if found is not None and time.monotonic() - found[0] < self.recheck_s:
+            return found[1]
+        check = self._checking.get(digest)
+        if check is None:  # a task of its own: a caller that goes away does not cancel it
+            check = asyncio.ensure_future(self._check(digest, verify))
+            self._checking[digest] = check
+        return await asyncio.shield(check)
+
+    async def _check(
+        self, digest: bytes, verify: Callable[[], Awaitable[Principal | None]]
+    ) -> Principal | None:
+        try:
+            principal = await verify()
+        finally:
+            del self._checking[digest]
+        if principal is not None:
+            if len(self._verified) >= _MAX_REMEMBERED:
+                self._verified.clear()
+            self._verified[digest] = (time.monotonic(), principal)
+        return principal

@@ -64,13 +64,12 @@ async def _authenticate(
     token = credentials.credentials
     if is_api_key(token):
         recent: RecentKeys = request.app.state.recent_keys
-        principal = recent.get(token)
+        store = loaded_service(request).store
+        principal = await recent.principal(
+            token, lambda: anyio.to_thread.run_sync(verify_key, store, token)
+        )
         if principal is None:
-            store = loaded_service(request).store
-            principal = await anyio.to_thread.run_sync(verify_key, store, token)
-            if principal is None:
-                raise unauthenticated("the API key is unknown or revoked", invalid_token=True)
-            recent.remember(token, principal)
+            raise unauthenticated("the API key is unknown or revoked", invalid_token=True)
         return principal
     verifier: OidcVerifier | None = request.app.state.oidc
     if verifier is None:

@@ -1,4 +1,9 @@
-"""Per-credential rate limits (the ``limits`` library, a moving window in memory).
+"""Per-credential rate limits (the ``limits`` library: a sliding-window counter in memory).
+
+The sliding-window counter weighs the previous window's count by how much of it still
+overlaps the last ``period``: constant work per request, unlike a moving window, which
+keeps one entry per request (tens of thousands at a high limit) and sweeps them from a
+timer thread. The asyncio flavour of the library runs on the event loop, with no thread.
 
 :func:`client_key` is the one place that says who a request counts against: its bearer
 credential (a digest of it, so the limiter holds no secret), or the client's address
@@ -14,8 +19,8 @@ import math
 import time
 
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -38,7 +43,7 @@ class RateLimitMiddleware:
     def __init__(self, app: ASGIApp, rate: str) -> None:
         self.app = app
         self.rate: RateLimitItem = parse(rate)
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Count the request against its client; refuse it over the limit."""
@@ -46,10 +51,10 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         key = client_key(Request(scope))
-        if self._limiter.hit(self.rate, key):
+        if await self._limiter.hit(self.rate, key):
             await self.app(scope, receive, send)
             return
-        reset = self._limiter.get_window_stats(self.rate, key).reset_time
+        reset = (await self._limiter.get_window_stats(self.rate, key)).reset_time
         wait = max(1, math.ceil(reset - time.time()))
         reason = f"more than {self.rate} requests with this credential: retry in {wait} s"
         body = json.dumps(error_body([FieldError(None, reason)])).encode()

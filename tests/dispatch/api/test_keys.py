@@ -4,13 +4,15 @@ credentials."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
 import pytest
 
-from dispatch.api import ServiceSettings, create_app
-from dispatch.api.api_keys import RECHECK_S
+from dispatch.api import ServiceSettings, Store, create_app
+from dispatch.api.api_keys import RECHECK_S, RecentKeys, create_key, verify_key
+from dispatch.api.identity import Principal, Role
 from dispatch.cli import main
 from tests.stores import BACKENDS, query
 
@@ -50,6 +52,38 @@ def test_keys_are_stored_hashed_and_revoked_within_a_second(
         assert "unknown or revoked" in errors_of(revoked)[0]["reason"]
         wrong = client.get("/v1/model", headers=bearer(f"nemt_{key_id}_{secret[:-1]}x"))
         assert wrong.status_code == 401
+
+
+def test_concurrent_requests_share_one_key_check(store_url: str) -> None:
+    """Requests that find a key due for a check at once share one store read; a key
+    remembered is not read again; an unknown key is read each time (never remembered)."""
+    store = Store.open(store_url)
+    try:
+        key = create_key(store, "shared", Role.ANALYST).key
+        reads: list[str] = []
+
+        async def read(token: str) -> Principal | None:
+            reads.append(token)
+            await asyncio.sleep(0.05)  # the store read in its worker thread
+            return verify_key(store, token)
+
+        async def callers() -> list[Principal | None]:
+            recent = RecentKeys()
+            first = await asyncio.gather(
+                *(recent.principal(key, lambda: read(key)) for _ in range(20))
+            )
+            again = await recent.principal(key, lambda: read(key))
+            unknown = [
+                await recent.principal("nemt_x_y", lambda: read("nemt_x_y")) for _ in range(2)
+            ]
+            return [*first, again, *unknown]
+
+        answers = asyncio.run(callers())
+    finally:
+        store.close()
+    assert reads == [key, "nemt_x_y", "nemt_x_y"]
+    assert all(p is not None and p.role is Role.ANALYST for p in answers[:21])
+    assert answers[21:] == [None, None]
 
 
 @pytest.mark.parametrize(
