@@ -1,0 +1,178 @@
+"""Adaptive large neighbourhood search (ALNS) for dial-a-ride problems.
+
+After Ropke & Pisinger (2006): each iteration removes some requests with one of the
+removal operators of :mod:`dispatch.alns_operators` and inserts them again with greedy
+or regret-k insertion (k = 2, 3), the pair drawn by adaptive weights (scores per segment
+of iterations: a new best plan, a better new plan, an accepted new plan). Acceptance is
+simulated annealing, the temperature falling geometrically from one at which a plan 5%
+worse is accepted with probability 1/2 to a 500th of it. Objective: requests served
+first (each unserved one costs a penalty above any route), then the total arc cost
+(+ ``fixed_cost`` per used vehicle, for "fewest vehicles first").
+
+Reproducible: with ``iterations`` set, the annealing follows the iteration count, and
+every random draw comes from one ``numpy.random.Generator(seed)``, so seed + iterations
+give the same plan (unless ``time_limit_s`` stops the search first). Without it the
+annealing follows the clock. Every route is kept feasible by the exact evaluation of
+:mod:`dispatch.route_feasibility`.
+
+Not supported (callers fall back to OR-Tools, see :func:`supports`): soft deadlines
+(``window_due``), a price on vehicle time (``span_cost``), locked route prefixes.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .alns_operators import REMOVALS, Instance, SearchState, regret_insert
+from .problem import PdpProblem, Plan
+
+_START_WORSE = 0.05  # a plan this much worse is accepted with probability 1/2 at the start
+_END_TEMPERATURE = 0.002  # final temperature, as a share of the first
+_SCORES = (33.0, 9.0, 13.0)  # new best, better than current (new), accepted (new)
+_INSERTIONS = {"greedy": 1, "regret-2": 2, "regret-3": 3}
+
+
+@dataclass(frozen=True)
+class AlnsParams:
+    """Search settings.
+
+    ``iterations`` (None: until the budget ends) and ``seed`` make a run reproducible;
+    ``time_limit_s`` is a wall-clock budget, honoured whichever comes first. Each
+    iteration removes between ``min_remove`` and ``max_remove_share`` of the requests
+    (at most ``max_remove``). ``segment`` iterations make one weight update, with
+    ``reaction`` the share of the new scores.
+    """
+
+    time_limit_s: float = 10.0
+    iterations: int | None = None
+    seed: int = 0
+    fixed_cost: float = 0.0
+    min_remove: int = 4
+    max_remove_share: float = 0.4
+    max_remove: int = 60
+    segment: int = 100
+    reaction: float = 0.1
+    noise: float = 0.025
+    removals: tuple[str, ...] = field(default=tuple(REMOVALS))
+    insertions: tuple[str, ...] = field(default=tuple(_INSERTIONS))
+
+
+def supports(problem: PdpProblem) -> str | None:
+    """Why the search cannot solve ``problem`` faithfully (None if it can)."""
+    if problem.window_due is not None and problem.late_cost > 0:
+        return "soft deadlines (window_due)"
+    if problem.span_cost > 0:
+        return "a price on vehicle time (span_cost)"
+    return None
+
+
+def alns_plan(
+    problem: PdpProblem, params: AlnsParams | None = None, initial: Plan | None = None
+) -> Plan:
+    """The best plan the search finds, from ``initial`` or from regret-2 insertion.
+
+    ``initial`` must be feasible (routes are trusted, not repaired); its unserved
+    requests are inserted first. Raises ``ValueError`` for a problem :func:`supports`
+    rejects.
+    """
+    p = params or AlnsParams()
+    reason = supports(problem)
+    if reason is not None:
+        msg = f"the ALNS does not support {reason}; use the OR-Tools path"
+        raise ValueError(msg)
+    started = time.perf_counter()
+    deadline = started + p.time_limit_s
+    rng = np.random.default_rng(p.seed)
+    instance = Instance.of(problem, p.fixed_cost)
+    current = _first_state(instance, initial, rng)
+    penalty = _penalty(problem, p.fixed_cost)
+    best, best_cost = current.copy(), current.objective(penalty)
+    current_cost = best_cost
+    served_cost = float(current.route_cost.sum())
+    t0 = max(_START_WORSE * served_cost / math.log(2.0), 1e-9)
+    removals = [REMOVALS[name] for name in p.removals]
+    insertions = [_INSERTIONS[name] for name in p.insertions]
+    weights_r, weights_i = np.ones(len(removals)), np.ones(len(insertions))
+    scores_r, scores_i = np.zeros(len(removals)), np.zeros(len(insertions))
+    uses_r, uses_i = np.zeros(len(removals)), np.zeros(len(insertions))
+    seen = {current.key()}
+    n_req = problem.n_requests
+    iteration = 0
+    while problem.n_requests and (p.iterations is None or iteration < p.iterations):
+        now = time.perf_counter()
+        if now >= deadline:
+            break
+        if p.iterations is not None:
+            progress = iteration / p.iterations
+        else:
+            progress = (now - started) / max(p.time_limit_s, 1e-9)
+        temperature = t0 * _END_TEMPERATURE**progress
+        a = int(rng.choice(len(removals), p=weights_r / weights_r.sum()))
+        b = int(rng.choice(len(insertions), p=weights_i / weights_i.sum()))
+        upper = max(min(p.max_remove, int(p.max_remove_share * n_req)), p.min_remove)
+        q = int(rng.integers(min(p.min_remove, n_req), min(upper, n_req) + 1))
+        candidate = current.copy()
+        removed = removals[a](candidate, q, rng)
+        candidate.remove(removed)
+        noise = p.noise if rng.random() < 0.5 else 0.0
+        regret_insert(candidate, candidate.unserved(), insertions[b], rng, noise)
+        cost = candidate.objective(penalty)
+        key = candidate.key()
+        score = 0.0
+        if cost < best_cost - 1e-9:
+            best, best_cost = candidate.copy(), cost
+            score = _SCORES[0]
+        accept = cost < current_cost - 1e-9 or rng.random() < math.exp(
+            -(cost - current_cost) / temperature
+        )
+        if accept:
+            if key not in seen:
+                if score == 0.0:
+                    score = _SCORES[1] if cost < current_cost - 1e-9 else _SCORES[2]
+                seen.add(key)
+            current, current_cost = candidate, cost
+        scores_r[a] += score
+        scores_i[b] += score
+        uses_r[a] += 1
+        uses_i[b] += 1
+        iteration += 1
+        if iteration % p.segment == 0:
+            _update(weights_r, scores_r, uses_r, p.reaction)
+            _update(weights_i, scores_i, uses_i, p.reaction)
+    return Plan(
+        routes=[best.route(v).copy() for v in range(problem.n_vehicles)],
+        times=best.schedules(),
+        unserved=best.unserved(),
+        method="alns",
+        solve_seconds=time.perf_counter() - started,
+    )
+
+
+def _first_state(instance: Instance, initial: Plan | None, rng: np.random.Generator) -> SearchState:
+    state = SearchState(instance)
+    if initial is not None:
+        for v, route in enumerate(initial.routes):
+            state.set_route(v, np.asarray(route, dtype=np.int64))
+            for r in np.unique(instance.owner[route[1:-1]]).tolist():
+                state.served_by[r] = v
+    regret_insert(state, state.unserved(), 2, rng)
+    return state
+
+
+def _penalty(problem: PdpProblem, fixed_cost: float) -> float:
+    """A cost per unserved request above any plan's total cost."""
+    cost = problem.arc_cost
+    return float(max(cost.max(), 1.0) * (problem.n_nodes + 10) * 10 + 10 * fixed_cost)
+
+
+def _update(weights: np.ndarray, scores: np.ndarray, uses: np.ndarray, reaction: float) -> None:
+    """Segment end: weights move towards the mean score per use; scores and uses reset."""
+    used = uses > 0
+    weights[used] = (1 - reaction) * weights[used] + reaction * scores[used] / uses[used]
+    np.maximum(weights, 1e-3, out=weights)
+    scores[:] = 0.0
+    uses[:] = 0.0
