@@ -21,7 +21,7 @@ from .problem import PdpProblem
 from .route_feasibility import (
     RouteData,
     earliest_times,
-    insertion_table,
+    regret_repair,
     removal_gains,
     route_arc_cost,
 )
@@ -30,7 +30,6 @@ _Ints = NDArray[np.int64]
 _Floats = NDArray[np.float64]
 _WORST_POWER = 3.0  # randomisation of worst removal (Ropke & Pisinger's p_worst)
 _SHAW_POWER = 6.0  # randomisation of related removal (their p)
-_NO_ROUTE = 1e9  # stands for a missing k-th best route in the regret sum, per cost unit
 
 
 @dataclass(frozen=True)
@@ -277,86 +276,33 @@ def _pick_ranked(ranked: list[int], q: int, rng: np.random.Generator, power: flo
 def regret_insert(
     state: SearchState, requests: _Ints, k: int, rng: np.random.Generator, noise: float = 0.0
 ) -> None:
-    """Insert ``requests`` one at a time, those that fit nowhere staying unserved.
+    """Insert ``requests`` one at a time by regret-k (``k = 1``: greedy), compiled.
 
-    Each step inserts, at its cheapest feasible position, the request with the largest
-    regret (the sum over the 2nd..k-th best routes of the cost above its best route);
-    ``k = 1`` is greedy: the cheapest insertion of all. ``noise`` multiplies each cost by
-    a uniform factor in ``[1 - noise, 1 + noise]`` when choosing (not when inserting).
-    Only the route that changed is evaluated again.
+    See :func:`dispatch.route_feasibility.regret_repair`; ``noise`` multiplies each cost
+    by a uniform factor in ``[1 - noise, 1 + noise]`` when choosing (not when inserting).
+    Requests that fit nowhere stay unserved.
     """
     ins = state.instance
     d = ins.data
-    pending = np.asarray(requests, dtype=np.int64)
+    pending = np.ascontiguousarray(requests, dtype=np.int64)
     if pending.size == 0:
         return
-    vehicles = np.arange(state.lengths.size, dtype=np.int64)
-    shape = (pending.size, vehicles.size)
-    cost, at_i, at_j = (
-        np.empty(shape),
-        np.empty(shape, dtype=np.int64),
-        np.empty(shape, dtype=np.int64),
-    )
-    _table(state, pending, vehicles, cost, at_i, at_j)
-    scale = 1.0 + noise * (2.0 * rng.random(shape) - 1.0) if noise > 0 else None
-    alive = np.ones(pending.size, dtype=bool)
-    while alive.any():
-        noisy = cost if scale is None else cost * scale
-        feasible = np.isfinite(cost).any(axis=1) & alive
-        if not feasible.any():
-            break
-        rows = np.flatnonzero(feasible)
-        ordered = np.sort(noisy[rows], axis=1)
-        best = ordered[:, 0]
-        if k <= 1:
-            pick = int(np.argmin(best))
-        else:
-            others = ordered[:, 1:k]
-            others = np.where(np.isfinite(others), others, _NO_ROUTE * max(d.cost.max(), 1.0))
-            regret = (others - best[:, None]).sum(axis=1)
-            # largest regret, ties to the cheaper best insertion
-            pick = int(np.lexsort((best, -regret))[0])
-        a = int(rows[pick])
-        b = int(np.argmin(noisy[a]))
-        v = int(vehicles[b])
-        state.insert(int(pending[a]), v, int(at_i[a, b]), int(at_j[a, b]))
-        alive[a] = False
-        cost[a] = np.inf
-        left = np.flatnonzero(alive)
-        if left.size:
-            column = np.empty((left.size, 1))
-            ci, cj = (
-                np.empty((left.size, 1), dtype=np.int64),
-                np.empty((left.size, 1), dtype=np.int64),
-            )
-            _table(state, pending[left], vehicles[b : b + 1], column, ci, cj)
-            cost[left, b], at_i[left, b], at_j[left, b] = column[:, 0], ci[:, 0], cj[:, 0]
-
-
-def _table(
-    state: SearchState,
-    requests: _Ints,
-    vehicles: _Ints,
-    cost: _Floats,
-    at_i: _Ints,
-    at_j: _Ints,
-) -> None:
-    ins = state.instance
-    d = ins.data
-    insertion_table(
-        requests,
-        vehicles,
-        ins.pickups,
-        ins.deliveries,
+    shape = (pending.size, state.lengths.size)
+    scale = 1.0 + noise * (2.0 * rng.random(shape) - 1.0) if noise > 0 else np.ones(shape)
+    regret_repair(
+        pending,
+        k,
+        scale,
         state.routes,
         state.lengths,
+        state.served_by,
+        state.route_cost,
+        ins.pickups,
+        ins.deliveries,
         d.compatible,
         d.cost,
         d.demand,
         d.capacity,
         d.fixed_cost,
         *d.timing(),
-        cost,
-        at_i,
-        at_j,
     )

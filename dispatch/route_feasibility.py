@@ -212,6 +212,58 @@ def earliest_times(
 
 
 @njit(cache=True, nogil=True)
+def latest_times(
+    route: _Ints,
+    n: int,
+    v: int,
+    travel: _Floats,
+    service: _Floats,
+    close: _Floats,
+    partner: _Ints,
+    ride: _Floats,
+    shift_end: _Floats,
+    max_duration: _Floats,
+    pos: _Ints,
+    times: _Floats,
+) -> None:
+    """Upper bounds on each stop's start in any schedule of ``route[:n]``, into ``times``.
+
+    The greatest solution of the upper bounds (closes, shift end, each stop early enough
+    for the next, a delivery within its ride limit of its pickup's latest start, the end
+    within the duration limit of the departure's), or, if it takes more rounds than a
+    consistent route needs, the bounds reached so far (still valid).
+    """
+    first = route[0]
+    n_forward = 1
+    for k in range(n):
+        pos[route[k]] = k
+        times[k] = close[route[k]]
+        if partner[route[k]] >= 0:
+            n_forward += 1
+    times[n - 1] = min(times[n - 1], shift_end[v])
+    for _ in range(n_forward + 1):
+        for k in range(n - 2, -1, -1):
+            node = route[k]
+            bound = times[k + 1] - service[node] - travel[node, route[k + 1]]
+            if bound < times[k]:
+                times[k] = bound
+        changed = False
+        for k in range(1, n - 1):
+            p = partner[route[k]]
+            if p >= 0:
+                bound = times[pos[p]] + service[p] + ride[route[k]]
+                if bound < times[k] - _STEP:
+                    times[k] = bound
+                    changed = True
+        bound = times[0] + service[first] + max_duration[v]
+        if bound < times[n - 1] - _STEP:
+            times[n - 1] = bound
+            changed = True
+        if not changed:
+            return
+
+
+@njit(cache=True, nogil=True)
 def route_arc_cost(route: _Ints, n: int, cost: _Floats, fixed_cost: float) -> float:
     """Arc costs of ``route[:n]``, plus the fixed cost if it visits a stop."""
     total = 0.0
@@ -230,6 +282,7 @@ def best_in_route(
     pick: int,
     drop: int,
     earliest: _Floats,
+    latest: _Floats,
     load: _Floats,
     cost: _Floats,
     demand: _Floats,
@@ -253,14 +306,18 @@ def best_in_route(
 ) -> tuple[float, int, int]:
     """Cheapest feasible insertion of (pick, drop) into the feasible ``route[:n]``.
 
-    ``earliest`` and ``load`` (load after each position, per dimension) describe the
-    route; the new route is ``route[:i] + pick + route[i:j] + drop + route[j:]``. Cheap
-    necessary tests first (capacity on the spanned segment, arrival before the closes
-    from the route's earliest times), then the exact check in order of cost.
+    ``earliest`` and ``latest`` (bounds on each stop's start in any schedule) and ``load``
+    (after each position, per dimension) describe the route; the new route is
+    ``route[:i] + pick + route[i:j] + drop + route[j:]``. Cheap tests first (capacity on
+    the spanned segment; from the bounds: arrival before the closes, the next stop still
+    reached by its latest start, the ride within its limit), then the exact check in
+    order of cost. The cheap tests are necessary conditions when travel times obey the
+    triangle inequality (otherwise they may only pass over a feasible insertion).
     Returns (added cost, i, j), or (inf, -1, -1).
     """
     n_dims = demand.shape[1]
     n_cand = 0
+    limit = ride[drop]
     for i in range(1, n):
         a = route[i - 1]
         b = route[i]
@@ -275,8 +332,19 @@ def best_in_route(
             break  # the earliest times only grow along the route
         start_pick = max(reach, open_[pick])
         pick_cost = cost[a, pick] - cost[a, b]
+        # with the delivery later than b, the pickup must leave b its latest time
+        to_b = service[pick] + travel[pick, b]
+        pick_then_b = start_pick + to_b <= latest[i] + TIME_TOL
+        late_pick = min(close[pick], latest[i] - to_b)
         for j in range(i, n):
-            if j > i:
+            if j == i:
+                arrive = max(start_pick + service[pick] + travel[pick, drop], open_[drop])
+                if arrive + service[drop] + travel[drop, b] > latest[i] + TIME_TOL:
+                    continue
+                delta = pick_cost + cost[pick, drop] + cost[drop, b]
+            else:
+                if not pick_then_b:
+                    break
                 # the segment route[i:j] carries the rider too
                 over = False
                 for d in range(n_dims):
@@ -284,19 +352,16 @@ def best_in_route(
                         over = True
                 if over:
                     break
-            if j == i:
-                arrive = start_pick + service[pick] + travel[pick, drop]
-                delta = pick_cost + cost[pick, drop] + cost[drop, b]
-            else:
-                if (
-                    j == i + 1
-                    and start_pick + service[pick] + travel[pick, b] > close[b] + TIME_TOL
-                ):
-                    break
                 c = route[j - 1]
-                arrive = earliest[j - 1] + service[c] + travel[c, drop]
-                delta = pick_cost + cost[pick, b] + cost[c, drop] + cost[drop, route[j]]
-                delta -= cost[c, route[j]]
+                if earliest[j - 1] - late_pick - service[pick] > limit + TIME_TOL:
+                    break  # the ride only grows with j
+                arrive = max(earliest[j - 1] + service[c] + travel[c, drop], open_[drop])
+                e = route[j]
+                if arrive + service[drop] + travel[drop, e] > latest[j] + TIME_TOL:
+                    continue
+                if arrive - late_pick - service[pick] > limit + TIME_TOL:
+                    continue
+                delta = pick_cost + cost[pick, b] + cost[c, drop] + cost[drop, e] - cost[c, e]
             if arrive > close[drop] + TIME_TOL:
                 continue
             deltas[n_cand] = delta
@@ -378,6 +443,7 @@ def insertion_table(
     pos = np.zeros(travel.shape[0], dtype=np.int64)
     times = np.empty(width)
     earliest = np.empty(width)
+    latest = np.empty(width)
     load = np.empty((width, n_dims))
     candidate = np.empty(width, dtype=np.int64)
     deltas = np.empty(width * width)
@@ -403,6 +469,9 @@ def insertion_table(
             pos,
             earliest,
         )
+        latest_times(
+            route, n, v, travel, service, close, partner, ride, shift_end, max_duration, pos, latest
+        )
         for d in range(n_dims):
             running = 0.0
             for k in range(n):
@@ -422,6 +491,7 @@ def insertion_table(
                 pickups[r],
                 deliveries[r],
                 earliest,
+                latest,
                 load,
                 cost,
                 demand,
@@ -479,3 +549,112 @@ def removal_gains(
             if n == 4:
                 gain += fixed_cost
             gains[r] = gain
+
+
+@njit(cache=True, nogil=True)
+def regret_repair(
+    pending: _Ints,
+    k: int,
+    scale: _Floats,
+    routes: _Ints,
+    lengths: _Ints,
+    served_by: _Ints,
+    route_cost: _Floats,
+    pickups: _Ints,
+    deliveries: _Ints,
+    compatible: NDArray[np.bool_],
+    cost: _Floats,
+    demand: _Floats,
+    capacity: _Floats,
+    fixed_cost: float,
+    travel: _Floats,
+    service: _Floats,
+    open_: _Floats,
+    close: _Floats,
+    partner: _Ints,
+    ride: _Floats,
+    shift_start: _Floats,
+    shift_end: _Floats,
+    max_duration: _Floats,
+) -> None:
+    """Insert ``pending`` requests one by one by regret-k (k = 1: greedy), in place.
+
+    Each step takes the request with the largest regret (the sum over its 2nd..k-th best
+    routes of the cost above its best; a missing route counts as a very large cost),
+    ties to the cheaper best insertion, and inserts it where it costs least. Costs are
+    multiplied by ``scale`` (per request and vehicle) for choosing, not for inserting.
+    Only the changed route is evaluated again; requests that fit nowhere stay unserved.
+    """
+    m = pending.size
+    n_vehicles = lengths.size
+    vehicles = np.arange(n_vehicles)
+    table = np.empty((m, n_vehicles))
+    at_i = np.empty((m, n_vehicles), dtype=np.int64)
+    at_j = np.empty((m, n_vehicles), dtype=np.int64)
+    insertion_table(
+        pending, vehicles, pickups, deliveries, routes, lengths, compatible, cost, demand,
+        capacity, fixed_cost, travel, service, open_, close, partner, ride, shift_start,
+        shift_end, max_duration, table, at_i, at_j,
+    )  # fmt: skip
+    missing = 1e9 * max(cost.max(), 1.0)
+    alive = np.ones(m, dtype=np.bool_)
+    top = np.empty(max(k, 1))
+    column = np.empty((m, 1))
+    col_i = np.empty((m, 1), dtype=np.int64)
+    col_j = np.empty((m, 1), dtype=np.int64)
+    for _ in range(m):
+        chosen, chosen_b = -1, -1
+        chosen_regret, chosen_cost = -np.inf, np.inf
+        for a in range(m):
+            if not alive[a]:
+                continue
+            for h in range(top.size):
+                top[h] = np.inf
+            best_b = -1
+            for b in range(n_vehicles):
+                c = table[a, b] * scale[a, b]
+                if c < top[0]:
+                    best_b = b
+                if c < top[top.size - 1]:
+                    h = top.size - 1
+                    while h > 0 and top[h - 1] > c:
+                        top[h] = top[h - 1]
+                        h -= 1
+                    top[h] = c
+            if best_b < 0:
+                continue
+            regret = 0.0
+            for h in range(1, top.size):
+                regret += (top[h] if top[h] < np.inf else missing) - top[0]
+            if regret > chosen_regret or (regret == chosen_regret and top[0] < chosen_cost):
+                chosen, chosen_b = a, best_b
+                chosen_regret, chosen_cost = regret, top[0]
+        if chosen < 0:
+            return
+        r = pending[chosen]
+        v = chosen_b
+        n = lengths[v]
+        i, j = at_i[chosen, v], at_j[chosen, v]
+        row = routes[v]
+        for h in range(n - 1, j - 1, -1):
+            row[h + 2] = row[h]
+        row[j + 1] = deliveries[r]
+        for h in range(j - 1, i - 1, -1):
+            row[h + 1] = row[h]
+        row[i] = pickups[r]
+        lengths[v] = n + 2
+        served_by[r] = v
+        route_cost[v] = route_arc_cost(row, n + 2, cost, fixed_cost)
+        alive[chosen] = False
+        left = np.flatnonzero(alive)
+        if left.size == 0:
+            return
+        insertion_table(
+            pending[left], vehicles[v : v + 1], pickups, deliveries, routes, lengths, compatible,
+            cost, demand, capacity, fixed_cost, travel, service, open_, close, partner, ride,
+            shift_start, shift_end, max_duration, column, col_i, col_j,
+        )  # fmt: skip
+        for h in range(left.size):
+            table[left[h], v] = column[h, 0]
+            at_i[left[h], v] = col_i[h, 0]
+            at_j[left[h], v] = col_j[h, 0]
