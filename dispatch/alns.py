@@ -30,8 +30,6 @@ import numpy as np
 from .alns_operators import REMOVALS, Instance, SearchState, regret_insert
 from .problem import PdpProblem, Plan
 
-_START_WORSE = 0.05  # a plan this much worse is accepted with probability 1/2 at the start
-_END_TEMPERATURE = 0.002  # final temperature, as a share of the first
 _SCORES = (33.0, 9.0, 13.0)  # new best, better than current (new), accepted (new)
 _INSERTIONS = {"greedy": 1, "regret-2": 2, "regret-3": 3}
 
@@ -44,7 +42,9 @@ class AlnsParams:
     ``time_limit_s`` is a wall-clock budget, honoured whichever comes first. Each
     iteration removes between ``min_remove`` and ``max_remove_share`` of the requests
     (at most ``max_remove``). ``segment`` iterations make one weight update, with
-    ``reaction`` the share of the new scores.
+    ``reaction`` the share of the new scores. The annealing starts at the temperature
+    where a plan ``start_worse`` (a share) worse than the first is accepted with
+    probability 1/2 and falls geometrically to ``end_temperature`` times that.
     """
 
     time_limit_s: float = 10.0
@@ -57,6 +57,8 @@ class AlnsParams:
     segment: int = 100
     reaction: float = 0.1
     noise: float = 0.025
+    start_worse: float = 0.05
+    end_temperature: float = 0.002
     removals: tuple[str, ...] = field(default=tuple(REMOVALS))
     insertions: tuple[str, ...] = field(default=tuple(_INSERTIONS))
 
@@ -93,7 +95,7 @@ def alns_plan(
     best, best_cost = current.copy(), current.objective(penalty)
     current_cost = best_cost
     served_cost = float(current.route_cost.sum())
-    t0 = max(_START_WORSE * served_cost / math.log(2.0), 1e-9)
+    t0 = max(p.start_worse * served_cost / math.log(2.0), 1e-9)
     removals = [REMOVALS[name] for name in p.removals]
     insertions = [_INSERTIONS[name] for name in p.insertions]
     weights_r, weights_i = np.ones(len(removals)), np.ones(len(insertions))
@@ -110,7 +112,7 @@ def alns_plan(
             progress = iteration / p.iterations
         else:
             progress = (now - started) / max(p.time_limit_s, 1e-9)
-        temperature = t0 * _END_TEMPERATURE**progress
+        temperature = t0 * p.end_temperature**progress
         a = int(rng.choice(len(removals), p=weights_r / weights_r.sum()))
         b = int(rng.choice(len(insertions), p=weights_i / weights_i.sum()))
         upper = max(min(p.max_remove, int(p.max_remove_share * n_req)), p.min_remove)
