@@ -145,13 +145,7 @@ def alns_plan(
         if iteration % p.segment == 0:
             _update(weights_r, scores_r, uses_r, p.reaction)
             _update(weights_i, scores_i, uses_i, p.reaction)
-    return Plan(
-        routes=[best.route(v).copy() for v in range(problem.n_vehicles)],
-        times=best.schedules(),
-        unserved=best.unserved(),
-        method="alns",
-        solve_seconds=time.perf_counter() - started,
-    )
+    return best.plan("alns", time.perf_counter() - started)
 
 
 def _first_state(instance: Instance, initial: Plan | None, rng: np.random.Generator) -> SearchState:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from .problem import PdpProblem
+from .problem import PdpProblem, Plan
 from .route_feasibility import (
     RouteData,
     earliest_times,
@@ -153,17 +153,19 @@ class SearchState:
             out[self.routes[v, :n]] = buffer[:n]
         return out
 
-    def schedules(self) -> list[_Floats]:
-        """Each route's earliest feasible schedule (the routes are feasible)."""
+    def plan(self, method: str = "alns", solve_seconds: float = 0.0) -> Plan:
+        """The plan: routes, each route's earliest feasible schedule, unserved requests."""
         data = self.instance.data
-        result = []
+        routes, times = [], []
         for v in range(self.lengths.size):
-            times = data.schedule(v, self.route(v))
-            if times is None:  # pragma: no cover - the search keeps routes feasible
+            route = self.route(v).copy()
+            schedule = data.schedule(v, route)
+            if schedule is None:  # the search keeps every route feasible
                 msg = f"route of vehicle {v} has no schedule"
                 raise AssertionError(msg)
-            result.append(times)
-        return result
+            routes.append(route)
+            times.append(schedule)
+        return Plan(routes, times, self.unserved(), method, solve_seconds)
 
     def set_route(self, v: int, route: _Ints) -> None:
         """Make ``route`` (depots included, feasible) vehicle ``v``'s; riders not updated."""
