@@ -11,8 +11,9 @@ first (each unserved one costs a penalty above any route), then the total arc co
 
 Reproducible: with ``iterations`` set, the annealing follows the iteration count, and
 every random draw comes from one ``numpy.random.Generator(seed)``, so seed + iterations
-give the same plan (unless ``time_limit_s`` stops the search first). Without it the
-annealing follows the clock. Every route is kept feasible by the exact evaluation of
+give the same plan (unless ``time_limit_s`` stops the search first); with ``workers``
+searches in parallel processes (consecutive seeds) the best of them. Without an
+iteration limit the annealing follows the clock. Every route is kept feasible by the exact evaluation of
 :mod:`dispatch.route_feasibility`.
 
 Not supported (callers fall back to OR-Tools, see :func:`supports`): soft deadlines
@@ -22,8 +23,10 @@ Not supported (callers fall back to OR-Tools, see :func:`supports`): soft deadli
 from __future__ import annotations
 
 import math
+import multiprocessing
 import time
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -42,7 +45,8 @@ class AlnsParams:
     ``time_limit_s`` is a wall-clock budget, honoured whichever comes first. Each
     iteration removes between ``min_remove`` and ``max_remove_share`` of the requests
     (at most ``max_remove``). ``segment`` iterations make one weight update, with
-    ``reaction`` the share of the new scores. The annealing starts at the temperature
+    ``reaction`` the share of the new scores. ``workers`` searches run in parallel
+    processes, with consecutive seeds. The annealing starts at the temperature
     where a plan ``start_worse`` (a share) worse than the first is accepted with
     probability 1/2 and falls geometrically to ``end_temperature`` times that.
     """
@@ -61,6 +65,7 @@ class AlnsParams:
     end_temperature: float = 0.002
     removals: tuple[str, ...] = field(default=tuple(REMOVALS))
     insertions: tuple[str, ...] = field(default=tuple(_INSERTIONS))
+    workers: int = 1
 
 
 def supports(problem: PdpProblem) -> str | None:
@@ -72,14 +77,13 @@ def supports(problem: PdpProblem) -> str | None:
     return None
 
 
-def alns_plan(
-    problem: PdpProblem, params: AlnsParams | None = None, initial: Plan | None = None
-) -> Plan:
-    """The best plan the search finds, from ``initial`` or from regret-2 insertion.
+def alns_plan(problem: PdpProblem, params: AlnsParams | None = None) -> Plan:
+    """The best plan the search finds, starting from regret-2 insertion.
 
-    ``initial`` must be feasible (routes are trusted, not repaired); its unserved
-    requests are inserted first. Raises ``ValueError`` for a problem :func:`supports`
-    rejects.
+    With ``workers > 1``, that many searches run at once (seeds ``seed``, ``seed + 1``,
+    ...; one in this process, the others in forked processes) and the best plan is kept
+    (fewest unserved, then cost, then lowest seed). Raises ``ValueError`` for a problem
+    :func:`supports` rejects.
     """
     p = params or AlnsParams()
     reason = supports(problem)
@@ -87,15 +91,31 @@ def alns_plan(
         msg = f"the ALNS does not support {reason}; use the OR-Tools path"
         raise ValueError(msg)
     started = time.perf_counter()
+    if p.workers <= 1:
+        return _search(problem, p, started)
+    seeds = [replace(p, seed=p.seed + w, workers=1) for w in range(p.workers)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=p.workers - 1, mp_context=context) as pool:
+        others = [pool.submit(_search, problem, q, started) for q in seeds[1:]]
+        plans = [_search(problem, seeds[0], started)] + [f.result() for f in others]
+    ranks = [(int(q.unserved.size), q.cost(problem), w) for w, q in enumerate(plans)]
+    best = plans[min(ranks)[2]]
+    return replace(best, solve_seconds=time.perf_counter() - started)
+
+
+def _search(problem: PdpProblem, p: AlnsParams, started: float) -> Plan:
+    """One search with one seed, its clock started at ``started`` (a perf_counter value)."""
     deadline = started + p.time_limit_s
     rng = np.random.default_rng(p.seed)
     instance = Instance.of(problem, p.fixed_cost)
-    current = _first_state(instance, initial, rng)
+    current = SearchState(instance)
+    regret_insert(current, current.unserved(), 2, rng)
     penalty = _penalty(problem, p.fixed_cost)
     best, best_cost = current.copy(), current.objective(penalty)
     current_cost = best_cost
-    served_cost = float(current.route_cost.sum())
-    t0 = max(p.start_worse * served_cost / math.log(2.0), 1e-9)
+    # the temperature scales with the distance, not with the fixed costs of vehicles
+    distance = float(current.route_cost.sum()) - p.fixed_cost * int(np.sum(current.lengths > 2))
+    t0 = max(p.start_worse * distance / math.log(2.0), 1e-9)
     removals = [REMOVALS[name] for name in p.removals]
     insertions = [_INSERTIONS[name] for name in p.insertions]
     weights_r, weights_i = np.ones(len(removals)), np.ones(len(insertions))
@@ -146,17 +166,6 @@ def alns_plan(
             _update(weights_r, scores_r, uses_r, p.reaction)
             _update(weights_i, scores_i, uses_i, p.reaction)
     return best.plan("alns", time.perf_counter() - started)
-
-
-def _first_state(instance: Instance, initial: Plan | None, rng: np.random.Generator) -> SearchState:
-    state = SearchState(instance)
-    if initial is not None:
-        for v, route in enumerate(initial.routes):
-            state.set_route(v, np.asarray(route, dtype=np.int64))
-            for r in np.unique(instance.owner[route[1:-1]]).tolist():
-                state.served_by[r] = v
-    regret_insert(state, state.unserved(), 2, rng)
-    return state
 
 
 def _penalty(problem: PdpProblem, fixed_cost: float) -> float:

@@ -57,7 +57,8 @@ class SolveParams:
     varies between runs is how far it gets in the time budget. ``solution_limit`` stops
     each search phase after that many solutions, so the same problem and limit give the
     same plan, as long as the budget is not hit. The ALNS is reproducible with ``seed``
-    and ``iterations`` (its iteration limit), as long as the budget is not hit.
+    and ``iterations`` (its iteration limit), as long as the budget is not hit; ``workers``
+    runs that many ALNS searches in parallel processes (consecutive seeds, best kept).
     ``scale``, ``guided_local_search`` and ``solution_limit`` are OR-Tools' only.
     """
 
@@ -70,6 +71,7 @@ class SolveParams:
     search: Search = "ortools"
     seed: int = 0
     iterations: int | None = None
+    workers: int = 1
 
 
 def solve_pdp(problem: PdpProblem, params: SolveParams | None = None) -> Plan | None:
@@ -372,6 +374,7 @@ def schedule(problem: PdpProblem, params: SolveParams | None = None) -> Plan:
             iterations=p.iterations,
             seed=p.seed,
             fixed_cost=p.vehicle_fixed_cost,
+            workers=p.workers,
         )
         return replace(alns_plan(problem, alns), solve_seconds=time.perf_counter() - started)
     if problem.window_due is not None:

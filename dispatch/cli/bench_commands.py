@@ -1,7 +1,8 @@
 """``dispatch bench darp|pdptw``: the scheduling solver on literature instances, against BKS.
 
-The search is the ALNS by default (``--solver alns``; reproducible with ``--seed`` and
-``--iterations``), OR-Tools with ``--solver ortools``.
+The search is the ALNS by default (``--solver alns``, two searches in parallel processes
+by default; reproducible with ``--seed`` and ``--iterations``), OR-Tools with
+``--solver ortools``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def bench_instances(
     solver: Search = "alns",
     seed: int = 0,
     iterations: int | None = None,
+    workers: int = 1,
 ) -> list[dict[str, Any]]:
     """Solve each instance, check the plan, and compare with the BKS beside the file."""
     params = SolveParams(
@@ -43,6 +45,7 @@ def bench_instances(
         search=solver,
         seed=seed,
         iterations=iterations,
+        workers=workers,
     )
     rows = []
     for path in tqdm(files, desc=f"solving {kind}", unit="instance", file=sys.stderr):
@@ -96,6 +99,9 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     if args.time_limit <= 0:
         msg = f"--time-limit must be positive, got {args.time_limit}"
         raise UsageError(msg)
+    if args.workers <= 0:
+        msg = f"--workers must be positive, got {args.workers}"
+        raise UsageError(msg)
     if args.iterations is not None and args.iterations <= 0:
         msg = f"--iterations must be positive, got {args.iterations}"
         raise UsageError(msg)
@@ -106,6 +112,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         solver=args.solver,
         seed=args.seed,
         iterations=args.iterations,
+        workers=args.workers,
     )
     table = [
         (
@@ -154,5 +161,11 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
             "--iterations",
             type=int,
             help="the ALNS's iteration limit (with --seed: the same plan every run)",
+        )
+        sub.add_argument(
+            "--workers",
+            type=int,
+            default=2,
+            help="ALNS searches in parallel processes, seeds from --seed up (default 2)",
         )
         sub.set_defaults(handler=_cmd_bench)

@@ -62,6 +62,18 @@ def test_seed_and_iterations_give_the_same_plan() -> None:
     assert check_plan(problem, a).feasible
 
 
+def test_parallel_workers_keep_the_best_seed() -> None:
+    """Two workers return the better of the plans of their two seeds, run alone."""
+    problem = random_problem(5, 12, 3)
+    alone = [
+        alns_plan(problem, AlnsParams(time_limit_s=60.0, iterations=100, seed=s)) for s in (4, 5)
+    ]
+    both = alns_plan(problem, AlnsParams(time_limit_s=60.0, iterations=100, seed=4, workers=2))
+    best = min(alone, key=lambda q: (q.unserved.size, q.cost(problem)))
+    assert both.cost(problem) == pytest.approx(best.cost(problem))
+    assert check_plan(problem, both).feasible
+
+
 def test_the_search_improves_on_its_first_plan(shared_data: Path) -> None:
     """On a2-16, 300 iterations end within 1% of the optimum (294.25), served in full."""
     path = shared_data / "darp" / "cordeau2006" / "a2-16.txt"
