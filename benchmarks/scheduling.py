@@ -139,8 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Run: {when}  \nMachine: {machine(LIBRARIES)}",
         "Each cell: cost (gap to the best-known solution), the cost recomputed in double "
         "precision by the independent checker. alns: our adaptive large neighbourhood "
-        "search (`dispatch.alns`, two searches in parallel processes with seeds 0 and 1, "
-        "the better kept; time budget only); ortools: OR-Tools routing "
+        "search (`dispatch.alns`, two searches in parallel processes: seed 0, and seed 1 "
+        "with a warmer annealing; the better kept; time budget only); ortools: OR-Tools routing "
         "(parallel cheapest insertion, guided local search). Li & Lim runs put a fixed cost "
         "on each vehicle (fewest vehicles first, then distance).",
     ]

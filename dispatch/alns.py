@@ -5,7 +5,8 @@ removal operators of :mod:`dispatch.alns_operators` and inserts them again with 
 or regret-k insertion (k = 2, 3), the pair drawn by adaptive weights (scores per segment
 of iterations: a new best plan, a better new plan, an accepted new plan). Acceptance is
 simulated annealing, the temperature falling geometrically from one at which a plan 5%
-worse is accepted with probability 1/2 to a 500th of it. Objective: requests served
+worse is accepted with probability 1/2 to a 500th of it (a 20th in a second, parallel
+search: a portfolio). Objective: requests served
 first (each unserved one costs a penalty above any route), then the total arc cost
 (+ ``fixed_cost`` per used vehicle, for "fewest vehicles first").
 
@@ -13,8 +14,8 @@ Reproducible: with ``iterations`` set, the annealing follows the iteration count
 every random draw comes from one ``numpy.random.Generator(seed)``, so seed + iterations
 give the same plan (unless ``time_limit_s`` stops the search first); with ``workers``
 searches in parallel processes (consecutive seeds) the best of them. Without an
-iteration limit the annealing follows the clock. Every route is kept feasible by the exact evaluation of
-:mod:`dispatch.route_feasibility`.
+iteration limit the annealing follows the clock. Every route is kept feasible by the
+exact evaluation of :mod:`dispatch.route_feasibility`.
 
 Not supported (callers fall back to OR-Tools, see :func:`supports`): soft deadlines
 (``window_due``), a price on vehicle time (``span_cost``), locked route prefixes.
@@ -48,7 +49,10 @@ class AlnsParams:
     ``reaction`` the share of the new scores. ``workers`` searches run in parallel
     processes, with consecutive seeds. The annealing starts at the temperature
     where a plan ``start_worse`` (a share) worse than the first is accepted with
-    probability 1/2 and falls geometrically to ``end_temperature`` times that.
+    probability 1/2 and falls geometrically to an end temperature, as a share of it:
+    worker ``w`` takes ``end_temperatures[w % len(end_temperatures)]`` (a portfolio: the
+    low end suits the Cordeau instances, the high one long routes with wide windows such
+    as Li & Lim's lrc201, whose deep local optimum only a warmer search leaves).
     """
 
     time_limit_s: float = 10.0
@@ -62,7 +66,7 @@ class AlnsParams:
     reaction: float = 0.1
     noise: float = 0.025
     start_worse: float = 0.05
-    end_temperature: float = 0.002
+    end_temperatures: tuple[float, ...] = (0.002, 0.05)
     removals: tuple[str, ...] = field(default=tuple(REMOVALS))
     insertions: tuple[str, ...] = field(default=tuple(_INSERTIONS))
     workers: int = 1
@@ -93,7 +97,10 @@ def alns_plan(problem: PdpProblem, params: AlnsParams | None = None) -> Plan:
     started = time.perf_counter()
     if p.workers <= 1:
         return _search(problem, p, started)
-    seeds = [replace(p, seed=p.seed + w, workers=1) for w in range(p.workers)]
+    seeds = [
+        replace(p, seed=p.seed + w, workers=1, end_temperatures=(_end(p, w),))
+        for w in range(p.workers)
+    ]
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=p.workers - 1, mp_context=context) as pool:
         others = [pool.submit(_search, problem, q, started) for q in seeds[1:]]
@@ -132,7 +139,7 @@ def _search(problem: PdpProblem, p: AlnsParams, started: float) -> Plan:
             progress = iteration / p.iterations
         else:
             progress = (now - started) / max(p.time_limit_s, 1e-9)
-        temperature = t0 * p.end_temperature**progress
+        temperature = t0 * _end(p, 0) ** progress
         a = int(rng.choice(len(removals), p=weights_r / weights_r.sum()))
         b = int(rng.choice(len(insertions), p=weights_i / weights_i.sum()))
         upper = max(min(p.max_remove, int(p.max_remove_share * n_req)), p.min_remove)
@@ -166,6 +173,11 @@ def _search(problem: PdpProblem, p: AlnsParams, started: float) -> Plan:
             _update(weights_r, scores_r, uses_r, p.reaction)
             _update(weights_i, scores_i, uses_i, p.reaction)
     return best.plan("alns", time.perf_counter() - started)
+
+
+def _end(p: AlnsParams, worker: int) -> float:
+    """The end temperature (share of the first) of worker ``worker``."""
+    return p.end_temperatures[worker % len(p.end_temperatures)]
 
 
 def _penalty(problem: PdpProblem, fixed_cost: float) -> float:

@@ -63,12 +63,20 @@ def test_seed_and_iterations_give_the_same_plan() -> None:
 
 
 def test_parallel_workers_keep_the_best_seed() -> None:
-    """Two workers return the better of the plans of their two seeds, run alone."""
+    """Two workers return the better of the plans of their two seeds and temperatures."""
     problem = random_problem(5, 12, 3)
+    ends = (0.002, 0.05)
     alone = [
-        alns_plan(problem, AlnsParams(time_limit_s=60.0, iterations=100, seed=s)) for s in (4, 5)
+        alns_plan(
+            problem,
+            AlnsParams(time_limit_s=60.0, iterations=100, seed=4 + w, end_temperatures=(end,)),
+        )
+        for w, end in enumerate(ends)
     ]
-    both = alns_plan(problem, AlnsParams(time_limit_s=60.0, iterations=100, seed=4, workers=2))
+    both = alns_plan(
+        problem,
+        AlnsParams(time_limit_s=60.0, iterations=100, seed=4, workers=2, end_temperatures=ends),
+    )
     best = min(alone, key=lambda q: (q.unserved.size, q.cost(problem)))
     assert both.cost(problem) == pytest.approx(best.cost(problem))
     assert check_plan(problem, both).feasible
