@@ -1,13 +1,14 @@
-"""Readers for the literature benchmark instances: Cordeau (2006) DARP and Li & Lim PDPTW.
+"""Readers for the literature benchmark instances: Cordeau DARP and Li & Lim PDPTW.
 
 Both formats become a :class:`PdpProblem` in the files' own units (minutes, Euclidean
 distance = travel time = cost, in double precision). ``../shared/data/README.md`` describes
 the formats and the model their best-known solutions assume.
 
-Depots: a Cordeau file has distinct start and end depots (nodes ``0`` and ``2n+1``). A Li &
-Lim file has one depot, node ``0``, which is kept as both the start and the end of every
-vehicle (``vehicle_start == vehicle_end == 0``), so node indices equal the file's ids; a
-route is ``[0, ..., 0]``.
+Depots: a Cordeau (2006) file ('a' and 'b' instances) has distinct start and end depots
+(nodes ``0`` and ``2n+1``). A Cordeau & Laporte (2003) 'pr' file and a Li & Lim file have
+one depot, node ``0``, which is kept as both the start and the end of every vehicle
+(``vehicle_start == vehicle_end == 0``), so node indices equal the file's ids; a route is
+``[0, ..., 0]``.
 """
 
 from __future__ import annotations
@@ -73,12 +74,15 @@ _Rows = list[tuple[int, list[str]]]
 
 
 def read_cordeau(path: StrPath) -> PdpProblem:
-    """Read a Cordeau (2006) dial-a-ride instance.
+    """Read a Cordeau (2006) or Cordeau & Laporte (2003) 'pr' dial-a-ride instance.
 
-    Line 1 is ``K n T Q L``, then ``2n+2`` lines ``id x y d q e l``. Node 0 is the start
-    depot, node ``2n+1`` the end depot, and request ``i`` (0-based) is the pair
-    ``(i+1, n+i+1)``. Every request has the ride-time limit L, every vehicle the capacity Q
-    (one dimension), the route-duration limit T and the shift ``[e_0, l_{2n+1}]``.
+    2006 ('a', 'b'): line 1 is ``K n T Q L``, then ``2n+2`` lines ``id x y d q e l``.
+    Node 0 is the start depot, node ``2n+1`` the end depot, and request ``i`` (0-based) is
+    the pair ``(i+1, n+i+1)``. 2003 'pr': line 1 is ``K N T Q L`` with N = 2n the stops,
+    then ``N+1`` node lines; node 0 is the start and end depot, the pairs as above. The
+    layout is told by the number of node lines. Every request has the ride-time limit L,
+    every vehicle the capacity Q (one dimension), the route-duration limit T and the shift
+    from the start depot's window opening to the end depot's closing.
 
     Parameters
     ----------
@@ -355,13 +359,21 @@ def _problem(
 
 
 def _cordeau_from_rows(path: Path, rows: _Rows) -> PdpProblem:
-    """The problem of a Cordeau file's lines (see :func:`read_cordeau`)."""
+    """The problem of a Cordeau file's lines (see :func:`read_cordeau`).
+
+    The layout is told by the number of node lines: ``2n+2`` (2006: n requests, two
+    depots) or ``N+1`` with N even (2003 'pr': N stops, one depot); any other count is
+    reported against the 2006 layout.
+    """
     header = _header(path, rows[0], _CORDEAU)
-    n_requests = int(header["n"])
-    nodes = _nodes(path, rows[1:], _CORDEAU, 2 * n_requests + 2)
+    announced = int(header["n"])
+    single_depot = len(rows) - 1 == announced + 1 and announced % 2 == 0
+    n_requests = announced // 2 if single_depot else announced
+    n_lines = 2 * n_requests + 1 if single_depot else 2 * n_requests + 2
+    nodes = _nodes(path, rows[1:], _CORDEAU, n_lines)
     lines, load = nodes.lines, nodes.column["q"]
-    end = 2 * n_requests + 1
-    for depot in (0, end):
+    end = 0 if single_depot else 2 * n_requests + 1
+    for depot in sorted({0, end}):
         if load[depot] != 0:
             raise InstanceFormatError(
                 path, lines[depot], f"depot load change q={load[depot]:g}, expected 0"

@@ -1,4 +1,10 @@
-"""The dial-a-ride solver: OR-Tools routing on a :class:`PdpProblem`, within a time budget.
+"""The dial-a-ride solver: OR-Tools routing or our ALNS on a :class:`PdpProblem`, in a budget.
+
+:func:`schedule` runs the search ``SolveParams.search`` names: ``"ortools"`` (below) or
+``"alns"``, the adaptive large neighbourhood search of :mod:`dispatch.alns`. The ALNS
+does not price lateness or vehicle time and does not take a user drop penalty; for such
+problems and parameters :func:`schedule` runs OR-Tools instead (see :func:`search_used`),
+and :func:`reoptimize` (locked prefixes, live re-planning) always runs OR-Tools.
 
 Model: pickup and delivery by the same vehicle, pickup first; time windows on the start
 of service; capacity per dimension; maximum ride time per request (a pickup-to-delivery
@@ -21,12 +27,13 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from .alns import AlnsParams, alns_plan, supports
 from .greedy import greedy_plan, insert_requests
 from .problem import PdpProblem, Plan
 from .route_timing import earliest_schedule, schedule_with_ride_times
@@ -37,15 +44,22 @@ _FIRST_PHASE = 0.5  # of the solver's time, before repairing and warm-starting
 _MIN_PHASE_S = 0.05
 _PARALLEL_INSERTION_MAX_REQUESTS = 100
 _ON_TIME_SHARE = 0.7  # of the budget, with soft deadlines: the on-time plan first
+_ALNS_SHARE = 0.95  # of the budget for the ALNS; the rest for the schedules and margins
+
+Search = Literal["ortools", "alns"]
 
 
 @dataclass(frozen=True)
 class SolveParams:
     """Solver settings: wall-clock budget, integer scale, penalties, search strategy.
 
-    OR-Tools' routing search has no seed; what varies between runs is how far it gets in
-    the time budget. ``solution_limit`` stops each search phase after that many solutions,
-    so the same problem and limit give the same plan, as long as the budget is not hit.
+    ``search`` picks OR-Tools or the ALNS. OR-Tools' routing search has no seed; what
+    varies between runs is how far it gets in the time budget. ``solution_limit`` stops
+    each search phase after that many solutions, so the same problem and limit give the
+    same plan, as long as the budget is not hit. The ALNS is reproducible with ``seed``
+    and ``iterations`` (its iteration limit), as long as the budget is not hit; ``workers``
+    runs that many ALNS searches in parallel processes (consecutive seeds, best kept).
+    ``scale``, ``guided_local_search`` and ``solution_limit`` are OR-Tools' only.
     """
 
     time_limit_s: float = 10.0
@@ -54,6 +68,10 @@ class SolveParams:
     vehicle_fixed_cost: float = 0.0
     guided_local_search: bool = True
     solution_limit: int | None = None
+    search: Search = "ortools"
+    seed: int = 0
+    iterations: int | None = None
+    workers: int = 1
 
 
 def solve_pdp(problem: PdpProblem, params: SolveParams | None = None) -> Plan | None:
@@ -95,6 +113,7 @@ def reoptimize(
     happens after them. New requests are inserted greedily after the prefixes, then (if
     ``improve``) the solver improves the plan warm-started from it for the rest of the
     budget. Without it, a live insertion takes milliseconds instead of the solver's setup.
+    Always OR-Tools, whatever ``params.search`` says: the ALNS has no locked prefixes.
     """
     p = params or SolveParams()
     started = time.perf_counter()
@@ -328,14 +347,36 @@ def _schedulable(
         route = route[(route != problem.pickups[worst]) & (route != problem.deliveries[worst])]
 
 
+def search_used(problem: PdpProblem, params: SolveParams) -> Search:
+    """The search :func:`schedule` runs: the one asked for, unless the ALNS cannot serve.
+
+    The ALNS falls back to OR-Tools for soft deadlines (``window_due``), a price on
+    vehicle time (``span_cost``) and a user ``drop_penalty``.
+    """
+    if params.search == "alns" and supports(problem) is None and params.drop_penalty is None:
+        return "alns"
+    return "ortools"
+
+
 def schedule(problem: PdpProblem, params: SolveParams | None = None) -> Plan:
     """A plan within the wall-clock budget, always.
 
-    The solver gets most of the budget; if it finds no solution, a greedy insertion plan
-    (``method="greedy fallback"``) is built in the rest, stopping by 105 % of the budget.
+    With the ALNS (:func:`search_used`), its search takes the budget (``method="alns"``).
+    With OR-Tools, the solver gets most of the budget; if it finds no solution, a greedy
+    insertion plan (``method="greedy fallback"``) is built in the rest, stopping by 105 %
+    of the budget.
     """
     p = params or SolveParams()
     started = time.perf_counter()
+    if search_used(problem, p) == "alns":
+        alns = AlnsParams(
+            time_limit_s=p.time_limit_s * _ALNS_SHARE,
+            iterations=p.iterations,
+            seed=p.seed,
+            fixed_cost=p.vehicle_fixed_cost,
+            workers=p.workers,
+        )
+        return replace(alns_plan(problem, alns), solve_seconds=time.perf_counter() - started)
     if problem.window_due is not None:
         return _schedule_late_last(problem, p)
     plan = solve_pdp(problem, replace(p, time_limit_s=p.time_limit_s * _SOLVER_SHARE))

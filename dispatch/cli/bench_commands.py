@@ -1,8 +1,14 @@
-"""``dispatch bench darp|pdptw``: the scheduling solver on literature instances, against BKS."""
+"""``dispatch bench darp|pdptw``: the scheduling solver on literature instances, against BKS.
+
+The search is the ALNS by default (``--solver alns``, two searches in parallel processes
+by default; reproducible with ``--seed`` and ``--iterations``), OR-Tools with
+``--solver ortools``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
@@ -12,22 +18,34 @@ from tqdm import tqdm
 
 from dispatch.checker import check_plan
 from dispatch.instances import InstanceKind, read_bks, read_instance
-from dispatch.scheduling import SolveParams, schedule
+from dispatch.scheduling import Search, SolveParams, schedule
 
 from ._common import UsageError, print_table, write_json
 
 # Li & Lim rank solutions by vehicles first, then distance: a used vehicle costs more than
 # any distance saving it could buy on these instances.
 VEHICLE_FIRST_COST = 100_000.0
+SOLVERS: tuple[Search, ...] = ("alns", "ortools")
 
 
 def bench_instances(
-    kind: InstanceKind, files: list[Path], time_limit_s: float
+    kind: InstanceKind,
+    files: list[Path],
+    time_limit_s: float,
+    *,
+    solver: Search = "alns",
+    seed: int = 0,
+    iterations: int | None = None,
+    workers: int = 1,
 ) -> list[dict[str, Any]]:
     """Solve each instance, check the plan, and compare with the BKS beside the file."""
     params = SolveParams(
         time_limit_s=time_limit_s,
         vehicle_fixed_cost=VEHICLE_FIRST_COST if kind == "pdptw" else 0.0,
+        search=solver,
+        seed=seed,
+        iterations=iterations,
+        workers=workers,
     )
     rows = []
     for path in tqdm(files, desc=f"solving {kind}", unit="instance", file=sys.stderr):
@@ -40,6 +58,8 @@ def bench_instances(
         report = check_plan(problem, plan)
         row: dict[str, Any] = {
             "instance": problem.name,
+            "family": family(problem.name),
+            "solver": solver,
             "requests": problem.n_requests,
             "method": plan.method,
             "cost": report.cost,
@@ -55,6 +75,21 @@ def bench_instances(
     return rows
 
 
+def family(name: str) -> str:
+    """An instance's family: the letters its name starts with (``a``, ``pr``, ``lrc``...)."""
+    match = re.match(r"[A-Za-z]*", name)
+    return match.group(0) if match and match.group(0) else name
+
+
+def mean_gaps(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Mean gap to the BKS per family, over the rows that have one."""
+    by_family: dict[str, list[float]] = {}
+    for r in rows:
+        if "gap" in r:
+            by_family.setdefault(r["family"], []).append(r["gap"])
+    return {f: sum(g) / len(g) for f, g in by_family.items()}
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     files = [Path(f) for f in args.files]
     missing = [str(f) for f in files if not f.is_file()]
@@ -64,7 +99,21 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     if args.time_limit <= 0:
         msg = f"--time-limit must be positive, got {args.time_limit}"
         raise UsageError(msg)
-    rows = bench_instances(args.kind, files, args.time_limit)
+    if args.workers <= 0:
+        msg = f"--workers must be positive, got {args.workers}"
+        raise UsageError(msg)
+    if args.iterations is not None and args.iterations <= 0:
+        msg = f"--iterations must be positive, got {args.iterations}"
+        raise UsageError(msg)
+    rows = bench_instances(
+        args.kind,
+        files,
+        args.time_limit,
+        solver=args.solver,
+        seed=args.seed,
+        iterations=args.iterations,
+        workers=args.workers,
+    )
     table = [
         (
             r["instance"],
@@ -83,6 +132,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         table,
     )
     gaps = [r["gap"] for r in rows if "gap" in r]
+    for name, gap in mean_gaps(rows).items():
+        print(f"mean gap to BKS, family {name}: {gap:+.2%}")
     if gaps:
         print(f"mean gap to BKS: {sum(gaps) / len(gaps):+.2%} over {len(gaps)} instance(s)")
     if args.json:
@@ -102,4 +153,19 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         sub.add_argument("files", nargs="+", help="instance files (BKS.csv beside them is used)")
         sub.add_argument("--time-limit", type=float, default=30.0, help="seconds per instance")
         sub.add_argument("--json", help="write the results to this JSON file")
+        sub.add_argument(
+            "--solver", choices=SOLVERS, default="alns", help="the search (default: alns)"
+        )
+        sub.add_argument("--seed", type=int, default=0, help="the ALNS's random seed")
+        sub.add_argument(
+            "--iterations",
+            type=int,
+            help="the ALNS's iteration limit (with --seed: the same plan every run)",
+        )
+        sub.add_argument(
+            "--workers",
+            type=int,
+            default=2,
+            help="ALNS searches in parallel processes, seeds from --seed up (default 2)",
+        )
         sub.set_defaults(handler=_cmd_bench)

@@ -48,3 +48,23 @@ def test_bench_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
     err = capsys.readouterr().err
     assert "bad.txt" in err
     assert "line 1" in err
+
+
+def test_bench_solver_seed_and_iterations(tmp_path: Path, shared_data: Path) -> None:
+    """--seed with --iterations repeats the ALNS's plan; --solver ortools runs OR-Tools."""
+    instance = _file(shared_data / "darp" / "cordeau2003" / "pr01.txt")
+    rows = []
+    for run in range(2):
+        out = tmp_path / f"alns{run}.json"
+        args = ["bench", "darp", str(instance), "--iterations", "60", "--seed", "3"]
+        assert main([*args, "--time-limit", "60", "--json", str(out)]) == 0
+        rows.append(json.loads(out.read_text())[0])
+    assert rows[0]["cost"] == rows[1]["cost"]
+    assert rows[0]["solver"] == "alns"
+    assert rows[0]["family"] == "pr"
+    out = tmp_path / "ortools.json"
+    args = ["bench", "darp", str(instance), "--solver", "ortools", "--time-limit", "1"]
+    assert main([*args, "--json", str(out)]) == 0
+    (row,) = json.loads(out.read_text())
+    assert row["solver"] == "ortools"
+    assert row["feasible"]

@@ -22,6 +22,7 @@ from dispatch.problem import PdpProblem
 from tests.shared_data import SHARED_DATA
 
 CORDEAU = SHARED_DATA / "darp" / "cordeau2006"
+PR = SHARED_DATA / "darp" / "cordeau2003"
 LI_LIM = SHARED_DATA / "pdptw" / "lilim"
 
 # One request; node 3 is the end depot.
@@ -29,6 +30,21 @@ TINY_CORDEAU = """1 1 480 3 30
 0 0.0 0.0 0 0 0 480
 1 3.0 4.0 3 1 0 1440
 2 6.0 8.0 3 -1 60 75
+3 0.0 0.0 0 0 0 480
+"""
+# The 2003 'pr' layout: N = 4 stops (two requests) and one depot line, node 0.
+TINY_PR = """2 4 480 6 90
+0 0.0 0.0 0 0 0 1440
+1 3.0 4.0 10 1 0 1440
+2 6.0 8.0 10 1 100 130
+3 0.0 5.0 10 -1 60 90
+4 5.0 0.0 10 -1 0 1440
+"""
+# The 'b' variant of the 2006 layout: capacity 6, a group of 4, service = load, L = 45.
+TINY_B = """1 1 480 6 45
+0 0.0 0.0 0 0 0 480
+1 3.0 4.0 4 4 0 1440
+2 6.0 8.0 4 -4 60 75
 3 0.0 0.0 0 0 0 480
 """
 # Two requests, pairs (1, 3) and (2, 4); tab separated with CRLF line endings, as distributed.
@@ -340,3 +356,50 @@ def test_error_survives_pickling(tmp_path: Path) -> None:
     copy = pickle.loads(pickle.dumps(error))
     assert (copy.path, copy.line, copy.reason, str(copy)) == (error.path, 3, "bad", str(error))
     assert isinstance(copy, ValueError)
+
+
+def test_tiny_pr(tmp_path: Path) -> None:
+    """The 'pr' layout: N stops, one depot that starts and ends every route."""
+    problem = read_instance(_write(tmp_path, TINY_PR, "pr99.txt"))
+    assert (problem.n_nodes, problem.n_requests, problem.n_vehicles) == (5, 2, 2)
+    assert_array_equal(problem.pickups, [1, 2])
+    assert_array_equal(problem.deliveries, [3, 4])
+    assert_array_equal(problem.vehicle_start, [0, 0])
+    assert_array_equal(problem.vehicle_end, [0, 0])
+    assert_array_equal(problem.capacity, [[6.0], [6.0]])
+    assert_array_equal(problem.max_ride_time, [90.0, 90.0])
+    assert_array_equal(problem.max_route_duration, [480.0, 480.0])
+    assert_array_equal(problem.shift_end, [1440.0, 1440.0])
+    assert problem.travel_time[1, 2] == pytest.approx(5.0)
+
+
+def test_tiny_b_variant(tmp_path: Path) -> None:
+    """The 'b' variant reads with the same code: groups, service = load, capacity 6."""
+    problem = read_cordeau(_write(tmp_path, TINY_B, "b1-1.txt"))
+    assert_array_equal(problem.demand[:, 0], [0, 4, -4, 0])
+    assert_array_equal(problem.service_time, [0, 4, 4, 0])
+    assert_array_equal(problem.capacity, [[6.0]])
+    assert_array_equal(problem.max_ride_time, [45.0])
+
+
+def test_pr_with_a_wrong_line_count_is_refused(tmp_path: Path) -> None:
+    """A 'pr' file missing a node line matches neither layout and names the count."""
+    text = "".join(TINY_PR.splitlines(keepends=True)[:-1])
+    with pytest.raises(InstanceFormatError, match="node lines"):
+        read_cordeau(_write(tmp_path, text, "pr98.txt"))
+
+
+@pytest.mark.parametrize("path", _files(PR))
+def test_pr_instances(path: Path) -> None:
+    """pr01: 3 vehicles, 24 requests, duration 480, capacity 6, ride time 90, one depot."""
+    problem = read_instance(path)
+    assert (problem.n_vehicles, problem.n_requests, problem.n_nodes) == (3, 24, 49)
+    assert_array_equal(problem.vehicle_start, 0)
+    assert_array_equal(problem.vehicle_end, 0)
+    assert_array_equal(problem.capacity, 6.0)
+    assert_array_equal(problem.max_ride_time, 90.0)
+    assert_array_equal(problem.max_route_duration, 480.0)
+    assert_array_equal(problem.service_time[1:], 10.0)
+    assert_array_equal(problem.demand[1:25, 0], 1.0)
+    assert_array_equal(problem.demand[25:, 0], -1.0)
+    assert "pr01" in read_bks(path.parent / "BKS.csv")
