@@ -64,7 +64,7 @@ def _table(results: Results, vehicles: bool) -> str:
             [base["instance"], str(base["requests"]), bks or f"{base['bks_cost']:.2f}"]
             + [_cell(results[k][i], vehicles) for k in keys]
         )
-    means = ["mean gap", "", ""] + [f"{_mean(results[k]):+.2%}" for k in keys]
+    means = ["mean gap (every row)", "", ""] + [f"{_mean(results[k]):+.2%}" for k in keys]
     return markdown_table(header, [*rows, means])
 
 
@@ -133,8 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     parts = [
         "## Scheduling",
-        "Command (from the project root): `flock /work/exp/bench.lock nice -n 5 "
-        ".venv/bin/python benchmarks/scheduling.py` (each cell as `dispatch bench "
+        "Command (from the project root): `.venv/bin/python benchmarks/scheduling.py` "
+        "(each cell as `dispatch bench "
         "darp|pdptw FILE... --solver S --time-limit B --seed 0 --workers 2`)  \n"
         f"Run: {when}  \nMachine: {machine(LIBRARIES)}",
         "Each cell: cost (gap to the best-known solution), the cost recomputed in double "
