@@ -174,8 +174,15 @@ def _witness_search(
 
 @njit(cache=True, nogil=True)
 def _new_arc(
-    arcs_i: NDArray[np.int32], arcs_w: _Floats, n_arcs: int, tail: int, head: int, w: float,
-    first: int, second: int, edge: int,
+    arcs_i: NDArray[np.int32],
+    arcs_w: _Floats,
+    n_arcs: int,
+    tail: int,
+    head: int,
+    w: float,
+    first: int,
+    second: int,
+    edge: int,
 ) -> tuple[NDArray[np.int32], _Floats]:
     """Store arc ``n_arcs`` (growing the tables if needed); returns the tables."""
     if n_arcs == arcs_w.size:
@@ -269,8 +276,20 @@ def contract(
     if not fixed:
         for v in range(n):
             shortcuts = _simulate(
-                v, simulate_limit, out_pool, out_start, out_len, in_pool, in_start, in_len,
-                arcs_i, arcs_w, dist, touched, w_key, w_node,
+                v,
+                simulate_limit,
+                out_pool,
+                out_start,
+                out_len,
+                in_pool,
+                in_start,
+                in_len,
+                arcs_i,
+                arcs_w,
+                dist,
+                touched,
+                w_key,
+                w_node,
             )
             priority[v] = _priority(shortcuts, in_len[v] + out_len[v], deleted[v], level[v])
             size = _heap_push(heap_key, heap_node, size, priority[v], v)
@@ -288,8 +307,20 @@ def contract(
             if rank[v] >= 0 or p != priority[v]:
                 continue
             shortcuts = _simulate(
-                v, simulate_limit, out_pool, out_start, out_len, in_pool, in_start, in_len,
-                arcs_i, arcs_w, dist, touched, w_key, w_node,
+                v,
+                simulate_limit,
+                out_pool,
+                out_start,
+                out_len,
+                in_pool,
+                in_start,
+                in_len,
+                arcs_i,
+                arcs_w,
+                dist,
+                touched,
+                w_key,
+                w_node,
             )
             p = _priority(shortcuts, in_len[v] + out_len[v], deleted[v], level[v])
             if size > 0 and p > heap_key[0]:
@@ -308,8 +339,19 @@ def contract(
             if limit < 0:
                 continue
             n_touched = _witness_search(
-                u, v, limit, contract_limit, out_pool, out_start, out_len, arcs_i[:, 1],
-                arcs_w, dist, touched, w_key, w_node,
+                u,
+                v,
+                limit,
+                contract_limit,
+                out_pool,
+                out_start,
+                out_len,
+                arcs_i[:, 1],
+                arcs_w,
+                dist,
+                touched,
+                w_key,
+                w_node,
             )
             for j in range(out_start[v], out_start[v] + out_len[v]):
                 a_out = out_pool[j]
@@ -371,8 +413,20 @@ def contract(
             if fixed:
                 continue
             shortcuts = _simulate(
-                x, simulate_limit, out_pool, out_start, out_len, in_pool, in_start, in_len,
-                arcs_i, arcs_w, dist, touched, w_key, w_node,
+                x,
+                simulate_limit,
+                out_pool,
+                out_start,
+                out_len,
+                in_pool,
+                in_start,
+                in_len,
+                arcs_i,
+                arcs_w,
+                dist,
+                touched,
+                w_key,
+                w_node,
             )
             priority[x] = _priority(shortcuts, in_len[x] + out_len[x], deleted[x], level[x])
             if size == heap_key.size:
@@ -402,7 +456,7 @@ def _compact_heap(
 @njit(cache=True, nogil=True)
 def _priority(shortcuts: int, removed: int, deleted: int, level: int) -> float:
     """Contract first the nodes that add few arcs, have few contracted neighbours, lie low."""
-    return 2.0 * (shortcuts - removed) + deleted + level
+    return 2.0 * (shortcuts - removed) + level
 
 
 @njit(cache=True, nogil=True)
@@ -436,8 +490,19 @@ def _simulate(
         if limit < 0:
             continue
         n_touched = _witness_search(
-            u, v, limit, settle_limit, out_pool, out_start, out_len, heads, arcs_w, dist,
-            touched, w_key, w_node,
+            u,
+            v,
+            limit,
+            settle_limit,
+            out_pool,
+            out_start,
+            out_len,
+            heads,
+            arcs_w,
+            dist,
+            touched,
+            w_key,
+            w_node,
         )
         for j in range(out_start[v], out_start[v] + out_len[v]):
             a_out = out_pool[j]
@@ -555,8 +620,22 @@ def query(
                 best = b_dist[u] + du
                 meet = u
             nf, fsize, _ = _settle(
-                up_indptr, up_head, up_weight, up_arc, down_indptr, down_tail, down_weight,
-                u, du, f_dist, f_pred, f_touched, nf, f_heap_key, f_heap_node, fsize,
+                up_indptr,
+                up_head,
+                up_weight,
+                up_arc,
+                down_indptr,
+                down_tail,
+                down_weight,
+                u,
+                du,
+                f_dist,
+                f_pred,
+                f_touched,
+                nf,
+                f_heap_key,
+                f_heap_node,
+                fsize,
             )
         else:
             du = b_heap_key[0]
@@ -568,8 +647,22 @@ def query(
                 best = f_dist[u] + du
                 meet = u
             nb, bsize, _ = _settle(
-                down_indptr, down_tail, down_weight, down_arc, up_indptr, up_head, up_weight,
-                u, du, b_dist, b_pred, b_touched, nb, b_heap_key, b_heap_node, bsize,
+                down_indptr,
+                down_tail,
+                down_weight,
+                down_arc,
+                up_indptr,
+                up_head,
+                up_weight,
+                u,
+                du,
+                b_dist,
+                b_pred,
+                b_touched,
+                nb,
+                b_heap_key,
+                b_heap_node,
+                bsize,
             )
     n_arcs = 0
     if meet >= 0:
@@ -600,7 +693,7 @@ def _reset(dist: _Floats, pred: _Ids, touched: _Ids, n_touched: int) -> None:
 
 
 @njit(cache=True, nogil=True)
-def unpack(arcs: NDArray[np.int32], path_arcs: _Ids, edges_out: _Ids) -> int:
+def unpack(arc_first: _Ids, arc_second: _Ids, path_arcs: _Ids, edges_out: _Ids) -> int:
     """Original edge ids of a sequence of hierarchy arcs, in order; returns their count."""
     stack = np.empty(64, dtype=np.int32)
     count = 0
@@ -610,16 +703,16 @@ def unpack(arcs: NDArray[np.int32], path_arcs: _Ids, edges_out: _Ids) -> int:
         while top > 0:
             top -= 1
             a = stack[top]
-            if arcs[a, 2] < 0:
-                edges_out[count] = arcs[a, 3]
+            if arc_first[a] < 0:
+                edges_out[count] = arc_second[a]
                 count += 1
             else:
                 if top + 2 > stack.size:
                     grown = np.empty(2 * stack.size, dtype=np.int32)
                     grown[:top] = stack[:top]
                     stack = grown
-                stack[top] = arcs[a, 3]
-                stack[top + 1] = arcs[a, 2]
+                stack[top] = arc_second[a]
+                stack[top + 1] = arc_first[a]
                 top += 2
     return count
 
@@ -672,8 +765,22 @@ def _search_space(
         if du > dist[u]:
             continue
         n_touched, size, stalled = _settle(
-            indptr, other, weight, arc, stall_indptr, stall_other, stall_weight, u, du,
-            dist, pred, touched, n_touched, heap_key, heap_node, size,
+            indptr,
+            other,
+            weight,
+            arc,
+            stall_indptr,
+            stall_other,
+            stall_weight,
+            u,
+            du,
+            dist,
+            pred,
+            touched,
+            n_touched,
+            heap_key,
+            heap_node,
+            size,
         )
         if not stalled:
             if count == space_node.size:
@@ -723,9 +830,21 @@ def many_to_many(
             end = (c + 1) * region
             for j in range(c * t_chunk, min((c + 1) * t_chunk, n_t)):
                 count = _search_space(
-                    down_indptr, down_tail, down_weight, down_arc, up_indptr, up_head,
-                    up_weight, targets[j], dist, pred, touched, heap_key, heap_node,
-                    e_node[at:end], e_dist[at:end],
+                    down_indptr,
+                    down_tail,
+                    down_weight,
+                    down_arc,
+                    up_indptr,
+                    up_head,
+                    up_weight,
+                    targets[j],
+                    dist,
+                    pred,
+                    touched,
+                    heap_key,
+                    heap_node,
+                    e_node[at:end],
+                    e_dist[at:end],
                 )
                 if count < 0:
                     at = -1
@@ -761,8 +880,21 @@ def many_to_many(
         space_dist = np.empty(n)
         for i in range(c * s_chunk, min((c + 1) * s_chunk, n_s)):
             count = _search_space(
-                up_indptr, up_head, up_weight, up_arc, down_indptr, down_tail, down_weight,
-                sources[i], dist, pred, touched, heap_key, heap_node, space_node, space_dist,
+                up_indptr,
+                up_head,
+                up_weight,
+                up_arc,
+                down_indptr,
+                down_tail,
+                down_weight,
+                sources[i],
+                dist,
+                pred,
+                touched,
+                heap_key,
+                heap_node,
+                space_node,
+                space_dist,
             )
             row = out[i]
             for k in range(count):

@@ -38,7 +38,10 @@ CONTRACT_SETTLE_LIMIT = 200
 
 _ARRAYS = (
     "rank",
-    "arcs",
+    "arc_tail",
+    "arc_head",
+    "arc_first",
+    "arc_second",
     "arc_weight",
     "up_indptr",
     "up_head",
@@ -65,17 +68,23 @@ class _Workspace:
 class ContractionHierarchy:
     """The contracted graph of a :class:`RoadGraph` under one set of edge weights.
 
-    ``rank`` is each node's contraction order. ``arcs`` rows are ``(tail, head, first,
-    second)``: a shortcut's two child arcs, or for an original edge ``first == -1`` and the
-    edge id in ``second``; ``arc_weight`` their costs. The upward graph (``up_*``, CSR by
-    tail) holds the arcs to higher-ranked nodes, the downward graph (``down_*``, CSR by
-    head) the arcs from higher-ranked nodes; ``*_arc`` map their entries to ``arcs``.
+    ``rank`` is each node's contraction order; the hierarchy numbers nodes by rank (node
+    ``v`` of the graph is ``rank[v]`` here), so that the top of the hierarchy, where every
+    search ends, is contiguous in memory. Arcs run from ``arc_tail`` to ``arc_head`` (in
+    rank numbering) at cost ``arc_weight``; a shortcut has two child arcs ``arc_first``
+    and ``arc_second``, an original edge ``arc_first == -1`` and its edge id in
+    ``arc_second``. The upward graph (``up_*``, CSR by tail) holds the arcs to higher
+    ranks, the downward graph (``down_*``, CSR by head) the arcs from higher ranks;
+    ``*_arc`` map their entries to arc ids.
     """
 
     graph: RoadGraph
     weights: NDArray[np.float64]
     rank: NDArray[np.int32]
-    arcs: NDArray[np.int32]
+    arc_tail: NDArray[np.int32]
+    arc_head: NDArray[np.int32]
+    arc_first: NDArray[np.int32]
+    arc_second: NDArray[np.int32]
     arc_weight: NDArray[np.float64]
     up_indptr: NDArray[np.int64]
     up_head: NDArray[np.int32]
@@ -88,7 +97,7 @@ class ContractionHierarchy:
     _local: threading.local = field(default_factory=threading.local, repr=False)
 
     def __repr__(self) -> str:
-        shortcuts = int(np.count_nonzero(self.arcs[:, 2] >= 0))
+        shortcuts = int(np.count_nonzero(self.arc_first >= 0))
         return (
             f"ContractionHierarchy({self.rank.size:,} nodes, {self.up_head.size:,} up and "
             f"{self.down_tail.size:,} down arcs, {shortcuts:,} shortcuts made)"
@@ -106,7 +115,7 @@ class ContractionHierarchy:
             msg = f"no path from node {source} to node {target}"
             raise UnreachableError(msg)
         ws = self._workspace()
-        n_edges = _ch_kernels.unpack(self.arcs, arcs, ws.edges)
+        n_edges = _ch_kernels.unpack(self.arc_first, self.arc_second, arcs, ws.edges)
         edges = ws.edges[:n_edges].copy()
         g = self.graph
         nodes = np.concatenate(([int(source)], g.indices[edges])).astype(np.int32)
@@ -127,8 +136,8 @@ class ContractionHierarchy:
         ``targets`` defaults to ``sources``. Bucket many-to-many: one upward search per
         target and per source, on all numba threads.
         """
-        s = self.graph.check_nodes(sources, "source")
-        t = s if targets is None else self.graph.check_nodes(targets, "target")
+        s = self.rank[self.graph.check_nodes(sources, "source")]
+        t = s if targets is None else self.rank[self.graph.check_nodes(targets, "target")]
         if s.size == 0 or t.size == 0:
             return np.empty((s.size, t.size))
         n_chunks = max(1, min(max(s.size, t.size), 4 * numba.get_num_threads()))
@@ -192,7 +201,11 @@ class ContractionHierarchy:
         return ws
 
     def _query(self, source: int, target: int) -> tuple[float, NDArray[np.int32]]:
-        s, t = self.graph.check_nodes(np.array([source, target]), "node")
+        n = self.rank.size
+        if not (isinstance(source, int | np.integer) and 0 <= source < n):
+            source = int(self.graph.check_nodes(np.array([source]), "source")[0])
+        if not (isinstance(target, int | np.integer) and 0 <= target < n):
+            target = int(self.graph.check_nodes(np.array([target]), "target")[0])
         ws = self._workspace()
         cost, n_arcs = _ch_kernels.query(
             self.up_indptr,
@@ -203,10 +216,10 @@ class ContractionHierarchy:
             self.down_tail,
             self.down_weight,
             self.down_arc,
-            self.arcs[:, 0],
-            self.arcs[:, 1],
-            int(s),
-            int(t),
+            self.arc_tail,
+            self.arc_head,
+            int(self.rank[source]),
+            int(self.rank[target]),
             *ws.forward,
             *ws.backward,
             ws.arcs,
@@ -228,7 +241,7 @@ def contraction_hierarchy(
 def _cached(
     graph: RoadGraph, weights: NDArray[np.float64], order: NDArray[np.int32], use_cache: bool
 ) -> ContractionHierarchy:
-    path = cache_dir() / f"ch-{_key(graph, weights)}.npz"
+    path = cache_dir() / f"ch-{_key(graph, weights, order)}.npz"
     if use_cache and path.is_file():
         try:
             return ContractionHierarchy.load(path, graph, weights)
@@ -240,9 +253,10 @@ def _cached(
     return hierarchy
 
 
-def _key(graph: RoadGraph, weights: NDArray[np.float64]) -> str:
+def _key(graph: RoadGraph, weights: NDArray[np.float64], order: NDArray[np.int32]) -> str:
+    """Hash of the graph's topology, the weights and the given node order (if any)."""
     digest = hashlib.sha256()
-    for array in (graph.indptr, graph.indices, weights):
+    for array in (graph.indptr, graph.indices, weights, order):
         digest.update(np.ascontiguousarray(array).data)
     return f"{digest.hexdigest()[:32]}-v{CH_VERSION}"
 
@@ -267,29 +281,33 @@ def _build(
         SIMULATE_SETTLE_LIMIT,
         CONTRACT_SETTLE_LIMIT,
     )
+    # number the nodes by rank
+    arc_tail, arc_head = rank[arcs[:, 0]], rank[arcs[:, 1]]
     ids = np.flatnonzero(alive).astype(np.int32)
-    a_tail, a_head = arcs[ids, 0], arcs[ids, 1]
-    up = ids[rank[a_tail] < rank[a_head]]
-    down = ids[rank[a_tail] > rank[a_head]]
-    up = up[np.argsort(arcs[up, 0], kind="stable")]
-    down = down[np.argsort(arcs[down, 1], kind="stable")]
+    up = ids[arc_tail[ids] < arc_head[ids]]
+    down = ids[arc_tail[ids] > arc_head[ids]]
+    up = up[np.argsort(arc_tail[up], kind="stable")]
+    down = down[np.argsort(arc_head[down], kind="stable")]
     n = graph.n_nodes
     up_indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(arcs[up, 0], minlength=n), out=up_indptr[1:])
+    np.cumsum(np.bincount(arc_tail[up], minlength=n), out=up_indptr[1:])
     down_indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(arcs[down, 1], minlength=n), out=down_indptr[1:])
+    np.cumsum(np.bincount(arc_head[down], minlength=n), out=down_indptr[1:])
     return ContractionHierarchy(
         graph=graph,
         weights=weights,
         rank=rank,
-        arcs=arcs,
+        arc_tail=arc_tail,
+        arc_head=arc_head,
+        arc_first=np.ascontiguousarray(arcs[:, 2]),
+        arc_second=np.ascontiguousarray(arcs[:, 3]),
         arc_weight=arc_weight,
         up_indptr=up_indptr,
-        up_head=np.ascontiguousarray(arcs[up, 1]),
+        up_head=arc_head[up],
         up_weight=arc_weight[up],
         up_arc=up,
         down_indptr=down_indptr,
-        down_tail=np.ascontiguousarray(arcs[down, 0]),
+        down_tail=arc_tail[down],
         down_weight=arc_weight[down],
         down_arc=down,
     )
