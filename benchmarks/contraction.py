@@ -191,7 +191,7 @@ def scipy_rows(csr: csr_matrix, nodes: NDArray[np.int64]) -> NDArray[np.float64]
 
 def ch_size(ch: routing.ContractionHierarchy) -> str:
     """Arcs of the hierarchy."""
-    return f"{ch.up_head.size + ch.down_tail.size:,} arcs ({ch.graph.n_edges:,} edges)"
+    return f"{ch.other.size:,} arcs ({ch.graph.n_edges:,} edges)"
 
 
 def pandana_network(graph: routing.RoadGraph) -> tuple[Any, float | None]:

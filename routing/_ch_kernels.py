@@ -515,17 +515,22 @@ def _simulate(
 
 
 # --- queries ----------------------------------------------------------------------------
+#
+# The hierarchy is one CSR graph over nodes numbered by rank: at node ``u``,
+# ``indptr[u]:mid[u]`` are its upward arcs (to higher heads) and ``mid[u]:indptr[u+1]`` its
+# downward arcs (from higher tails, stored reversed: ``other`` is the tail). A forward
+# search relaxes the upward half and stalls on the downward one; a backward search the
+# reverse. Both halves of a node share cache lines.
 
 
 @njit(cache=True, nogil=True)
 def _settle(
     indptr: _Ptr,
+    mid: _Ptr,
     other: _Ids,
     weight: _Floats,
     arc: _Ids,
-    stall_indptr: _Ptr,
-    stall_other: _Ids,
-    stall_weight: _Floats,
+    forward: bool,
     u: int,
     du: float,
     dist: _Floats,
@@ -539,12 +544,16 @@ def _settle(
     """Relax ``u``'s arcs unless stalled; returns ``(n_touched, heap size, stalled)``.
 
     Stall-on-demand: ``u`` is not on a shortest up-path if a higher neighbour reaches it
-    faster through an arc of the opposite graph (``stall_*``).
+    faster through an arc of the other half.
     """
-    for k in range(stall_indptr[u], stall_indptr[u + 1]):
-        if dist[stall_other[k]] + stall_weight[k] < du:
+    if forward:
+        lo, hi, stall_lo, stall_hi = indptr[u], mid[u], mid[u], indptr[u + 1]
+    else:
+        lo, hi, stall_lo, stall_hi = mid[u], indptr[u + 1], indptr[u], mid[u]
+    for k in range(stall_lo, stall_hi):
+        if dist[other[k]] + weight[k] < du:
             return n_touched, size, True
-    for k in range(indptr[u], indptr[u + 1]):
+    for k in range(lo, hi):
         v = other[k]
         nd = du + weight[k]
         if nd < dist[v]:
@@ -559,14 +568,11 @@ def _settle(
 
 @njit(cache=True, nogil=True)
 def query(
-    up_indptr: _Ptr,
-    up_head: _Ids,
-    up_weight: _Floats,
-    up_arc: _Ids,
-    down_indptr: _Ptr,
-    down_tail: _Ids,
-    down_weight: _Floats,
-    down_arc: _Ids,
+    indptr: _Ptr,
+    mid: _Ptr,
+    other: _Ids,
+    weight: _Floats,
+    arc: _Ids,
     arc_tail: _Ids,
     arc_head: _Ids,
     source: int,
@@ -620,13 +626,12 @@ def query(
                 best = b_dist[u] + du
                 meet = u
             nf, fsize, _ = _settle(
-                up_indptr,
-                up_head,
-                up_weight,
-                up_arc,
-                down_indptr,
-                down_tail,
-                down_weight,
+                indptr,
+                mid,
+                other,
+                weight,
+                arc,
+                True,
                 u,
                 du,
                 f_dist,
@@ -647,13 +652,12 @@ def query(
                 best = f_dist[u] + du
                 meet = u
             nb, bsize, _ = _settle(
-                down_indptr,
-                down_tail,
-                down_weight,
-                down_arc,
-                up_indptr,
-                up_head,
-                up_weight,
+                indptr,
+                mid,
+                other,
+                weight,
+                arc,
+                False,
                 u,
                 du,
                 b_dist,
@@ -735,12 +739,11 @@ def new_workspace(n: int, m: int) -> tuple[_Floats, _Ids, _Ids, _Floats, _Ids]:
 @njit(cache=True, nogil=True)
 def _search_space(
     indptr: _Ptr,
+    mid: _Ptr,
     other: _Ids,
     weight: _Floats,
     arc: _Ids,
-    stall_indptr: _Ptr,
-    stall_other: _Ids,
-    stall_weight: _Floats,
+    forward: bool,
     source: int,
     dist: _Floats,
     pred: _Ids,
@@ -750,9 +753,11 @@ def _search_space(
     space_node: _Ids,
     space_dist: _Floats,
 ) -> int:
-    """Complete one-direction CH search from ``source``; returns how many nodes it settled
-    without stalling, written (node, distance) to ``space_node``/``space_dist``, or -1 if
-    they did not fit. The workspace is reset."""
+    """Complete one-direction CH search from ``source``.
+
+    Returns how many nodes it settled without stalling, written (node, distance) to
+    ``space_node``/``space_dist``, or -1 if they did not fit. The workspace is reset.
+    """
     dist[source] = 0.0
     touched[0] = source
     n_touched = 1
@@ -766,12 +771,11 @@ def _search_space(
             continue
         n_touched, size, stalled = _settle(
             indptr,
+            mid,
             other,
             weight,
             arc,
-            stall_indptr,
-            stall_other,
-            stall_weight,
+            forward,
             u,
             du,
             dist,
@@ -795,14 +799,11 @@ def _search_space(
 
 @njit(cache=True, parallel=True, nogil=True)
 def many_to_many(
-    up_indptr: _Ptr,
-    up_head: _Ids,
-    up_weight: _Floats,
-    up_arc: _Ids,
-    down_indptr: _Ptr,
-    down_tail: _Ids,
-    down_weight: _Floats,
-    down_arc: _Ids,
+    indptr: _Ptr,
+    mid: _Ptr,
+    other: _Ids,
+    weight: _Floats,
+    arc: _Ids,
     sources: _Ids,
     targets: _Ids,
     n_chunks: int,
@@ -813,8 +814,8 @@ def many_to_many(
     node they settle; a forward search from each source scans the buckets of the nodes it
     settles. Both phases run over ``n_chunks`` blocks in parallel, one workspace each.
     """
-    n = up_indptr.size - 1
-    m = max(up_head.size, down_tail.size)
+    n = indptr.size - 1
+    m = other.size
     n_t = targets.size
     t_chunk = (n_t + n_chunks - 1) // n_chunks
     guess = 256
@@ -830,13 +831,12 @@ def many_to_many(
             end = (c + 1) * region
             for j in range(c * t_chunk, min((c + 1) * t_chunk, n_t)):
                 count = _search_space(
-                    down_indptr,
-                    down_tail,
-                    down_weight,
-                    down_arc,
-                    up_indptr,
-                    up_head,
-                    up_weight,
+                    indptr,
+                    mid,
+                    other,
+                    weight,
+                    arc,
+                    False,
                     targets[j],
                     dist,
                     pred,
@@ -880,13 +880,12 @@ def many_to_many(
         space_dist = np.empty(n)
         for i in range(c * s_chunk, min((c + 1) * s_chunk, n_s)):
             count = _search_space(
-                up_indptr,
-                up_head,
-                up_weight,
-                up_arc,
-                down_indptr,
-                down_tail,
-                down_weight,
+                indptr,
+                mid,
+                other,
+                weight,
+                arc,
+                True,
                 sources[i],
                 dist,
                 pred,

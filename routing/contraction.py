@@ -32,7 +32,7 @@ from .graph import RoadGraph
 from .loading import cache_dir
 from .shortest_paths import Path, edge_weights
 
-CH_VERSION = 1
+CH_VERSION = 2
 SIMULATE_SETTLE_LIMIT = 40
 CONTRACT_SETTLE_LIMIT = 200
 
@@ -43,14 +43,11 @@ _ARRAYS = (
     "arc_first",
     "arc_second",
     "arc_weight",
-    "up_indptr",
-    "up_head",
-    "up_weight",
-    "up_arc",
-    "down_indptr",
-    "down_tail",
-    "down_weight",
-    "down_arc",
+    "indptr",
+    "mid",
+    "other",
+    "weight",
+    "arc",
 )
 
 
@@ -73,9 +70,10 @@ class ContractionHierarchy:
     search ends, is contiguous in memory. Arcs run from ``arc_tail`` to ``arc_head`` (in
     rank numbering) at cost ``arc_weight``; a shortcut has two child arcs ``arc_first``
     and ``arc_second``, an original edge ``arc_first == -1`` and its edge id in
-    ``arc_second``. The upward graph (``up_*``, CSR by tail) holds the arcs to higher
-    ranks, the downward graph (``down_*``, CSR by head) the arcs from higher ranks;
-    ``*_arc`` map their entries to arc ids.
+    ``arc_second``. The searches run on one CSR graph (``indptr``, ``other``, ``weight``,
+    ``arc`` the arc id of each entry): at node ``u``, ``indptr[u]:mid[u]`` are the arcs
+    to higher ranks (``other`` their heads), ``mid[u]:indptr[u + 1]`` the arcs from higher
+    ranks (``other`` their tails).
     """
 
     graph: RoadGraph
@@ -86,21 +84,18 @@ class ContractionHierarchy:
     arc_first: NDArray[np.int32]
     arc_second: NDArray[np.int32]
     arc_weight: NDArray[np.float64]
-    up_indptr: NDArray[np.int64]
-    up_head: NDArray[np.int32]
-    up_weight: NDArray[np.float64]
-    up_arc: NDArray[np.int32]
-    down_indptr: NDArray[np.int64]
-    down_tail: NDArray[np.int32]
-    down_weight: NDArray[np.float64]
-    down_arc: NDArray[np.int32]
+    indptr: NDArray[np.int64]
+    mid: NDArray[np.int64]
+    other: NDArray[np.int32]
+    weight: NDArray[np.float64]
+    arc: NDArray[np.int32]
     _local: threading.local = field(default_factory=threading.local, repr=False)
 
     def __repr__(self) -> str:
         shortcuts = int(np.count_nonzero(self.arc_first >= 0))
         return (
-            f"ContractionHierarchy({self.rank.size:,} nodes, {self.up_head.size:,} up and "
-            f"{self.down_tail.size:,} down arcs, {shortcuts:,} shortcuts made)"
+            f"ContractionHierarchy({self.rank.size:,} nodes, {self.other.size:,} arcs, "
+            f"{shortcuts:,} shortcuts made)"
         )
 
     def travel_time(self, source: int, target: int) -> float:
@@ -142,14 +137,11 @@ class ContractionHierarchy:
             return np.empty((s.size, t.size))
         n_chunks = max(1, min(max(s.size, t.size), 4 * numba.get_num_threads()))
         out: NDArray[np.float64] = _ch_kernels.many_to_many(
-            self.up_indptr,
-            self.up_head,
-            self.up_weight,
-            self.up_arc,
-            self.down_indptr,
-            self.down_tail,
-            self.down_weight,
-            self.down_arc,
+            self.indptr,
+            self.mid,
+            self.other,
+            self.weight,
+            self.arc,
             s,
             t,
             n_chunks,
@@ -195,8 +187,7 @@ class ContractionHierarchy:
     def _workspace(self) -> _Workspace:
         ws: _Workspace | None = getattr(self._local, "workspace", None)
         if ws is None:
-            m = max(self.up_head.size, self.down_tail.size)
-            ws = _Workspace(self.rank.size, m)
+            ws = _Workspace(self.rank.size, self.other.size)
             self._local.workspace = ws
         return ws
 
@@ -208,14 +199,11 @@ class ContractionHierarchy:
             target = int(self.graph.check_nodes(np.array([target]), "target")[0])
         ws = self._workspace()
         cost, n_arcs = _ch_kernels.query(
-            self.up_indptr,
-            self.up_head,
-            self.up_weight,
-            self.up_arc,
-            self.down_indptr,
-            self.down_tail,
-            self.down_weight,
-            self.down_arc,
+            self.indptr,
+            self.mid,
+            self.other,
+            self.weight,
+            self.arc,
             self.arc_tail,
             self.arc_head,
             int(self.rank[source]),
@@ -286,13 +274,16 @@ def _build(
     ids = np.flatnonzero(alive).astype(np.int32)
     up = ids[arc_tail[ids] < arc_head[ids]]
     down = ids[arc_tail[ids] > arc_head[ids]]
-    up = up[np.argsort(arc_tail[up], kind="stable")]
-    down = down[np.argsort(arc_head[down], kind="stable")]
+    # one CSR graph: at each node its upward arcs, then its (reversed) downward arcs
+    node = np.concatenate((arc_tail[up], arc_head[down]))
+    side = np.concatenate((np.zeros(up.size, np.int8), np.ones(down.size, np.int8)))
+    entries = np.lexsort((side, node))
+    arc = np.concatenate((up, down))[entries]
+    other = np.concatenate((arc_head[up], arc_tail[down]))[entries]
     n = graph.n_nodes
-    up_indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(arc_tail[up], minlength=n), out=up_indptr[1:])
-    down_indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(arc_head[down], minlength=n), out=down_indptr[1:])
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(node, minlength=n), out=indptr[1:])
+    mid = indptr[:-1] + np.bincount(arc_tail[up], minlength=n)
     return ContractionHierarchy(
         graph=graph,
         weights=weights,
@@ -302,12 +293,9 @@ def _build(
         arc_first=np.ascontiguousarray(arcs[:, 2]),
         arc_second=np.ascontiguousarray(arcs[:, 3]),
         arc_weight=arc_weight,
-        up_indptr=up_indptr,
-        up_head=arc_head[up],
-        up_weight=arc_weight[up],
-        up_arc=up,
-        down_indptr=down_indptr,
-        down_tail=arc_tail[down],
-        down_weight=arc_weight[down],
-        down_arc=down,
+        indptr=indptr,
+        mid=mid,
+        other=other,
+        weight=arc_weight[arc],
+        arc=arc,
     )

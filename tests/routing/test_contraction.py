@@ -85,7 +85,7 @@ def test_hierarchy_is_cached_by_graph_and_weights(baltimore: routing.RoadGraph) 
     first = routing.contraction_hierarchy(baltimore)
     again = routing.contraction_hierarchy(baltimore)
     assert_array_equal(again.rank, first.rank)
-    assert_array_equal(again.up_head, first.up_head)
+    assert_array_equal(again.other, first.other)
     doubled = routing.contraction_hierarchy(baltimore, 2 * baltimore.travel_time_s)
     assert_allclose(doubled.travel_time(5, 900), 2 * first.travel_time(5, 900), rtol=RTOL)
     assert len(list(routing.cache_dir().glob("ch-*.npz"))) >= 2
