@@ -45,7 +45,8 @@ def _check_path(
 
 
 def test_matrix_and_pairs_equal_dijkstra_on_the_shared_maps(osm_graph: routing.RoadGraph) -> None:
-    """Matrix, pair times and unpacked paths equal Dijkstra's on random pairs of each map."""
+    """Matrix, pair times and unpacked paths (length, road-class totals, signals) equal
+    Dijkstra's on random pairs of each map."""
     g = osm_graph
     rng = np.random.default_rng(7)
     sources = rng.integers(0, g.n_nodes, 60)
@@ -62,6 +63,9 @@ def test_matrix_and_pairs_equal_dijkstra_on_the_shared_maps(osm_graph: routing.R
             _check_path(g, g.travel_time_s, path, int(s), int(t))
             dijkstra = routing.shortest_path(g, s, t)
             assert_allclose(path.length_m, dijkstra.length_m, rtol=RTOL)
+            ours, theirs = routing.route_statistics(g, path), routing.route_statistics(g, dijkstra)
+            assert_allclose(ours.length_by_class_m, theirs.length_by_class_m, rtol=RTOL)
+            assert ours.n_signals == theirs.n_signals
 
 
 def test_custom_weights_and_customization_equal_dijkstra(baltimore: routing.RoadGraph) -> None:
