@@ -217,8 +217,8 @@ def contract(
 
     Input arcs have no self-loops nor parallel pairs; ``edge`` is each one's original edge
     id. ``order`` (a permutation of the nodes) fixes the contraction order; empty, the
-    order is chosen on the fly by priority (edge difference + contracted neighbours +
-    level), with lazy updates. ``arcs`` rows are ``(tail, head, first, second)``, where a
+    order is chosen on the fly by priority (edge difference and level), with lazy
+    updates. ``arcs`` rows are ``(tail, head, first, second)``, where a
     shortcut has ``first``/``second`` child arcs and an original arc ``first == -1`` and
     its edge id in ``second``; ``alive`` flags the arcs of the hierarchy (a shortcut that
     found a faster replacement is not).
@@ -263,7 +263,6 @@ def contract(
     w_node = np.empty(WITNESS_HEAP, dtype=np.int32)
 
     rank = np.full(n, -1, dtype=np.int32)
-    deleted = np.zeros(n, dtype=np.int32)
     level = np.zeros(n, dtype=np.int32)
     neighbours = np.empty(n, dtype=np.int32)
     seen = np.zeros(n, dtype=np.uint8)
@@ -291,7 +290,7 @@ def contract(
                 w_key,
                 w_node,
             )
-            priority[v] = _priority(shortcuts, in_len[v] + out_len[v], deleted[v], level[v])
+            priority[v] = _priority(shortcuts, in_len[v] + out_len[v], level[v])
             size = _heap_push(heap_key, heap_node, size, priority[v], v)
 
     next_rank = 0
@@ -322,7 +321,7 @@ def contract(
                 w_key,
                 w_node,
             )
-            p = _priority(shortcuts, in_len[v] + out_len[v], deleted[v], level[v])
+            p = _priority(shortcuts, in_len[v] + out_len[v], level[v])
             if size > 0 and p > heap_key[0]:
                 priority[v] = p
                 size = _heap_push(heap_key, heap_node, size, p, v)
@@ -408,7 +407,6 @@ def contract(
         for k in range(n_nb):
             x = neighbours[k]
             seen[x] = 0
-            deleted[x] += 1
             level[x] = max(level[x], level[v] + 1)
             if fixed:
                 continue
@@ -428,7 +426,7 @@ def contract(
                 w_key,
                 w_node,
             )
-            priority[x] = _priority(shortcuts, in_len[x] + out_len[x], deleted[x], level[x])
+            priority[x] = _priority(shortcuts, in_len[x] + out_len[x], level[x])
             if size == heap_key.size:
                 size = _compact_heap(heap_key, heap_node, size, priority, rank)
             size = _heap_push(heap_key, heap_node, size, priority[x], x)
@@ -454,8 +452,8 @@ def _compact_heap(
 
 
 @njit(cache=True, nogil=True)
-def _priority(shortcuts: int, removed: int, deleted: int, level: int) -> float:
-    """Contract first the nodes that add few arcs, have few contracted neighbours, lie low."""
+def _priority(shortcuts: int, removed: int, level: int) -> float:
+    """Contract first the nodes that add few arcs (edge difference) and lie low (level)."""
     return 2.0 * (shortcuts - removed) + level
 
 
@@ -697,9 +695,10 @@ def _reset(dist: _Floats, pred: _Ids, touched: _Ids, n_touched: int) -> None:
 
 
 @njit(cache=True, nogil=True)
-def unpack(arc_first: _Ids, arc_second: _Ids, path_arcs: _Ids, edges_out: _Ids) -> int:
-    """Original edge ids of a sequence of hierarchy arcs, in order; returns their count."""
+def unpack(arc_first: _Ids, arc_second: _Ids, path_arcs: _Ids) -> _Ids:
+    """Original edge ids of a sequence of hierarchy arcs, in order."""
     stack = np.empty(64, dtype=np.int32)
+    edges = np.empty(4 * path_arcs.size + 16, dtype=np.int32)
     count = 0
     for i in range(path_arcs.size):
         stack[0] = path_arcs[i]
@@ -708,7 +707,11 @@ def unpack(arc_first: _Ids, arc_second: _Ids, path_arcs: _Ids, edges_out: _Ids) 
             top -= 1
             a = stack[top]
             if arc_first[a] < 0:
-                edges_out[count] = arc_second[a]
+                if count == edges.size:
+                    longer = np.empty(2 * edges.size, dtype=np.int32)
+                    longer[:count] = edges
+                    edges = longer
+                edges[count] = arc_second[a]
                 count += 1
             else:
                 if top + 2 > stack.size:
@@ -718,7 +721,7 @@ def unpack(arc_first: _Ids, arc_second: _Ids, path_arcs: _Ids, edges_out: _Ids) 
                 stack[top] = arc_second[a]
                 stack[top + 1] = arc_first[a]
                 top += 2
-    return count
+    return edges[:count].copy()
 
 
 @njit(cache=True, nogil=True)

@@ -1,7 +1,7 @@
 """Contraction hierarchies: fast exact travel times, paths and matrices on large road graphs.
 
 :func:`contraction_hierarchy` contracts the nodes of a :class:`RoadGraph` one by one (in
-an order chosen by priority: edge difference, contracted neighbours, level), adding a
+an order chosen by priority: edge difference and level, updated lazily), adding a
 shortcut wherever a bounded witness search finds no path as fast as the one through the
 contracted node. Queries then search upward only, from both ends. Answers are exact:
 equal to Dijkstra's on the same weights.
@@ -58,12 +58,11 @@ class _Workspace:
         self.forward = _ch_kernels.new_workspace(n, m)
         self.backward = _ch_kernels.new_workspace(n, m)
         self.arcs = np.empty(max(n - 1, 1), dtype=np.int32)
-        self.edges = np.empty(max(n - 1, 1), dtype=np.int32)
 
 
 @dataclass(frozen=True, eq=False)
 class ContractionHierarchy:
-    """The contracted graph of a :class:`RoadGraph` under one set of edge weights.
+    """The contracted graph of a :class:`RoadGraph` under one set of edge ``weights``.
 
     ``rank`` is each node's contraction order; the hierarchy numbers nodes by rank (node
     ``v`` of the graph is ``rank[v]`` here), so that the top of the hierarchy, where every
@@ -109,9 +108,7 @@ class ContractionHierarchy:
         if not np.isfinite(cost):
             msg = f"no path from node {source} to node {target}"
             raise UnreachableError(msg)
-        ws = self._workspace()
-        n_edges = _ch_kernels.unpack(self.arc_first, self.arc_second, arcs, ws.edges)
-        edges = ws.edges[:n_edges].copy()
+        edges = _ch_kernels.unpack(self.arc_first, self.arc_second, arcs)
         g = self.graph
         nodes = np.concatenate(([int(source)], g.indices[edges])).astype(np.int32)
         return Path(
