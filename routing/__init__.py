@@ -3,6 +3,7 @@
 Data of the embedded map: (c) OpenStreetMap contributors, ODbL.
 """
 
+from .contraction import ContractionHierarchy, contraction_hierarchy
 from .exceptions import (
     GraphSourceError,
     InvalidWeightsError,
@@ -33,6 +34,7 @@ from .warmup import warm_up
 __all__ = [
     "DEFAULT_MAX_SNAP_M",
     "ROAD_CLASSES",
+    "ContractionHierarchy",
     "GraphSourceError",
     "InvalidWeightsError",
     "NodeIndexError",
@@ -46,6 +48,7 @@ __all__ = [
     "UnreachableError",
     "build_graph",
     "cache_dir",
+    "contraction_hierarchy",
     "default_map_path",
     "edge_weights",
     "graph_from_place",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .contraction import contraction_hierarchy
 from .graph import RoadGraph
 from .shortest_paths import (
     path_from_tree,
@@ -26,3 +27,7 @@ def warm_up() -> None:
     _, pred = shortest_path_tree(graph, 0)
     path_from_tree(graph, pred, 0, 1)
     route_statistics_batch(graph, [0, 1], [1, 0])
+    hierarchy = contraction_hierarchy(graph, use_cache=False)
+    hierarchy.shortest_path(0, 1)
+    hierarchy.travel_time_matrix([0, 1])
+    hierarchy.customize([2.0, 2.0], use_cache=False)
