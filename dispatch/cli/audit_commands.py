@@ -7,9 +7,10 @@ import json
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-from dispatch.api import ServiceSettings, Store
+from dispatch.api import Store
 
 from ._common import UsageError, print_table
+from .store_option import add_store_option, store_settings
 
 
 def _since(text: str) -> datetime:
@@ -26,11 +27,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     since = _since(args.since)
     if args.limit < 1:
         raise UsageError(f"--limit must be at least 1, not {args.limit}")
-    try:
-        url = ServiceSettings.from_env().override(db=args.store).database_url()
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    store = Store.open(url)
+    store = Store.open(store_settings(args).database_url())
     try:
         rows = store.audit_rows(since, args.limit)
     finally:
@@ -68,12 +65,5 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     audit.add_argument("--limit", type=int, default=100, help="at most this many rows")
     audit.add_argument("--json", action="store_true", help="one JSON object per line")
-    audit.add_argument(
-        "--store",
-        "--db",
-        dest="store",
-        metavar="URL",
-        help="SQLAlchemy URL of the store (default: DISPATCH_DB, else the SQLite file "
-        "`dispatch serve` uses)",
-    )
+    add_store_option(audit)
     audit.set_defaults(handler=_cmd_audit)

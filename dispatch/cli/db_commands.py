@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from dispatch.api import ServiceSettings, Store
+from dispatch.api import Store
 
-from ._common import UsageError
+from .store_option import add_store_option, store_settings
 
 
 def _cmd_db_upgrade(args: argparse.Namespace) -> int:
-    try:
-        url = ServiceSettings.from_env().override(db=args.store).database_url()
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    store = Store(url)
+    store = Store(store_settings(args).database_url())
     try:
         before, after = store.upgrade()
     finally:
@@ -38,12 +34,5 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "dispatch) in one transaction. `dispatch serve` does this itself for a SQLite file; "
         "a PostgreSQL database must be upgraded with this command before serving.",
     )
-    upgrade.add_argument(
-        "--store",
-        "--db",
-        dest="store",
-        metavar="URL",
-        help="SQLAlchemy URL of the store (default: DISPATCH_DB, else the SQLite file "
-        "`dispatch serve` uses)",
-    )
+    add_store_option(upgrade)
     upgrade.set_defaults(handler=_cmd_db_upgrade)

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-from dispatch.api import ServiceSettings, Store
+from dispatch.api import Store
 from dispatch.api.api_keys import create_key
 from dispatch.api.identity import Role, parse_role
 from dispatch.api.store import now_utc
 
 from ._common import UsageError, print_table
+from .store_option import add_store_option, store_settings
 
 
 def _store(args: argparse.Namespace) -> Store:
-    try:
-        url = ServiceSettings.from_env().override(db=args.store).database_url()
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    return Store.open(url)
+    return Store.open(store_settings(args).database_url())
 
 
 def _cmd_create(args: argparse.Namespace) -> int:
@@ -75,14 +72,7 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     keys = commands.add_parser("keys", help="manage the service's API keys")
     sub = keys.add_subparsers(dest="keys_command", required=True)
     store = argparse.ArgumentParser(add_help=False)
-    store.add_argument(
-        "--store",
-        "--db",
-        dest="store",
-        metavar="URL",
-        help="SQLAlchemy URL of the store (default: DISPATCH_DB, else the SQLite file "
-        "`dispatch serve` uses)",
-    )
+    add_store_option(store)
     create = sub.add_parser(
         "create", parents=[store], help="make a key and print it (once: only its hash is kept)"
     )

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, date, datetime, time
 
-from dispatch.api import ServiceSettings, Store
+from dispatch.api import Store
 from dispatch.api.store import now_utc
 
 from ._common import UsageError
+from .store_option import add_store_option, store_settings
 
 
 def _parse_cutoff(text: str, now: datetime) -> datetime:
@@ -33,10 +34,7 @@ def _parse_cutoff(text: str, now: datetime) -> datetime:
 def _cmd_purge(args: argparse.Namespace) -> int:
     now = now_utc()
     cutoff = _parse_cutoff(args.before, now)
-    try:
-        settings = ServiceSettings.from_env().override(db=args.store)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    settings = store_settings(args)
     store = Store.open(settings.database_url())
     try:
         report = store.purge_before(
@@ -71,14 +69,7 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         metavar="DATE",
         help="a past date (YYYY-MM-DD, midnight UTC) or ISO 8601 datetime",
     )
-    purge.add_argument(
-        "--store",
-        "--db",
-        dest="store",
-        metavar="URL",
-        help="SQLAlchemy URL of the store (default: DISPATCH_DB, else the SQLite file "
-        "`dispatch serve` uses)",
-    )
+    add_store_option(purge)
     purge.add_argument(
         "--dry-run", action="store_true", help="count what would be removed; change nothing"
     )
