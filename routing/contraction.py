@@ -109,16 +109,7 @@ class ContractionHierarchy:
             msg = f"no path from node {source} to node {target}"
             raise UnreachableError(msg)
         edges = _ch_kernels.unpack(self.arc_first, self.arc_second, arcs)
-        g = self.graph
-        nodes = np.concatenate(([int(source)], g.indices[edges])).astype(np.int32)
-        return Path(
-            nodes=nodes,
-            edges=edges,
-            lat=g.lat[nodes],
-            lon=g.lon[nodes],
-            travel_time_s=cost,
-            length_m=float(g.length_m[edges].sum()),
-        )
+        return Path.along(self.graph, source, edges, cost)
 
     def travel_time_matrix(
         self, sources: ArrayLike, targets: ArrayLike | None = None

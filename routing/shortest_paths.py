@@ -24,6 +24,21 @@ class Path:
     travel_time_s: float
     length_m: float
 
+    @classmethod
+    def along(
+        cls, graph: RoadGraph, source: int, edges: NDArray[np.int32], travel_time_s: float
+    ) -> Path:
+        """The path from node ``source`` along ``edges`` (original edge ids, in order)."""
+        nodes = np.concatenate(([int(source)], graph.indices[edges])).astype(np.int32)
+        return cls(
+            nodes=nodes,
+            edges=edges,
+            lat=graph.lat[nodes],
+            lon=graph.lon[nodes],
+            travel_time_s=travel_time_s,
+            length_m=float(graph.length_m[edges].sum()),
+        )
+
     def geometry(self, graph: RoadGraph) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Latitudes and longitudes of the full road polyline, including curved edges."""
         if self.edges.size == 0:
@@ -99,15 +114,7 @@ def shortest_path(
     if not np.isfinite(cost):
         msg = f"no path from node {s} to node {t}"
         raise UnreachableError(msg)
-    nodes = np.concatenate(([s], graph.indices[edges])).astype(np.int32)
-    return Path(
-        nodes=nodes,
-        edges=edges,
-        lat=graph.lat[nodes],
-        lon=graph.lon[nodes],
-        travel_time_s=cost,
-        length_m=float(graph.length_m[edges].sum()),
-    )
+    return Path.along(graph, s, edges, cost)
 
 
 def _bidirectional(
