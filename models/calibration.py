@@ -30,6 +30,9 @@ DAY_TYPES = ("unknown", "weekday", "weekend")
 HOUR_BANDS = (0.0, 6.0, 10.0, 15.0, 19.0, 24.0)
 """Edges of the hour-of-day bands: night, morning peak, midday, evening peak, evening."""
 
+_GROUP_COLUMNS = pd.Index(["snow", "rain", "precipitation_mm", "is_weekend", "hour"])
+"""The features the groups are read from (made once: building an index is slow)."""
+
 
 class ConditionalCalibration:
     """Offsets of an upper quantile's residuals per weather, day type and hour band.
@@ -198,11 +201,10 @@ class ConditionalCalibration:
         self, X: pd.DataFrame
     ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
         """Weather, day type and hour band codes of each row (indices into the tables)."""
-        names = ("snow", "rain", "precipitation_mm", "is_weekend", "hour")
         block = X.to_numpy(dtype=np.float64, na_value=np.nan)  # a view of a float frame
         snow, rain, mm, weekend, hour = (
             block[:, at] if at >= 0 else np.full(len(X), np.nan)
-            for at in X.columns.get_indexer(pd.Index(names)).tolist()
+            for at in X.columns.get_indexer(_GROUP_COLUMNS).tolist()
         )
         known = ~(np.isnan(snow) & np.isnan(rain) & np.isnan(mm))
         weather = np.select(

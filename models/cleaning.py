@@ -120,11 +120,20 @@ def clean_trips(
 
 def straight_line_m(frame: pd.DataFrame) -> NDArray[np.float64]:
     """Great-circle distance (m) between each row's origin and destination."""
-    lat1, lon1 = (
-        np.radians(frame["origin_lat"].to_numpy()),
-        np.radians(frame["origin_lon"].to_numpy()),
+    ends = (
+        frame[c].to_numpy(dtype=float) for c in ("origin_lat", "origin_lon", "dest_lat", "dest_lon")
     )
-    lat2, lon2 = np.radians(frame["dest_lat"].to_numpy()), np.radians(frame["dest_lon"].to_numpy())
+    return haversine_m(*ends)
+
+
+def haversine_m(
+    lat1: NDArray[np.float64],
+    lon1: NDArray[np.float64],
+    lat2: NDArray[np.float64],
+    lon2: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Great-circle distance (m) between points 1 and 2 (degrees)."""
+    lat1, lon1, lat2, lon2 = (np.radians(v) for v in (lat1, lon1, lat2, lon2))
     a = (
         np.sin((lat2 - lat1) / 2) ** 2
         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2

@@ -17,8 +17,10 @@ Statistics of durations by zone depend on labels, so they are learned by the mod
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -26,7 +28,7 @@ from numpy.typing import ArrayLike, NDArray
 
 import routing
 
-from .cleaning import EARTH_RADIUS_M, straight_line_m
+from .cleaning import EARTH_RADIUS_M, haversine_m
 
 ZONE_GRID = 4
 ROTATIONS_DEG = (15, 30, 45, 60)
@@ -174,19 +176,35 @@ class RouteTotalsSource(Protocol):
     def lookup(self, origin: ArrayLike, dest: ArrayLike) -> RouteTotals: ...
 
 
-def route_features(
-    trips: pd.DataFrame, graph: routing.RoadGraph, table: RouteTotalsSource | None = None
-) -> pd.DataFrame:
-    """The :data:`ROUTE_FEATURES` of each trip: from ``table`` if given, else by route search."""
-    origin, dest = trips["origin_node"].to_numpy(), trips["dest_node"].to_numpy()
+END_COLUMNS = ("origin_lat", "origin_lon", "dest_lat", "dest_lon")
+"""The coordinates of a trip's two ends, as the route features read them."""
+
+Columns = pd.DataFrame | Mapping[str, Any]
+"""Named columns of equal length: a trip frame, or a dict of arrays."""
+
+
+def route_feature_values(
+    graph: routing.RoadGraph,
+    origin: NDArray[np.integer],
+    dest: NDArray[np.integer],
+    ends: Columns,
+    table: RouteTotalsSource | None = None,
+) -> dict[str, NDArray[np.float64]]:
+    """The :data:`ROUTE_FEATURES` of pairs of graph nodes, one array each.
+
+    ``ends`` holds the :data:`END_COLUMNS` of each pair (a trip frame, or arrays); route
+    totals come from ``table`` if given, else from route searches.
+    """
     routes = (
         RouteTotals.search(graph, origin, dest) if table is None else table.lookup(origin, dest)
     )
+    lat = {end: np.asarray(ends[f"{end}_lat"], dtype=float) for end in ("origin", "dest")}
+    lon = {end: np.asarray(ends[f"{end}_lon"], dtype=float) for end in ("origin", "dest")}
     length = np.maximum(routes.length_m, 1.0)
-    straight = straight_line_m(trips)
+    straight = haversine_m(lat["origin"], lon["origin"], lat["dest"], lon["dest"])
     grid = ZoneGrid.of(graph)
     n_signals, n_left, n_right, n_u = routes.counts.T
-    out = {
+    return {
         "free_flow_s": routes.travel_time_s,
         "log_free_flow_s": np.log1p(routes.travel_time_s),
         "distance_m": routes.length_m,
@@ -199,11 +217,51 @@ def route_features(
         "n_right_turns": n_right,
         "n_u_turns": n_u,
         "free_flow_speed_mps": routes.length_m / np.maximum(routes.travel_time_s, 1.0),
-        "origin_zone": grid.zone(trips["origin_lat"].to_numpy(), trips["origin_lon"].to_numpy()),
-        "dest_zone": grid.zone(trips["dest_lat"].to_numpy(), trips["dest_lon"].to_numpy()),
-        **_location_features(trips, grid),
+        "origin_zone": grid.zone(lat["origin"], lon["origin"]).astype(float),
+        "dest_zone": grid.zone(lat["dest"], lon["dest"]).astype(float),
+        **_location_features(lat, lon, grid),
     }
-    return _frame(out, ROUTE_FEATURES, trips.index)
+
+
+def route_features(
+    trips: pd.DataFrame, graph: routing.RoadGraph, table: RouteTotalsSource | None = None
+) -> pd.DataFrame:
+    """The :data:`ROUTE_FEATURES` of each trip: from ``table`` if given, else by route search."""
+    origin, dest = trips["origin_node"].to_numpy(), trips["dest_node"].to_numpy()
+    values = route_feature_values(graph, origin, dest, trips, table)
+    return _frame(values, ROUTE_FEATURES, trips.index)
+
+
+def time_feature_values(
+    pickup_time: pd.Series | pd.DatetimeIndex, timezone: str, conditions: Columns
+) -> dict[str, NDArray[np.float64]]:
+    """The time features (hour and weekday of the map's local time, whatever zone the times
+    are in) and the weather and congestion features, one array each.
+
+    ``conditions`` holds the optional observed columns (a trip frame, or arrays); those
+    absent become NaN.
+    """
+    local = pd.DatetimeIndex(pickup_time).tz_convert(timezone).tz_localize(None)
+    seconds = local.to_numpy(dtype="datetime64[s]")
+    missing = np.isnat(seconds)
+    stamp = np.where(missing, 0, seconds.astype(np.int64))
+    minutes = stamp // 60 % 1440
+    hour = np.where(missing, np.nan, minutes // 60 + minutes % 60 / 60.0)
+    dow = np.where(missing, np.nan, (stamp // 86_400 + 3) % 7)  # 1970-01-01 was a Thursday
+    n = len(hour)
+    return {
+        "hour": hour,
+        "hour_sin": np.sin(2 * np.pi * hour / 24),
+        "hour_cos": np.cos(2 * np.pi * hour / 24),
+        "dow_sin": np.sin(2 * np.pi * dow / 7),
+        "dow_cos": np.cos(2 * np.pi * dow / 7),
+        "is_weekend": np.where(missing, np.nan, (dow >= 5).astype(float)),
+        "precipitation_mm": _optional(conditions, "precipitation_mm", n),
+        "snow": _optional(conditions, "snow", n),
+        "rain": _condition(conditions, "rain", n),
+        "temperature_c": _optional(conditions, "temperature_c", n),
+        "congestion_index": _optional(conditions, "congestion_index", n),
+    }
 
 
 def build_features(
@@ -212,45 +270,44 @@ def build_features(
     """The :data:`FEATURE_COLUMNS` of each cleaned trip.
 
     ``routes`` (optional) are the trips' :func:`route_features`, computed earlier: a caller
-    pricing the same pairs at many times computes them once. Hour and weekday are those of
-    the map's local time, whatever zone the times are in.
+    pricing the same pairs at many times computes them once.
     """
     if routes is None:
         routes = route_features(trips, graph)
-    local = trips["pickup_time"].dt.tz_convert(graph.timezone)
-    hour = (local.dt.hour + local.dt.minute / 60.0).to_numpy(dtype=float)
-    dow = local.dt.day_of_week.to_numpy(dtype=float)
     out = {
         **dict(
             zip(ROUTE_FEATURES, routes[list(ROUTE_FEATURES)].to_numpy(dtype=float).T, strict=True)
         ),
-        "hour": hour,
-        "hour_sin": np.sin(2 * np.pi * hour / 24),
-        "hour_cos": np.cos(2 * np.pi * hour / 24),
-        "dow_sin": np.sin(2 * np.pi * dow / 7),
-        "dow_cos": np.cos(2 * np.pi * dow / 7),
-        "is_weekend": (dow >= 5).astype(float),
-        "precipitation_mm": _optional(trips, "precipitation_mm"),
-        "snow": _optional(trips, "snow"),
-        "rain": _condition(trips, "rain"),
-        "temperature_c": _optional(trips, "temperature_c"),
-        "congestion_index": _optional(trips, "congestion_index"),
+        **time_feature_values(trips["pickup_time"], graph.timezone, trips),
     }
     return _frame(out, FEATURE_COLUMNS, trips.index)
 
 
-def _frame(values: dict[str, ArrayLike], columns: tuple[str, ...], index: pd.Index) -> pd.DataFrame:
+def feature_frame(values: Mapping[str, ArrayLike], n_rows: int) -> pd.DataFrame:
+    """The :data:`FEATURE_COLUMNS` of ``values`` (one array of ``n_rows`` each) as a frame."""
+    return _frame(values, FEATURE_COLUMNS, pd.RangeIndex(n_rows))
+
+
+def _frame(
+    values: Mapping[str, ArrayLike], columns: tuple[str, ...], index: pd.Index
+) -> pd.DataFrame:
     """``columns`` of ``values`` as one float block (cheap to build and to slice)."""
     block = np.empty((len(index), len(columns)))
     for k, column in enumerate(columns):
         block[:, k] = values[column]
-    return pd.DataFrame(block, columns=list(columns), index=index)
+    return pd.DataFrame(block, columns=_column_index(columns), index=index, copy=False)
 
 
-def _location_features(trips: pd.DataFrame, grid: ZoneGrid) -> dict[str, NDArray[np.float64]]:
+@functools.cache
+def _column_index(columns: tuple[str, ...]) -> pd.Index:
+    """The column labels of ``columns``, made once (building an index of labels is slow)."""
+    return pd.Index(columns)
+
+
+def _location_features(
+    lat: dict[str, NDArray[np.float64]], lon: dict[str, NDArray[np.float64]], grid: ZoneGrid
+) -> dict[str, NDArray[np.float64]]:
     """Both ends' coordinates, raw and rotated about the map's centre, bearing, Manhattan."""
-    lat = {end: trips[f"{end}_lat"].to_numpy(dtype=float) for end in ("origin", "dest")}
-    lon = {end: trips[f"{end}_lon"].to_numpy(dtype=float) for end in ("origin", "dest")}
     centre_lat, centre_lon = (grid.south + grid.north) / 2, (grid.west + grid.east) / 2
     metres_per_deg = np.radians(1.0) * EARTH_RADIUS_M
     # east (x) and north (y) metres from the centre: a local equirectangular projection
@@ -281,16 +338,19 @@ def _class_shares(group_length: np.ndarray, length: np.ndarray) -> dict[str, np.
     return shares
 
 
-def _optional(trips: pd.DataFrame, column: str) -> np.ndarray:
-    if column not in trips.columns:
-        return np.full(len(trips), np.nan)
-    return pd.to_numeric(trips[column].astype("Float64"), errors="coerce").to_numpy(
+def _optional(conditions: Columns, column: str, n_rows: int) -> NDArray[np.float64]:
+    if column not in conditions:
+        return np.full(n_rows, np.nan)
+    values = conditions[column]
+    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
+        return values
+    return pd.to_numeric(pd.Series(values).astype("Float64"), errors="coerce").to_numpy(
         dtype=float, na_value=np.nan
     )
 
 
-def _condition(trips: pd.DataFrame, condition: str) -> np.ndarray:
-    if "weather_condition" not in trips.columns:
-        return np.full(len(trips), np.nan)
-    values = trips["weather_condition"]
+def _condition(conditions: Columns, condition: str, n_rows: int) -> NDArray[np.float64]:
+    if "weather_condition" not in conditions:
+        return np.full(n_rows, np.nan)
+    values = pd.Series(conditions["weather_condition"])
     return np.where(values.isna(), np.nan, (values == condition).astype(float))

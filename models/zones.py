@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,7 +48,9 @@ class _Table:
 
 @dataclass(frozen=True, eq=False)
 class _PackedTables:
-    """Several tables concatenated: table ``t`` is ``[starts[t]:starts[t + 1]]``."""
+    """Several tables as hash tables in flat arrays: table ``t`` has the slots
+    ``[starts[t]:starts[t + 1]]`` (a power of two of them, at most half full; an empty
+    slot has key -1), found by :func:`_slot`."""
 
     end_levels: NDArray[np.int64]
     pair_levels: NDArray[np.int64]
@@ -155,7 +158,7 @@ class ZoneStatistics:
         One compiled pass over the rows (this is on the path of every live estimate): the
         same cells, lookups and shrinkage as :meth:`fit` uses, level by level.
         """
-        packed = self._packed
+        packed = self._hashed
         result: NDArray[np.float64] = _transform_kernel(
             np.ascontiguousarray(coordinates, dtype=np.float64),
             np.array([self.south, self.west, *self.side_deg]),
@@ -170,20 +173,37 @@ class ZoneStatistics:
         )
         return result
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_hashed", None)  # rebuilt from the tables when needed
+        return state
+
     @cached_property
-    def _packed(self) -> _PackedTables:
-        """The tables of the levels in use, end levels first, as one set of flat arrays."""
+    def _hashed(self) -> _PackedTables:
+        """The tables of the levels in use, end levels first, as hash tables in flat arrays."""
         order = [("end", level) for level in self.end_levels]
         order += [("pair", level) for level in self.pair_levels]
         tables = [self.tables[key] for key in order]
-        sizes = [t.keys.size for t in tables]
+        slots = [1 << max(int(2 * t.keys.size - 1).bit_length(), 1) for t in tables]
+        starts = np.concatenate([[0], np.cumsum(slots)]).astype(np.int64)
+        keys = np.full(starts[-1], -1, dtype=np.int64)
+        sums, counts = np.zeros(starts[-1]), np.zeros(starts[-1])
+        for t, table in enumerate(tables):
+            _fill_slots(
+                table.keys.astype(np.int64),
+                table.sums.astype(np.float64),
+                table.counts.astype(np.float64),
+                keys[starts[t] : starts[t + 1]],
+                sums[starts[t] : starts[t + 1]],
+                counts[starts[t] : starts[t + 1]],
+            )
         return _PackedTables(
             end_levels=np.asarray(self.end_levels, dtype=np.int64),
             pair_levels=np.asarray(self.pair_levels, dtype=np.int64),
-            starts=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
-            keys=np.concatenate([t.keys for t in tables]).astype(np.int64),
-            sums=np.concatenate([t.sums for t in tables]).astype(np.float64),
-            counts=np.concatenate([t.counts for t in tables]).astype(np.float64),
+            starts=starts,
+            keys=keys,
+            sums=sums,
+            counts=counts,
         )
 
     def _cells(
@@ -262,6 +282,35 @@ def _cell(value: float, origin: float, side: float, n: int) -> int:
     return int(min(max(x, 0.0), n - 1.0))
 
 
+_HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: 2**64 / golden ratio
+
+
+@njit(cache=True, nogil=True)
+def _slot(keys: NDArray[np.int64], lo: int, hi: int, key: int) -> int:
+    """Slot of ``key`` in the hash table ``keys[lo:hi]``, or of the empty slot ending its
+    probe (the table is never full)."""
+    mask = hi - lo - 1
+    at = int((np.uint64(key) * _HASH_MULTIPLIER) >> np.uint64(32)) & mask
+    while keys[lo + at] != key and keys[lo + at] != -1:
+        at = (at + 1) & mask
+    return lo + at
+
+
+@njit(cache=True, nogil=True)
+def _fill_slots(
+    keys: NDArray[np.int64],
+    sums: NDArray[np.float64],
+    counts: NDArray[np.float64],
+    slot_keys: NDArray[np.int64],
+    slot_sums: NDArray[np.float64],
+    slot_counts: NDArray[np.float64],
+) -> None:
+    """Put each (distinct) key with its sum and count into the empty hash table ``slot_*``."""
+    for k in range(keys.size):
+        at = _slot(slot_keys, 0, slot_keys.size, keys[k])
+        slot_keys[at], slot_sums[at], slot_counts[at] = keys[k], sums[k], counts[k]
+
+
 @njit(cache=True, nogil=True)
 def _shrunk(
     stat: float,
@@ -273,12 +322,10 @@ def _shrunk(
     key: int,
     smoothing: float,
 ) -> float:
-    """``stat`` shrunk toward the cell ``key`` of the table ``[lo:hi]`` (unseen: unchanged
-    weight, as a cell of zero sum and count)."""
-    at = lo + np.searchsorted(keys[lo:hi], key)
-    s, c = 0.0, 0.0
-    if at < hi and keys[at] == key:
-        s, c = sums[at], counts[at]
+    """``stat`` shrunk toward the cell ``key`` of the hash table ``[lo:hi]`` (unseen:
+    unchanged weight, as a cell of zero sum and count)."""
+    at = _slot(keys, lo, hi, key)
+    s, c = sums[at], counts[at]  # zero in an empty slot
     return float((s + smoothing * stat) / (c + smoothing))
 
 
@@ -299,17 +346,24 @@ def _transform_kernel(
     south, west, side_lat, side_lon = grid[0], grid[1], grid[2], grid[3]
     out = np.empty((coordinates.shape[0], 3))
     n_end = end_levels.size
+    finest = max(end_levels.max() if n_end else 0, pair_levels.max() if pair_levels.size else 0)
+    n_finest = 1 << finest
     for i in range(coordinates.shape[0]):
+        # a cell of a coarser level is its finest cell shifted: scaling by 2**level is exact
+        rows = (
+            _cell(coordinates[i, 0], south, side_lat, n_finest),
+            _cell(coordinates[i, 2], south, side_lat, n_finest),
+        )
+        cols = (
+            _cell(coordinates[i, 1], west, side_lon, n_finest),
+            _cell(coordinates[i, 3], west, side_lon, n_finest),
+        )
         origin_stat, dest_stat, pair_stat = global_mean, global_mean, global_mean
         for t in range(n_end + pair_levels.size):
             level = end_levels[t] if t < n_end else pair_levels[t - n_end]
-            n = 1 << level
-            origin = _cell(coordinates[i, 0], south, side_lat, n) * n + _cell(
-                coordinates[i, 1], west, side_lon, n
-            )
-            dest = _cell(coordinates[i, 2], south, side_lat, n) * n + _cell(
-                coordinates[i, 3], west, side_lon, n
-            )
+            n, shift = 1 << level, finest - level
+            origin = (rows[0] >> shift) * n + (cols[0] >> shift)
+            dest = (rows[1] >> shift) * n + (cols[1] >> shift)
             lo, hi = starts[t], starts[t + 1]
             if t < n_end:
                 origin_stat = _shrunk(origin_stat, keys, sums, counts, lo, hi, origin, smoothing)

@@ -17,8 +17,8 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 import routing
-from models import EtaModel, build_features, predict_durations
-from models.features import node_pairs, route_features
+from models import EtaModel, predict_durations
+from models.features import Columns, feature_frame, route_feature_values, time_feature_values
 from models.route_table import RouteTable
 
 from ..domain import Location
@@ -93,13 +93,22 @@ def estimate(
 
     ``table`` (the graph's route table, if the service holds one) replaces route searches.
     """
-    trips = node_pairs(graph, origin, dest)
-    trips["pickup_time"] = pd.to_datetime(departure, utc=True)
+    ends = {
+        "origin_lat": graph.lat[origin],
+        "origin_lon": graph.lon[origin],
+        "dest_lat": graph.lat[dest],
+        "dest_lon": graph.lon[dest],
+    }
+    conditions: Columns = {}
     if observations is not None and any(observations):
-        observed = pd.DataFrame(list(observations), index=range(len(origin)))
-        for column in observed.columns:
-            trips[column] = observed[column].to_numpy()
-    features = build_features(trips, graph, routes=route_features(trips, graph, table))
+        conditions = pd.DataFrame(list(observations), index=range(len(origin)))
+    features = feature_frame(
+        {
+            **route_feature_values(graph, origin, dest, ends, table),
+            **time_feature_values(pd.to_datetime(departure, utc=True), graph.timezone, conditions),
+        },
+        len(origin),
+    )
     p50, p90 = predict_durations(model, features)
     return Estimates(
         p50_s=p50,
