@@ -35,6 +35,10 @@ from .schemas import ETA_REQUEST, EtaQuery
 from .settings import ServiceSettings
 
 ESTIMATE_FIELDS = ("p50_s", "p90_s", "free_flow_s", "distance_m")
+WORKER_NICENESS = 5
+"""Scheduling priority the workers give up: when cores are short, the event loop reading
+requests and writing answers runs first, so that a batch never waits behind the next
+batch's arithmetic (on the load benchmark the p99 drops by a few milliseconds)."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +170,7 @@ def _start_worker(settings: ServiceSettings) -> None:
     threading.Thread(target=_exit_with_parent, daemon=True).start()
     _worker_context = EtaContext.load(settings)
     gc.freeze()  # the graph and table live as long as the worker: never scan them
+    os.nice(WORKER_NICENESS)
 
 
 def _exit_with_parent() -> None:
