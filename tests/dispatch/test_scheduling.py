@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from dispatch.checker import check_plan
 from dispatch.exceptions import PlanningError
 from dispatch.greedy import greedy_plan
 from dispatch.instances import read_bks, read_instance
-from dispatch.problem import PdpProblem
+from dispatch.problem import PdpProblem, travel_cost
 from dispatch.scheduling import SolveParams, schedule, solve_pdp
 from tests.shared_data import SHARED_DATA as DATA
 
@@ -130,3 +131,33 @@ def test_solution_limit_makes_plans_reproducible() -> None:
     assert first.solve_seconds < 20 * 0.85
     for a, b in zip(first.routes, second.routes, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        SolveParams(time_limit_s=2, trace=True),
+        SolveParams(time_limit_s=10, search="alns", iterations=300, workers=2, trace=True),
+    ],
+    ids=["ortools", "alns"],
+)
+def test_the_trace_falls_to_the_plan_distance(params: SolveParams) -> None:
+    """On a2-16 the trace times shorter full plans, ending at the returned plan's distance."""
+    problem = _instance(CORDEAU / "a2-16.txt")
+    plan = schedule(problem, params)
+    assert plan.unserved.size == 0
+    assert plan.trace
+    seconds = [t for t, _ in plan.trace]
+    distances = [d for _, d in plan.trace]
+    assert seconds == sorted(seconds)
+    assert 0.0 <= seconds[0] and seconds[-1] <= plan.solve_seconds
+    assert all(a > b for a, b in pairwise(distances))
+    assert distances[-1] == travel_cost(problem, plan.routes) == pytest.approx(plan.cost(problem))
+
+
+def test_no_trace_unless_asked() -> None:
+    """Without ``trace``, neither search returns one."""
+    problem = random_problem(2, 8, 2)
+    assert schedule(problem, SolveParams(time_limit_s=1)).trace is None
+    alns = SolveParams(time_limit_s=1, search="alns", iterations=20)
+    assert schedule(problem, alns).trace is None
