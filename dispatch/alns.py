@@ -53,8 +53,9 @@ class AlnsParams:
     worker ``w`` takes ``end_temperatures[w % len(end_temperatures)]`` (a portfolio: the
     low end suits the Cordeau instances, the high one long routes with wide windows such
     as Li & Lim's lrc201, whose deep local optimum only a warmer search leaves).
-    ``trace`` records the plan's :attr:`Plan.trace`: the distance of each new best plan
-    serving every request (the workers' traces merged).
+    ``trace`` records the plan's :attr:`Plan.trace`: each new best plan serving every
+    request that is shorter than the earlier ones (every new best one without
+    ``fixed_cost``), the workers' traces merged.
     """
 
     time_limit_s: float = 10.0
@@ -90,8 +91,7 @@ def alns_plan(problem: PdpProblem, params: AlnsParams | None = None) -> Plan:
     With ``workers > 1``, that many searches run at once (seeds ``seed``, ``seed + 1``,
     ...; one in this process, the others in forked processes) and the best plan is kept
     (fewest unserved, then cost, then lowest seed), with the best of their traces at
-    each moment. Raises ``ValueError`` for a problem
-    :func:`supports` rejects.
+    each moment. Raises ``ValueError`` for a problem :func:`supports` rejects.
     """
     p = params or AlnsParams()
     reason = supports(problem)
