@@ -146,6 +146,7 @@ def plot(runs: list[dict[str, Any]], budget: float, path: Path) -> Path:
     top.legend()
     bottom.set(xlabel="seconds since the solve started (log)", ylabel="instances\nwith a plan")
     bottom.set_ylim(0, n + 0.5)
+    bottom.set_yticks(range(0, n + 1, max(n // 4, 1)))
     bottom.grid(True, which="both", alpha=0.3)
     return save_figure(fig, path)
 

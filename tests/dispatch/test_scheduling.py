@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
 
@@ -161,3 +162,20 @@ def test_no_trace_unless_asked() -> None:
     assert schedule(problem, SolveParams(time_limit_s=1)).trace is None
     alns = SolveParams(time_limit_s=1, search="alns", iterations=20)
     assert schedule(problem, alns).trace is None
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        SolveParams(time_limit_s=20, solution_limit=30),
+        SolveParams(time_limit_s=20, search="alns", iterations=200, seed=3),
+    ],
+    ids=["ortools", "alns"],
+)
+def test_tracing_leaves_the_search_unchanged(params: SolveParams) -> None:
+    """With a solution or iteration limit, a traced run returns the plan of an untraced one."""
+    problem = random_problem(4)
+    plain, traced = schedule(problem, params), schedule(problem, replace(params, trace=True))
+    assert traced.trace is not None
+    for a, b in zip(plain.routes, traced.routes, strict=True):
+        np.testing.assert_array_equal(a, b)
