@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .alns_operators import REMOVALS, Instance, SearchState, regret_insert
-from .problem import PdpProblem, Plan
+from .problem import PdpProblem, Plan, Trace, travel_cost
 
 _SCORES = (33.0, 9.0, 13.0)  # new best, better than current (new), accepted (new)
 _INSERTIONS = {"greedy": 1, "regret-2": 2, "regret-3": 3}
@@ -53,6 +53,9 @@ class AlnsParams:
     worker ``w`` takes ``end_temperatures[w % len(end_temperatures)]`` (a portfolio: the
     low end suits the Cordeau instances, the high one long routes with wide windows such
     as Li & Lim's lrc201, whose deep local optimum only a warmer search leaves).
+    ``trace`` records the plan's :attr:`Plan.trace`: each new best plan serving every
+    request that is shorter than the earlier ones (every new best one without
+    ``fixed_cost``), the workers' traces merged.
     """
 
     time_limit_s: float = 10.0
@@ -70,6 +73,7 @@ class AlnsParams:
     removals: tuple[str, ...] = field(default=tuple(REMOVALS))
     insertions: tuple[str, ...] = field(default=tuple(_INSERTIONS))
     workers: int = 1
+    trace: bool = False
 
 
 def supports(problem: PdpProblem) -> str | None:
@@ -86,8 +90,8 @@ def alns_plan(problem: PdpProblem, params: AlnsParams | None = None) -> Plan:
 
     With ``workers > 1``, that many searches run at once (seeds ``seed``, ``seed + 1``,
     ...; one in this process, the others in forked processes) and the best plan is kept
-    (fewest unserved, then cost, then lowest seed). Raises ``ValueError`` for a problem
-    :func:`supports` rejects.
+    (fewest unserved, then cost, then lowest seed), with the best of their traces at
+    each moment. Raises ``ValueError`` for a problem :func:`supports` rejects.
     """
     p = params or AlnsParams()
     reason = supports(problem)
@@ -107,7 +111,8 @@ def alns_plan(problem: PdpProblem, params: AlnsParams | None = None) -> Plan:
         plans = [_search(problem, seeds[0], started)] + [f.result() for f in others]
     ranks = [(int(q.unserved.size), q.cost(problem), w) for w, q in enumerate(plans)]
     best = plans[min(ranks)[2]]
-    return replace(best, solve_seconds=time.perf_counter() - started)
+    trace = _merged([q.trace for q in plans if q.trace is not None]) if p.trace else None
+    return replace(best, solve_seconds=time.perf_counter() - started, trace=trace)
 
 
 def _search(problem: PdpProblem, p: AlnsParams, started: float) -> Plan:
@@ -120,6 +125,9 @@ def _search(problem: PdpProblem, p: AlnsParams, started: float) -> Plan:
     penalty = _penalty(problem, p.fixed_cost)
     best, best_cost = current.copy(), current.objective(penalty)
     current_cost = best_cost
+    trace: list[tuple[float, float]] = []
+    if p.trace:
+        _record(trace, best, started)
     # the temperature scales with the distance, not with the fixed costs of vehicles
     distance = float(current.route_cost.sum()) - p.fixed_cost * int(np.sum(current.lengths > 2))
     t0 = max(p.start_worse * distance / math.log(2.0), 1e-9)
@@ -155,6 +163,8 @@ def _search(problem: PdpProblem, p: AlnsParams, started: float) -> Plan:
         if cost < best_cost - 1e-9:
             best, best_cost = candidate.copy(), cost
             score = _SCORES[0]
+            if p.trace:
+                _record(trace, best, started)
         accept = cost < current_cost - 1e-9 or rng.random() < math.exp(
             -(cost - current_cost) / temperature
         )
@@ -172,7 +182,26 @@ def _search(problem: PdpProblem, p: AlnsParams, started: float) -> Plan:
         if iteration % p.segment == 0:
             _update(weights_r, scores_r, uses_r, p.reaction)
             _update(weights_i, scores_i, uses_i, p.reaction)
-    return best.plan("alns", time.perf_counter() - started)
+    plan = best.plan("alns", time.perf_counter() - started)
+    return replace(plan, trace=tuple(trace)) if p.trace else plan
+
+
+def _record(trace: list[tuple[float, float]], best: SearchState, started: float) -> None:
+    """Add ``best`` to ``trace`` if it serves every request in a shorter distance."""
+    if np.any(best.served_by < 0):
+        return
+    distance = travel_cost(best.instance.problem, [best.route(v) for v in range(best.lengths.size)])
+    if not trace or distance < trace[-1][1]:
+        trace.append((time.perf_counter() - started, distance))
+
+
+def _merged(traces: list[Trace]) -> Trace:
+    """The shortest distance found by any of ``traces`` at each moment one improves."""
+    merged: list[tuple[float, float]] = []
+    for seconds, distance in sorted(point for trace in traces for point in trace):
+        if not merged or distance < merged[-1][1]:
+            merged.append((seconds, distance))
+    return tuple(merged)
 
 
 def _end(p: AlnsParams, worker: int) -> float:

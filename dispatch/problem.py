@@ -10,6 +10,7 @@ checker (:mod:`dispatch.checker`) recomputes it with code of its own.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -17,6 +18,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .exceptions import PlanningError
+
+Trace = tuple[tuple[float, float], ...]
+"""(seconds since the search started, distance) of each shorter plan serving every request."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -146,7 +150,9 @@ class Plan:
 
     Each route starts at the vehicle's start depot and ends at its end depot; an unused
     vehicle has the route ``[start, end]``. ``unserved`` lists request indices left out.
-    ``method`` says what produced the plan ("solver" or "greedy fallback").
+    ``method`` says what produced the plan ("solver" or "greedy fallback"). ``trace``, when
+    the search was asked for one, times its progress (see :data:`Trace`; distances as
+    :func:`travel_cost`).
     """
 
     routes: list[NDArray[np.int64]]
@@ -154,6 +160,7 @@ class Plan:
     unserved: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     method: str = "solver"
     solve_seconds: float = 0.0
+    trace: Trace | None = None
 
     def used_vehicles(self) -> int:
         """Vehicles whose route visits at least one stop."""
@@ -161,8 +168,7 @@ class Plan:
 
     def cost(self, problem: PdpProblem) -> float:
         """Objective in double precision: arc costs, plus lateness and span costs if priced."""
-        c = problem.arc_cost
-        travel = float(sum(c[r[:-1], r[1:]].sum() for r in self.routes))
+        travel = travel_cost(problem, self.routes)
         used = [(r, t) for r, t in zip(self.routes, self.times, strict=True) if len(r) > 2]
         span = sum(float(t[-1] - t[0] - problem.service_time[r[0]]) for r, t in used)
         return (
@@ -170,3 +176,9 @@ class Plan:
             + problem.span_cost * span
             + sum(problem.lateness_cost(r, t) for r, t in zip(self.routes, self.times, strict=True))
         )
+
+
+def travel_cost(problem: PdpProblem, routes: Sequence[NDArray[np.int64]]) -> float:
+    """The total arc cost of ``routes`` (node sequences, depots included): the distance."""
+    c = problem.arc_cost
+    return float(sum(c[r[:-1], r[1:]].sum() for r in routes))

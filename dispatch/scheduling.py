@@ -35,7 +35,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from .alns import AlnsParams, alns_plan, supports
 from .greedy import greedy_plan, insert_requests
-from .problem import PdpProblem, Plan
+from .problem import PdpProblem, Plan, Trace, travel_cost
 from .route_timing import earliest_schedule, schedule_with_ride_times
 
 _MARGIN_S = 0.05  # kept from the budget for extracting the plan
@@ -60,6 +60,8 @@ class SolveParams:
     and ``iterations`` (its iteration limit), as long as the budget is not hit; ``workers``
     runs that many ALNS searches in parallel processes (consecutive seeds, best kept).
     ``scale``, ``guided_local_search`` and ``solution_limit`` are OR-Tools' only.
+    ``trace`` makes the returned plan carry its :attr:`Plan.trace` (for OR-Tools, from a
+    callback on each solution: a little slower, so off by default).
     """
 
     time_limit_s: float = 10.0
@@ -72,6 +74,40 @@ class SolveParams:
     seed: int = 0
     iterations: int | None = None
     workers: int = 1
+    trace: bool = False
+
+
+class _Trace:
+    """Collects a :data:`Trace`: each shorter plan serving every request, timed from ``started``."""
+
+    def __init__(self, problem: PdpProblem, started: float) -> None:
+        self.problem = problem
+        self.started = started
+        self.points: list[tuple[float, float]] = []
+
+    def offer(self, routes: Sequence[NDArray[np.int64]]) -> None:
+        """Record ``routes`` (depots included) if they serve every request in a shorter distance."""
+        if sum(len(r) - 2 for r in routes) < 2 * self.problem.n_requests:
+            return
+        distance = travel_cost(self.problem, routes)
+        if not self.points or distance < self.points[-1][1]:
+            self.points.append((time.perf_counter() - self.started, distance))
+
+    def extend(self, points: Trace, offset: float) -> None:
+        """Record the improvements of a trace that started ``offset`` seconds after this one."""
+        for seconds, distance in points:
+            if not self.points or distance < self.points[-1][1]:
+                self.points.append((seconds + offset, distance))
+
+    def add_to(self, plan: Plan) -> Plan:
+        """``plan``, offered last, carrying the trace."""
+        if plan.unserved.size == 0:
+            self.offer(plan.routes)
+        return replace(plan, trace=tuple(self.points))
+
+
+def _traced(problem: PdpProblem, p: SolveParams, started: float) -> _Trace | None:
+    return _Trace(problem, started) if p.trace else None
 
 
 def solve_pdp(problem: PdpProblem, params: SolveParams | None = None) -> Plan | None:
@@ -85,8 +121,16 @@ def solve_pdp(problem: PdpProblem, params: SolveParams | None = None) -> Plan | 
     """
     p = params or SolveParams()
     started = time.perf_counter()
+    trace = _traced(problem, p, started)
+    plan = _solve_pdp(problem, p, started, trace)
+    return plan if plan is None or trace is None else trace.add_to(plan)
+
+
+def _solve_pdp(
+    problem: PdpProblem, p: SolveParams, started: float, trace: _Trace | None
+) -> Plan | None:
     deadline = started + p.time_limit_s - _MARGIN_S
-    model = _Model(problem, p)
+    model = _Model(problem, p, trace)
     first = model.routing.SolveWithParameters(
         _search(p, (deadline - started) * _FIRST_PHASE, problem.n_requests)
     )
@@ -94,7 +138,8 @@ def solve_pdp(problem: PdpProblem, params: SolveParams | None = None) -> Plan | 
         return None
     plan = model.extract(first)
     locked = [0] * problem.n_vehicles
-    plan = _improve(problem, p, _repair(problem, plan, locked, deadline), locked, deadline)
+    plan = _repair(problem, plan, locked, deadline, trace)
+    plan = _improve(problem, p, plan, locked, deadline, trace)
     return replace(plan, method="solver", solve_seconds=time.perf_counter() - started)
 
 
@@ -117,24 +162,51 @@ def reoptimize(
     """
     p = params or SolveParams()
     started = time.perf_counter()
+    trace = _traced(problem, p, started)
+    plan = _reoptimize(problem, current, locked, p, started, improve, trace)
+    return plan if trace is None else trace.add_to(plan)
+
+
+def _reoptimize(
+    problem: PdpProblem,
+    current: Plan,
+    locked: Sequence[int],
+    p: SolveParams,
+    started: float,
+    improve: bool,
+    trace: _Trace | None,
+) -> Plan:
     deadline = started + p.time_limit_s - _MARGIN_S
-    plan = _repair(problem, current, locked, deadline)
+    plan = _repair(problem, current, locked, deadline, trace)
     if improve:
-        plan = _improve(problem, p, plan, locked, deadline)
+        plan = _improve(problem, p, plan, locked, deadline, trace)
     return replace(plan, solve_seconds=time.perf_counter() - started)
 
 
-def _repair(problem: PdpProblem, plan: Plan, locked: Sequence[int], deadline: float) -> Plan:
+def _repair(
+    problem: PdpProblem,
+    plan: Plan,
+    locked: Sequence[int],
+    deadline: float,
+    trace: _Trace | None,
+) -> Plan:
     """The plan with its unserved requests inserted greedily where they fit."""
     if plan.unserved.size == 0:
         return plan
     routes = [r.tolist() for r in plan.routes]
     repaired = insert_requests(problem, routes, plan.unserved.tolist(), deadline, locked)
+    if repaired.unserved.size == 0 and trace is not None:
+        trace.offer(repaired.routes)
     return repaired if repaired.unserved.size < plan.unserved.size else plan
 
 
 def _improve(
-    problem: PdpProblem, p: SolveParams, plan: Plan, locked: Sequence[int], deadline: float
+    problem: PdpProblem,
+    p: SolveParams,
+    plan: Plan,
+    locked: Sequence[int],
+    deadline: float,
+    trace: _Trace | None,
 ) -> Plan:
     """Resume the search from ``plan`` until the deadline (warm start, prefixes locked).
 
@@ -143,7 +215,7 @@ def _improve(
     remaining = deadline - time.perf_counter()
     if remaining <= _MIN_PHASE_S:
         return plan
-    model = _Model(problem, p)
+    model = _Model(problem, p, trace)
     search = _search(p, remaining, problem.n_requests)
     model.routing.CloseModelWithParameters(search)
     stops = model.stops_by_index(plan)
@@ -196,10 +268,10 @@ def _rank(problem: PdpProblem, plan: Plan) -> tuple[int, float]:
 class _Model:
     """The OR-Tools routing model of one problem."""
 
-    def __init__(self, problem: PdpProblem, p: SolveParams) -> None:
+    def __init__(self, problem: PdpProblem, p: SolveParams, trace: _Trace | None = None) -> None:
         self.problem = problem
         self.scale = p.scale
-        self._callbacks: list[Callable[[int, int], int]] = []
+        self._callbacks: list[Callable[..., Any]] = []
         n, k = problem.n_nodes, problem.n_vehicles
         self.manager = pywrapcp.RoutingIndexManager(
             n, k, problem.vehicle_start.tolist(), problem.vehicle_end.tolist()
@@ -221,6 +293,8 @@ class _Model:
         self._add_windows_and_shifts(horizon)
         self._add_capacities()
         self._add_requests(self._penalty(p, cost))
+        if trace is not None:
+            self._watch(trace)
 
     def _index(self, node: int) -> int:
         return int(self.manager.NodeToIndex(node))
@@ -290,6 +364,31 @@ class _Model:
                 if banned:
                     self.routing.VehicleVar(index).RemoveValues(banned)
                 self.routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(index))
+
+    def _watch(self, trace: _Trace) -> None:
+        """Offer ``trace`` each solution that improves the search's objective."""
+        best = [math.inf]
+
+        def at_solution() -> None:
+            value = self.routing.CostVar().Value()  # the cost variable exists once closed
+            if value < best[0]:  # the routes are read only then: a walk per solution is slow
+                best[0] = value
+                trace.offer(self._current_routes())
+
+        self._callbacks.append(at_solution)
+        self.routing.AddAtSolutionCallback(at_solution)
+
+    def _current_routes(self) -> list[NDArray[np.int64]]:
+        """The routes (nodes, depots included) of the solution being reported."""
+        routes = []
+        for v in range(self.problem.n_vehicles):
+            index, nodes = self.routing.Start(v), []
+            while not self.routing.IsEnd(index):
+                nodes.append(self.manager.IndexToNode(index))
+                index = self.routing.NextVar(index).Value()
+            nodes.append(self.manager.IndexToNode(index))
+            routes.append(np.asarray(nodes, dtype=np.int64))
+        return routes
 
     def stops_by_index(self, plan: Plan) -> list[list[int]]:
         """The plan's routes without depots, as routing indices (for a warm start)."""
@@ -368,6 +467,13 @@ def schedule(problem: PdpProblem, params: SolveParams | None = None) -> Plan:
     """
     p = params or SolveParams()
     started = time.perf_counter()
+    trace = _traced(problem, p, started)
+    plan = _schedule(problem, p, started, trace)
+    return plan if trace is None else trace.add_to(plan)
+
+
+def _schedule(problem: PdpProblem, p: SolveParams, started: float, trace: _Trace | None) -> Plan:
+    """:func:`schedule` with its clock started at ``started``, offering plans to ``trace``."""
     if search_used(problem, p) == "alns":
         alns = AlnsParams(
             time_limit_s=p.time_limit_s * _ALNS_SHARE,
@@ -375,26 +481,44 @@ def schedule(problem: PdpProblem, params: SolveParams | None = None) -> Plan:
             seed=p.seed,
             fixed_cost=p.vehicle_fixed_cost,
             workers=p.workers,
+            trace=trace is not None,
         )
-        return replace(alns_plan(problem, alns), solve_seconds=time.perf_counter() - started)
+        offset = time.perf_counter() - started
+        searched = alns_plan(problem, alns)
+        if trace is not None and searched.trace is not None:
+            trace.extend(searched.trace, offset)
+        return replace(searched, solve_seconds=time.perf_counter() - started)
     if problem.window_due is not None:
-        return _schedule_late_last(problem, p)
-    plan = solve_pdp(problem, replace(p, time_limit_s=p.time_limit_s * _SOLVER_SHARE))
+        return _schedule_late_last(problem, p, started, trace)
+    share = replace(p, time_limit_s=p.time_limit_s * _SOLVER_SHARE)
+    plan = _solve_pdp(problem, share, started, trace)
     if plan is not None:
         return plan
     return greedy_plan(problem, deadline=started + p.time_limit_s * 1.05)
 
 
-def _schedule_late_last(problem: PdpProblem, p: SolveParams) -> Plan:
+def _schedule_late_last(
+    problem: PdpProblem, p: SolveParams, started: float, trace: _Trace | None
+) -> Plan:
     """Soft deadlines: plan on time first, then let what did not fit in come late.
 
     Searching the soft problem directly builds first plans blind to lateness (the first
     solution heuristics see arc costs only) that the rest of the budget cannot repair.
     """
-    started = time.perf_counter()
     assert problem.window_due is not None
     on_time = replace(problem, window_close=problem.window_due, window_due=None)
-    first = schedule(on_time, replace(p, time_limit_s=p.time_limit_s * _ON_TIME_SHARE))
+    share = replace(p, time_limit_s=p.time_limit_s * _ON_TIME_SHARE)
+    first = _schedule(on_time, share, started, trace)
+    if first.unserved.size == 0 and trace is not None:
+        trace.offer(first.routes)
     rest = max(p.time_limit_s - (time.perf_counter() - started), _MIN_PHASE_S)
-    plan = reoptimize(problem, first, [0] * problem.n_vehicles, replace(p, time_limit_s=rest))
+    plan = _reoptimize(
+        problem,
+        first,
+        [0] * problem.n_vehicles,
+        replace(p, time_limit_s=rest),
+        time.perf_counter(),
+        True,
+        trace,
+    )
     return replace(plan, method=first.method, solve_seconds=time.perf_counter() - started)

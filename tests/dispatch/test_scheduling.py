@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,7 @@ from dispatch.checker import check_plan
 from dispatch.exceptions import PlanningError
 from dispatch.greedy import greedy_plan
 from dispatch.instances import read_bks, read_instance
-from dispatch.problem import PdpProblem
+from dispatch.problem import PdpProblem, travel_cost
 from dispatch.scheduling import SolveParams, schedule, solve_pdp
 from tests.shared_data import SHARED_DATA as DATA
 
@@ -129,4 +131,51 @@ def test_solution_limit_makes_plans_reproducible() -> None:
     first, second = schedule(problem, params), schedule(problem, params)
     assert first.solve_seconds < 20 * 0.85
     for a, b in zip(first.routes, second.routes, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        SolveParams(time_limit_s=2, trace=True),
+        SolveParams(time_limit_s=10, search="alns", iterations=300, workers=2, trace=True),
+    ],
+    ids=["ortools", "alns"],
+)
+def test_the_trace_falls_to_the_plan_distance(params: SolveParams) -> None:
+    """On a2-16 the trace times shorter full plans, ending at the returned plan's distance."""
+    problem = _instance(CORDEAU / "a2-16.txt")
+    plan = schedule(problem, params)
+    assert plan.unserved.size == 0
+    assert plan.trace
+    seconds = [t for t, _ in plan.trace]
+    distances = [d for _, d in plan.trace]
+    assert seconds == sorted(seconds)
+    assert 0.0 <= seconds[0] and seconds[-1] <= plan.solve_seconds
+    assert all(a > b for a, b in pairwise(distances))
+    assert distances[-1] == travel_cost(problem, plan.routes) == pytest.approx(plan.cost(problem))
+
+
+def test_no_trace_unless_asked() -> None:
+    """Without ``trace``, neither search returns one."""
+    problem = random_problem(2, 8, 2)
+    assert schedule(problem, SolveParams(time_limit_s=1)).trace is None
+    alns = SolveParams(time_limit_s=1, search="alns", iterations=20)
+    assert schedule(problem, alns).trace is None
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        SolveParams(time_limit_s=20, solution_limit=30),
+        SolveParams(time_limit_s=20, search="alns", iterations=200, seed=3),
+    ],
+    ids=["ortools", "alns"],
+)
+def test_tracing_leaves_the_search_unchanged(params: SolveParams) -> None:
+    """With a solution or iteration limit, a traced run returns the plan of an untraced one."""
+    problem = random_problem(4)
+    plain, traced = schedule(problem, params), schedule(problem, replace(params, trace=True))
+    assert traced.trace is not None
+    for a, b in zip(plain.routes, traced.routes, strict=True):
         np.testing.assert_array_equal(a, b)
