@@ -9,7 +9,7 @@ import pytest
 
 from dispatch.cli import main
 
-SMALL = ["--vehicles", "6", "--history-days", "7", "--workers", "1"]
+SMALL = ["--vehicles", "6", "--riders", "120", "--history-days", "7", "--workers", "1"]
 
 
 def test_simulate_writes_the_report(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
