@@ -68,12 +68,10 @@ def _cmd_fleet_size(args: argparse.Namespace) -> int:
             bar.update(1)
 
         def clock(t_s: float) -> None:
-            quarter = int(t_s // 900)
-            if quarter != shown[0]:
-                shown[0] = quarter
-                bar.set_description_str(
-                    f"sizing fleets, day at {quarter // 4:02d}:{quarter % 4 * 15:02d}"
-                )
+            hour = int(t_s // 3600)
+            if hour != shown[0]:
+                shown[0] = hour
+                bar.set_description_str(f"sizing fleets, day at {hour:02d}:00")
 
         sizings = size_fleets(
             scenario,
@@ -115,9 +113,10 @@ def _print_sizings(sizings: list[FleetSizing], seeds: list[int], high: int) -> N
         )
         print(_verdict(sizing, high))
     greedy = next((s for s in sizings if parse_policy(s.policy)[0] == "greedy"), None)
-    scheduled = next((s for s in sizings if parse_policy(s.policy)[0] == "scheduled"), None)
-    if greedy is not None and scheduled is not None:
-        print(_saving(scheduled, greedy, high))
+    if greedy is not None:
+        for other in sizings:
+            if parse_policy(other.policy)[0] != "greedy":
+                print(_saving(other, greedy, high))
 
 
 def _verdict(sizing: FleetSizing, high: int) -> str:
@@ -126,18 +125,18 @@ def _verdict(sizing: FleetSizing, high: int) -> str:
     return f"{sizing.policy} needs {sizing.smallest} vehicles"
 
 
-def _saving(scheduled: FleetSizing, greedy: FleetSizing, high: int) -> str:
-    """The line comparing the scheduled policy's fleet with the greedy one's."""
-    if scheduled.smallest is None:
-        return _verdict(scheduled, high) + ": no saving to report"
+def _saving(sizing: FleetSizing, greedy: FleetSizing, high: int) -> str:
+    """The line saying how many vehicles a policy (the scheduled one) saves over greedy."""
+    if sizing.smallest is None:
+        return _verdict(sizing, high) + ": no saving to report"
+    needs = f"{sizing.policy} needs {sizing.smallest} vehicles"
     if greedy.smallest is None:
         return (
-            f"{scheduled.policy} needs {scheduled.smallest} vehicles, {greedy.policy} more "
-            f"than {high}: saves more than {high - scheduled.smallest}"
+            f"{needs}, {greedy.policy} more than {high}: saves more than {high - sizing.smallest}"
         )
-    return (
-        f"{scheduled.policy} needs {scheduled.smallest} vehicles, {greedy.policy} needs "
-        f"{greedy.smallest}: saves {greedy.smallest - scheduled.smallest}"
+    saving = greedy.smallest - sizing.smallest
+    return f"{needs}, {greedy.policy} needs {greedy.smallest}: " + (
+        f"saves {saving}" if saving >= 0 else f"needs {-saving} more"
     )
 
 
