@@ -128,7 +128,7 @@ def _verdict(sizing: FleetSizing, high: int) -> str:
 def _saving(sizing: FleetSizing, greedy: FleetSizing, high: int) -> str:
     """The line saying how many vehicles a policy (the scheduled one) saves over greedy."""
     if sizing.smallest is None:
-        return _verdict(sizing, high) + ": no saving to report"
+        return f"{_verdict(sizing, high)}; {_verdict(greedy, high)}: no saving to report"
     needs = f"{sizing.policy} needs {sizing.smallest} vehicles"
     if greedy.smallest is None:
         return (
