@@ -29,6 +29,7 @@ from .kpis import day_kpis
 from .scenario import Scenario, TrainedModel, build_world, make_policy, parse_policy, train_model
 
 RATE_KPI = "booked_on_time_appointment_rate"
+SIZES = (3, 200)  # default fleet range: one vehicle of each type, five default fleets
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,8 @@ def size_fleets(
     target: float,
     *,
     seeds: Sequence[int] = (0,),
-    low: int = 3,
-    high: int = 80,
+    low: int = SIZES[0],
+    high: int = SIZES[1],
     graph: routing.RoadGraph | None = None,
     progress: Callable[[str], None] | None = None,
     clock: Callable[[float], None] | None = None,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from simulations.fleet_sizing import FleetSizing, size_fleets
+from simulations.fleet_sizing import SIZES, FleetSizing, size_fleets
 from simulations.scenario import Scenario, parse_policy
 
 from ._common import UsageError, load_graph, policy_names, print_table, write_json
@@ -159,8 +159,12 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         default="greedy/free-flow,scheduled/eta-model",
         help="comma-separated kind/times, as for dispatch simulate",
     )
-    sizing.add_argument("--min-vehicles", type=int, default=3, help="smallest fleet (default 3)")
-    sizing.add_argument("--max-vehicles", type=int, default=200, help="largest fleet (default 200)")
+    sizing.add_argument(
+        "--min-vehicles", type=int, default=SIZES[0], help=f"smallest fleet (default {SIZES[0]})"
+    )
+    sizing.add_argument(
+        "--max-vehicles", type=int, default=SIZES[1], help=f"largest fleet (default {SIZES[1]})"
+    )
     sizing.add_argument(
         "--vehicles",
         type=int,

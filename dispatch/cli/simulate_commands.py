@@ -31,6 +31,7 @@ _TABLE = (
     ("pickup_lateness_p50_s", "pickup lateness P50 (s)"),
     ("pickup_lateness_p95_s", "pickup lateness P95 (s)"),
     ("on_time_appointment_rate", "on-time appointment arrival"),
+    ("booked_on_time_appointment_rate", "on-time appointment, of booked"),
     ("ride_time_mean_s", "ride time mean (s)"),
     ("ride_over_direct_mean", "ride / direct time"),
     ("will_call_response_mean_s", "will-call response mean (s)"),
