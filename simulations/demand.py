@@ -25,6 +25,7 @@ TRIP_KINDS = ("standing", "appointment", "scheduled_return", "will_call_return",
 class DemandParams:
     """Rates and shares of the demand (times in hours of the day unless named otherwise)."""
 
+    riders: int | None = None  # the population booking rides; None: per vehicle of the fleet
     riders_per_vehicle: float = 20.0
     mobility_shares: tuple[float, float, float] = (0.62, 0.30, 0.08)
     escort_share: float = 0.12

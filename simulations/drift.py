@@ -49,6 +49,7 @@ class DriftScenario:
 
     seed: int = 0
     vehicles: int = 20
+    riders: int = 400  # 20 per vehicle of the default fleet
     history_days: int = 28
     replay_days: int = 12
     change_day: int = 0  # replayed day on which the regime starts
@@ -80,6 +81,7 @@ class DriftScenario:
         base = Scenario(
             seed=self.seed,
             vehicles=self.vehicles,
+            riders=self.riders,
             history_days=self.history_days,
             map_path=self.map_path,
         )

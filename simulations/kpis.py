@@ -4,7 +4,9 @@ Definitions (times in seconds, rates in [0, 1]):
 
 - on-time pickup: a ready-by trip (a return, a will-call, a same-day trip) picked up at
   most ``on_time_window_s`` after its ready time; pickup lateness is how long after.
-- on-time appointment arrival: an arrive-by trip dropped off no later than the appointment.
+- on-time appointment arrival: an arrive-by trip dropped off no later than the appointment;
+  the booked rate counts every arrive-by trip but no-shows and cancellations, an unserved one
+  as late (a policy cannot reach it by declining trips; fleet sizing targets it).
 - ride time: from the end of boarding to arrival at the dropoff; over direct time: divided
   by the true direct drive at the pickup time.
 - will-call response: from the rider's call to the start of the pickup.
@@ -26,6 +28,7 @@ from .engine import DayResult
 from .view import SimTrip, TripPhase
 
 ON_TIME_WINDOW_S = 900.0
+_CALLED_OFF = (TripPhase.NO_SHOW, TripPhase.CANCELLED)
 
 
 def day_kpis(result: DayResult, on_time_window_s: float = ON_TIME_WINDOW_S) -> dict[str, Any]:
@@ -38,6 +41,9 @@ def day_kpis(result: DayResult, on_time_window_s: float = ON_TIME_WINDOW_S) -> d
     arrive_by = [r for r in served if r.trip.appointment_s is not None]
     appointment_late = np.array(
         [(r.dropoff_s or 0.0) - (r.trip.appointment_s or 0.0) for r in arrive_by]
+    )
+    booked_arrive_by = sum(
+        r.trip.appointment_s is not None and r.phase not in _CALLED_OFF for r in trips
     )
     ride = np.array([(r.dropoff_s or 0.0) - _pickup(r) - r.trip.board_s for r in served])
     direct = np.array([max(r.direct_s or 0.0, 1.0) for r in served])
@@ -64,6 +70,11 @@ def day_kpis(result: DayResult, on_time_window_s: float = ON_TIME_WINDOW_S) -> d
         "pickup_lateness_p50_s": _percentile(lateness, 50),
         "pickup_lateness_p95_s": _percentile(lateness, 95),
         "on_time_appointment_rate": _mean(appointment_late <= 0.0),
+        "booked_on_time_appointment_rate": round(
+            int(np.sum(appointment_late <= 0.0)) / booked_arrive_by, 4
+        )
+        if booked_arrive_by
+        else None,
         "appointment_lateness_p95_s": _percentile(np.maximum(appointment_late, 0.0), 95),
         "ride_time_mean_s": _mean(ride),
         "ride_over_direct_mean": _mean(ride / direct),

@@ -32,6 +32,7 @@ from .world import World, WorldParams
 
 POLICY_KINDS = ("greedy", "batch", "scheduled")
 TIME_SOURCES = ("free-flow", "eta-model")
+DEFAULT_RIDERS = 800  # the riders of the default fleet of 40 vehicles, 20 each
 DEFAULT_POLICIES = (
     "greedy/free-flow",
     "batch/eta-model",
@@ -46,7 +47,8 @@ class Scenario:
 
     seed: int = 0
     vehicles: int = 40
-    demand: float = 1.0  # scales the riders per vehicle
+    riders: int = DEFAULT_RIDERS  # the population booking rides, whatever the fleet size
+    demand: float = 1.0  # scales the riders
     history_days: int = 28  # day 28 from the default start date is a Monday
     weather: str | None = None  # force the simulated day's weather regime
     plan_s: float = 20.0
@@ -59,6 +61,7 @@ class Scenario:
     def __post_init__(self) -> None:
         checks = {
             "vehicles": self.vehicles >= 1,
+            "riders": self.riders >= 1,
             "demand": self.demand > 0,
             "history_days": self.history_days >= 2,
             "weather": self.weather is None or self.weather in REGIMES,
@@ -75,11 +78,12 @@ class Scenario:
         return self.history_days
 
     def world_params(self) -> WorldParams:
-        """The world's parameters with this scenario's fleet, demand and weather."""
+        """The world's parameters with this scenario's fleet, demand and weather.
+
+        The riders, hence the demand, do not depend on the fleet size.
+        """
         base = self.world
-        demand = replace(
-            base.demand, riders_per_vehicle=base.demand.riders_per_vehicle * self.demand
-        )
+        demand = replace(base.demand, riders=max(round(self.riders * self.demand), 1))
         weather: WeatherParams = base.weather
         if self.weather is not None:
             weather = replace(weather, forced=((self.day, self.weather),))

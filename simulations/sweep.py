@@ -15,16 +15,20 @@ from typing import Any
 
 import pandas as pd
 
-from .scenario import DEFAULT_POLICIES, Scenario, compare_policies, parse_policy
+from .scenario import DEFAULT_POLICIES, DEFAULT_RIDERS, Scenario, compare_policies, parse_policy
 
 SCENARIO_COLUMNS = ("seed", "vehicles", "demand", "weather")
 
 
 @dataclass(frozen=True)
 class SweepGrid:
-    """The values to combine; ``weather`` None means the day's weather as drawn."""
+    """The values to combine; ``weather`` None means the day's weather as drawn.
+
+    Every fleet size serves the same ``riders`` (scaled by each ``demand``).
+    """
 
     vehicles: tuple[int, ...] = (30, 40)
+    riders: int = DEFAULT_RIDERS
     demand: tuple[float, ...] = (1.0,)
     weather: tuple[str | None, ...] = (None,)
     seeds: tuple[int, ...] = (0, 1)
@@ -40,6 +44,7 @@ class SweepGrid:
             Scenario(
                 seed=seed,
                 vehicles=vehicles,
+                riders=self.riders,
                 demand=demand,
                 weather=weather,
                 history_days=self.history_days,

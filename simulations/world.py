@@ -66,6 +66,17 @@ class WorldParams:
     fleet: FleetParams = field(default_factory=FleetParams)
 
 
+def _n_riders(params: WorldParams) -> int:
+    """The riders of a world: the demand's own number, or its share per vehicle of the fleet."""
+    demand = params.demand
+    if demand.riders is not None:
+        if demand.riders < 1:
+            msg = f"riders must be at least 1, got {demand.riders}"
+            raise ScenarioError(msg)
+        return demand.riders
+    return max(int(demand.riders_per_vehicle * params.n_vehicles), 1)
+
+
 class World:
     """One simulated provider's world over ``days`` days.
 
@@ -102,7 +113,7 @@ class World:
         self.facilities: list[Facility] = medical_facilities(
             graph, map_path, self.params.min_facilities, self.rng(_STREAM_PLACES)
         )
-        n_riders = max(int(self.params.demand.riders_per_vehicle * self.params.n_vehicles), 1)
+        n_riders = _n_riders(self.params)
         self.riders: list[Rider] = make_riders(
             self.homes, self.facilities, n_riders, self.params.demand, self.rng(_STREAM_RIDERS)
         )

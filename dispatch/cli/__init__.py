@@ -21,6 +21,7 @@ from . import (
     bench_commands,
     db_commands,
     eta_commands,
+    fleet_commands,
     graph_commands,
     history_commands,
     keys_commands,
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         purge_commands,
         simulate_commands,
         sweep_commands,
+        fleet_commands,
     ):
         module.add_parsers(commands)
     return parser

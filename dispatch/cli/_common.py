@@ -1,4 +1,4 @@
-"""Helpers shared by the subcommands: progress bars, graph loading, tables, usage errors."""
+"""Helpers shared by the subcommands: progress bars, graph loading, policies, tables, errors."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from tqdm import tqdm
 
 import routing
+from simulations.scenario import parse_policy
 
 _BUILD_STAGES = 6
 
@@ -47,6 +48,20 @@ def load_graph(
         return routing.load_graph(source, use_cache=use_cache, progress=bar)
     finally:
         bar.close()
+
+
+def policy_names(text: str) -> list[str]:
+    """The comma-separated policy names of ``--policies``, each checked."""
+    names = [p.strip() for p in text.split(",") if p.strip()]
+    if not names:
+        msg = "--policies must name at least one policy"
+        raise UsageError(msg)
+    for name in names:
+        try:
+            parse_policy(name)
+        except ValueError as exc:
+            raise UsageError(f"--policies: {exc}") from exc
+    return names
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

@@ -18,10 +18,9 @@ from simulations.scenario import (
     Comparison,
     Scenario,
     compare_policies,
-    parse_policy,
 )
 
-from ._common import UsageError, load_graph, print_table, write_json
+from ._common import UsageError, load_graph, policy_names, print_table, write_json
 
 _TABLE = (
     ("served", "trips served"),
@@ -32,6 +31,7 @@ _TABLE = (
     ("pickup_lateness_p50_s", "pickup lateness P50 (s)"),
     ("pickup_lateness_p95_s", "pickup lateness P95 (s)"),
     ("on_time_appointment_rate", "on-time appointment arrival"),
+    ("booked_on_time_appointment_rate", "on-time appointment, of booked"),
     ("ride_time_mean_s", "ride time mean (s)"),
     ("ride_over_direct_mean", "ride / direct time"),
     ("will_call_response_mean_s", "will-call response mean (s)"),
@@ -50,6 +50,7 @@ def _scenario(args: argparse.Namespace) -> Scenario:
         return Scenario(
             seed=args.seed,
             vehicles=Scenario.vehicles if args.vehicles is None else args.vehicles,
+            riders=Scenario.riders if args.riders is None else args.riders,
             demand=args.demand,
             history_days=args.history_days,
             weather=args.weather,
@@ -60,24 +61,11 @@ def _scenario(args: argparse.Namespace) -> Scenario:
         raise UsageError(str(exc).replace("scenario field ", "--").replace("_", "-")) from exc
 
 
-def _policies(text: str) -> list[str]:
-    names = [p.strip() for p in text.split(",") if p.strip()]
-    if not names:
-        msg = "--policies must name at least one policy"
-        raise UsageError(msg)
-    for name in names:
-        try:
-            parse_policy(name)
-        except ValueError as exc:
-            raise UsageError(f"--policies: {exc}") from exc
-    return names
-
-
 def _cmd_simulate(args: argparse.Namespace) -> int:
     if args.scenario == "drift":
         return _cmd_drift(args)
     scenario = _scenario(args)
-    policies = _policies(args.policies)
+    policies = policy_names(args.policies)
     load_graph(args.map)  # builds and caches the graph once, with its progress bar
     started = time.perf_counter()
     with tqdm(total=len(policies) + 1, desc="simulating", unit="step", file=sys.stderr) as bar:
@@ -144,6 +132,7 @@ def _cmd_drift(args: argparse.Namespace) -> int:
         drift = DriftScenario(
             seed=args.seed,
             vehicles=DriftScenario.vehicles if args.vehicles is None else args.vehicles,
+            riders=DriftScenario.riders if args.riders is None else args.riders,
             history_days=args.history_days,
             map_path=args.map,
         )
@@ -209,7 +198,12 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "--vehicles", type=int, help="fleet size (default: 40; 20 for the drift scenario)"
     )
     sim.add_argument(
-        "--demand", type=float, default=1.0, help="demand level (1 = 20 riders per vehicle)"
+        "--riders",
+        type=int,
+        help="riders booking rides, whatever the fleet size (default: 800; 400 for drift)",
+    )
+    sim.add_argument(
+        "--demand", type=float, default=1.0, help="demand level, scales the riders (default 1)"
     )
     sim.add_argument(
         "--history-days", type=int, default=28, help="days of history the ETA model learns from"

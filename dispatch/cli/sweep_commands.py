@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from tqdm import tqdm
 
-from simulations.scenario import DEFAULT_POLICIES
+from simulations.scenario import DEFAULT_POLICIES, DEFAULT_RIDERS
 from simulations.sweep import SweepGrid, run_sweep
 
 from ._common import UsageError, print_table
@@ -51,6 +51,7 @@ def _weather(text: str) -> str | None:
 def _grid(args: argparse.Namespace) -> SweepGrid:
     grid = SweepGrid(
         vehicles=_values(args.vehicles, "--vehicles", int),
+        riders=args.riders,
         demand=_values(args.demand, "--demand", float),
         weather=_values(args.weather, "--weather", _weather),
         seeds=_values(args.seeds, "--seeds", int),
@@ -115,7 +116,10 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     sweep.add_argument("--workers", type=int, default=2, help="local cluster worker processes")
     sweep.add_argument("--connect-timeout", default="10s", help="timeout to reach --scheduler")
     sweep.add_argument("--vehicles", default="30,40", help="fleet sizes, comma-separated")
-    sweep.add_argument("--demand", default="1.0", help="demand levels, comma-separated")
+    sweep.add_argument(
+        "--riders", type=int, default=DEFAULT_RIDERS, help="riders, the same for every fleet size"
+    )
+    sweep.add_argument("--demand", default="1.0", help="demand levels (scale the riders)")
     sweep.add_argument("--weather", default="drawn", help="drawn, dry, rain, snow; comma-separated")
     sweep.add_argument("--seeds", default="0,1", help="seeds, comma-separated")
     sweep.add_argument(

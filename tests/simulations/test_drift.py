@@ -10,6 +10,7 @@ from simulations.drift import DriftScenario, responses, run_drift
 
 SMALL = DriftScenario(
     vehicles=10,
+    riders=200,
     history_days=14,
     replay_days=7,
     change_day=1,

@@ -24,7 +24,7 @@ from simulations.truth import GroundTruth, TruthParams
 from simulations.view import FINAL_PHASES, SimView, Task, TaskKind, TripPhase
 from simulations.world import World, WorldParams
 
-SMALL = Scenario(vehicles=8, history_days=7, plan_s=3.0, reoptimise_s=0.5)
+SMALL = Scenario(vehicles=8, riders=160, history_days=7, plan_s=3.0, reoptimise_s=0.5)
 POLICIES = ("greedy/free-flow", "batch/free-flow", "scheduled/free-flow")
 
 

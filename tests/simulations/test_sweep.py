@@ -10,7 +10,12 @@ from simulations.scenario import Scenario, compare_policies
 from simulations.sweep import SweepGrid, run_sweep
 
 GRID = SweepGrid(
-    vehicles=(6,), seeds=(0, 1), policies=("greedy/free-flow",), history_days=3, plan_s=2.0
+    vehicles=(6,),
+    riders=120,
+    seeds=(0, 1),
+    policies=("greedy/free-flow",),
+    history_days=3,
+    plan_s=2.0,
 )
 
 
@@ -26,7 +31,7 @@ def test_small_sweep_on_a_local_cluster() -> None:
     assert list(table["seed"]) == [0, 1]
     assert set(table["policy"]) == {"greedy/free-flow"}
     local = compare_policies(
-        Scenario(seed=1, vehicles=6, history_days=3, plan_s=2.0), GRID.policies
+        Scenario(seed=1, vehicles=6, riders=120, history_days=3, plan_s=2.0), GRID.policies
     )
     row = table[table["seed"] == 1].iloc[0]
     for key, value in local.kpis[0].items():
