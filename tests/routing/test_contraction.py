@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 import routing
+from routing import _ch_kernels
 from tests.shared_data import SHARED_DATA
 
 from . import reference
@@ -66,6 +67,52 @@ def test_matrix_and_pairs_equal_dijkstra_on_the_shared_maps(osm_graph: routing.R
             ours, theirs = routing.route_statistics(g, path), routing.route_statistics(g, dijkstra)
             assert_allclose(ours.length_by_class_m, theirs.length_by_class_m, rtol=RTOL)
             assert ours.n_signals == theirs.n_signals
+
+
+def test_matrices_of_every_size_reuse_the_workspace(baltimore: routing.RoadGraph) -> None:
+    """Large (parallel) and small (one thread) matrices in turn, in one reused workspace,
+    equal Dijkstra's."""
+    g = baltimore
+    rng = np.random.default_rng(11)
+    ch = routing.contraction_hierarchy(g)
+    for k in (600, 5, 600, 40):
+        sources, targets = rng.integers(0, g.n_nodes, (2, k))
+        got = ch.travel_time_matrix(sources, targets)
+        assert_allclose(got, routing.travel_time_matrix(g, sources, targets), rtol=RTOL)
+
+
+def test_bucket_kernel_grows_its_buckets_and_resets_its_workspace(
+    baltimore: routing.RoadGraph,
+) -> None:
+    """Buckets that overflow the guessed room are searched again with more; the workspace
+    comes back as it was given (distances inf, predecessors and buckets -1)."""
+    g = baltimore
+    ch = routing.contraction_hierarchy(g)
+    nodes = np.random.default_rng(5).integers(0, g.n_nodes, 80)
+    n, m = g.n_nodes, ch.other.size
+    search = _ch_kernels.new_workspace(n, m, 2)
+    space_node, space_dist = np.empty((2, n), np.int32), np.empty((2, n))
+    bucket_of, guess = np.full(n, -1, np.int32), np.array([1])
+    got = _ch_kernels.many_to_many(
+        ch.indptr,
+        ch.mid,
+        ch.other,
+        ch.weight,
+        ch.arc,
+        ch.rank[nodes],
+        ch.rank[nodes[::-1]],
+        2,
+        *search,
+        space_node,
+        space_dist,
+        bucket_of,
+        guess,
+    )
+    assert_allclose(got, routing.travel_time_matrix(g, nodes, nodes[::-1]), rtol=RTOL)
+    assert guess[0] > 1
+    assert np.isinf(search[0]).all()
+    assert (search[1] == -1).all()
+    assert (bucket_of == -1).all()
 
 
 def test_custom_weights_and_customization_equal_dijkstra(baltimore: routing.RoadGraph) -> None:
