@@ -1,5 +1,6 @@
 """numba kernels of contraction hierarchies: contraction, point-to-point query, path
-unpacking and the bucket many-to-many matrix. Private: arrays in, arrays out.
+unpacking (of one pair or many) and the bucket many-to-many matrix. Private: arrays in,
+arrays out.
 
 *Arcs* are the edges of the hierarchy: the original edges (``arc_edge`` >= 0, the original
 edge id) and shortcuts (``arc_edge`` == -1) that replace the two arcs
@@ -722,6 +723,76 @@ def unpack(arc_first: _Ids, arc_second: _Ids, path_arcs: _Ids) -> _Ids:
                 stack[top + 1] = arc_first[a]
                 top += 2
     return edges[:count].copy()
+
+
+@njit(cache=True, nogil=True)
+def paths(
+    indptr: _Ptr,
+    mid: _Ptr,
+    other: _Ids,
+    weight: _Floats,
+    arc: _Ids,
+    arc_tail: _Ids,
+    arc_head: _Ids,
+    arc_first: _Ids,
+    arc_second: _Ids,
+    sources: _Ids,
+    targets: _Ids,
+    f_dist: _Floats,
+    f_pred: _Ids,
+    f_touched: _Ids,
+    f_heap_key: _Floats,
+    f_heap_node: _Ids,
+    b_dist: _Floats,
+    b_pred: _Ids,
+    b_touched: _Ids,
+    b_heap_key: _Floats,
+    b_heap_node: _Ids,
+    arcs_out: _Ids,
+) -> tuple[_Floats, _Ids, _Ptr]:
+    """Fastest paths of the pairs ``(sources[i], targets[i])``, unpacked to original edges.
+
+    Returns ``(time, edges, ptr)``: pair ``i`` takes ``time[i]`` (``inf`` if unreachable,
+    then no edges) along ``edges[ptr[i]:ptr[i + 1]]``.
+    """
+    n_pairs = sources.size
+    time = np.empty(n_pairs)
+    ptr = np.zeros(n_pairs + 1, dtype=np.int64)
+    edges = np.empty(64 * n_pairs + 16, dtype=np.int32)
+    count = 0
+    for i in range(n_pairs):
+        cost, n_arcs = query(
+            indptr,
+            mid,
+            other,
+            weight,
+            arc,
+            arc_tail,
+            arc_head,
+            sources[i],
+            targets[i],
+            f_dist,
+            f_pred,
+            f_touched,
+            f_heap_key,
+            f_heap_node,
+            b_dist,
+            b_pred,
+            b_touched,
+            b_heap_key,
+            b_heap_node,
+            arcs_out,
+        )
+        time[i] = cost
+        path = unpack(arc_first, arc_second, arcs_out[:n_arcs])
+        if count + path.size > edges.size:
+            longer = np.empty(2 * (count + path.size), dtype=np.int32)
+            longer[:count] = edges[:count]
+            edges = longer
+        edges[count : count + path.size] = path
+        count += path.size
+        ptr[i + 1] = count
+    return time, edges[:count].copy(), ptr
 
 
 @njit(cache=True, nogil=True)

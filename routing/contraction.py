@@ -31,6 +31,7 @@ from .exceptions import GraphSourceError, UnreachableError
 from .graph import RoadGraph
 from .loading import cache_dir
 from .shortest_paths import Path, edge_weights
+from .statistics import RouteBatch, routes_along
 
 CH_VERSION = 2
 SIMULATE_SETTLE_LIMIT = 40
@@ -161,6 +162,33 @@ class ContractionHierarchy:
         finally:
             numba.set_num_threads(threads)
         return out
+
+    def route_statistics_batch(self, sources: ArrayLike, targets: ArrayLike) -> RouteBatch:
+        """Time and statistics of the fastest routes of pairs ``(sources[i], targets[i])``,
+        as :func:`routing.route_statistics_batch` (one query and unpacking per pair)."""
+        s = self.graph.check_nodes(sources, "source")
+        t = self.graph.check_nodes(targets, "target")
+        if s.size != t.size:
+            msg = f"sources and targets must pair up, got {s.size} and {t.size}"
+            raise ValueError(msg)
+        ws = self._workspace()
+        time, edges, route_ptr = _ch_kernels.paths(
+            self.indptr,
+            self.mid,
+            self.other,
+            self.weight,
+            self.arc,
+            self.arc_tail,
+            self.arc_head,
+            self.arc_first,
+            self.arc_second,
+            self.rank[s],
+            self.rank[t],
+            *ws.forward,
+            *ws.backward,
+            ws.arcs,
+        )
+        return routes_along(self.graph, time, edges, route_ptr)
 
     def customize(self, weights: ArrayLike, *, use_cache: bool = True) -> ContractionHierarchy:
         """The hierarchy of the same graph under new ``weights``, reusing this node order.

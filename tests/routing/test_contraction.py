@@ -46,8 +46,8 @@ def _check_path(
 
 
 def test_matrix_and_pairs_equal_dijkstra_on_the_shared_maps(osm_graph: routing.RoadGraph) -> None:
-    """Matrix, pair times and unpacked paths (length, road-class totals, signals) equal
-    Dijkstra's on random pairs of each map."""
+    """Matrix, pair times, unpacked paths (length, road-class totals, signals) and the
+    route statistics batch equal Dijkstra's on random pairs of each map."""
     g = osm_graph
     rng = np.random.default_rng(7)
     sources = rng.integers(0, g.n_nodes, 60)
@@ -67,6 +67,12 @@ def test_matrix_and_pairs_equal_dijkstra_on_the_shared_maps(osm_graph: routing.R
             ours, theirs = routing.route_statistics(g, path), routing.route_statistics(g, dijkstra)
             assert_allclose(ours.length_by_class_m, theirs.length_by_class_m, rtol=RTOL)
             assert ours.n_signals == theirs.n_signals
+    pairs = (sources, targets[: sources.size])
+    batch, searched = ch.route_statistics_batch(*pairs), routing.route_statistics_batch(g, *pairs)
+    for name in ("travel_time_s", "length_m", "length_by_class_m"):
+        assert_allclose(getattr(batch, name), getattr(searched, name), rtol=RTOL, err_msg=name)
+    for name in ("n_signals", "n_left_turns", "n_right_turns", "n_u_turns"):
+        assert_array_equal(getattr(batch, name), getattr(searched, name), err_msg=name)
 
 
 def test_matrices_of_every_size_reuse_the_workspace(baltimore: routing.RoadGraph) -> None:
@@ -198,3 +204,31 @@ def test_random_graphs_equal_dijkstra(case: tuple[routing.RoadGraph, np.ndarray]
                         ch.shortest_path(s, t)
                 else:
                     _check_path(g, weights, ch.shortest_path(s, t), int(s), int(t))
+
+
+@settings(max_examples=40, deadline=None)
+@given(graphs())
+def test_route_statistics_follow_the_fastest_paths(
+    case: tuple[routing.RoadGraph, np.ndarray],
+) -> None:
+    """All pairs: the batch's times equal Dijkstra's; with ties (frequent here) the route may
+    differ from Dijkstra's, so its statistics are those of the hierarchy's own path."""
+    g, _ = case
+    ch = routing.contraction_hierarchy(g, use_cache=False)
+    sources, targets = (
+        np.repeat(np.arange(g.n_nodes), g.n_nodes),
+        np.tile(np.arange(g.n_nodes), g.n_nodes),
+    )
+    got = ch.route_statistics_batch(sources, targets)
+    expected = routing.route_statistics_batch(g, sources, targets)
+    assert_array_equal(np.isinf(got.travel_time_s), np.isinf(expected.travel_time_s))
+    assert_allclose(got.travel_time_s, expected.travel_time_s, rtol=RTOL, atol=1e-9)
+    for i, (s, t) in enumerate(zip(sources, targets, strict=True)):
+        if np.isinf(got.travel_time_s[i]):
+            assert got.length_m[i] == got.n_signals[i] == got.n_u_turns[i] == 0
+            continue
+        path = ch.shortest_path(s, t)
+        assert_allclose(got.length_m[i], path.length_m, rtol=RTOL)
+        own = routing.route_statistics(g, path)
+        assert_allclose(got.length_by_class_m[i], own.length_by_class_m, rtol=RTOL)
+        assert got.n_signals[i] == own.n_signals
