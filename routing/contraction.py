@@ -182,6 +182,7 @@ class ContractionHierarchy:
             self.arc_head,
             self.arc_first,
             self.arc_second,
+            self.weights,
             self.rank[s],
             self.rank[t],
             *ws.forward,

@@ -151,11 +151,15 @@ def routes_along(
 ) -> RouteBatch:
     """:class:`RouteBatch` of routes given by their edges: route ``i`` takes
     ``travel_time_s[i]`` along ``edges[route_ptr[i]:route_ptr[i + 1]]`` (none if
-    unreachable)."""
+    unreachable).
+
+    Lengths are summed from each route's end, as :func:`route_statistics_batch` walks its
+    routes back: the same route gives the same floats.
+    """
     k, n_classes = travel_time_s.size, len(ROAD_CLASSES)
     route = np.repeat(np.arange(k), np.diff(route_ptr))
-    length = graph.length_m[edges]
-    by_class = _per_route(route * n_classes + graph.road_class[edges], k * n_classes, length)
+    back, length = route[::-1], graph.length_m[edges[::-1]]
+    by_class = _per_route(back * n_classes + graph.road_class[edges[::-1]], k * n_classes, length)
     change = heading_changes(graph, edges)
     within = route[1:] == route[:-1]  # consecutive edges of one route meet at a node
     u_turn = within & (np.abs(change) >= U_TURN_DEGREES)
@@ -163,7 +167,7 @@ def routes_along(
     at = route[1:]  # the route of each pair of consecutive edges
     return RouteBatch(
         travel_time_s=travel_time_s,
-        length_m=_per_route(route, k, length),
+        length_m=_per_route(back, k, length),
         length_by_class_m=by_class.reshape(k, n_classes),
         n_signals=_per_route(route, k, graph.signals[edges]),
         n_left_turns=_per_route(at[turn & (change < 0)], k),

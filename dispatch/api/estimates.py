@@ -18,8 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 
 import routing
 from models import EtaModel, build_features, predict_durations
-from models.features import node_pairs, route_features
-from models.route_table import RouteTable
+from models.features import RouteTotalsSource, node_pairs, route_features
 
 from ..domain import Location
 from ..exceptions import OffMapError
@@ -87,11 +86,12 @@ def estimate(
     dest: NDArray[np.int32],
     departure: Sequence[datetime] | pd.DatetimeIndex,
     observations: Sequence[dict[str, Any]] | None = None,
-    table: RouteTable | None = None,
+    table: RouteTotalsSource | None = None,
 ) -> Estimates:
     """Estimates for pairs of graph nodes ``(origin[i], dest[i])`` leaving at ``departure[i]``.
 
-    ``table`` (the graph's route table, if the service holds one) replaces route searches.
+    ``table`` (the graph's route table or hierarchy, if the service holds one) replaces
+    route searches.
     """
     trips = node_pairs(graph, origin, dest)
     trips["pickup_time"] = pd.to_datetime(departure, utc=True)
