@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 import zipfile
 from dataclasses import dataclass, field
@@ -201,10 +202,14 @@ class ContractionHierarchy:
         return _cached(self.graph, edge_weights(self.graph, weights), order, use_cache)
 
     def save(self, path: str | FilePath) -> FilePath:
-        """Write the hierarchy's arrays to an uncompressed ``.npz`` file."""
+        """Write the hierarchy's arrays to an uncompressed ``.npz`` file.
+
+        Written aside, then renamed: processes saving the same hierarchy at once (ETA
+        workers starting on a fresh cache) each replace the file whole.
+        """
         path = FilePath(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp.npz")
+        tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp.npz")
         meta = json.dumps({"ch_version": CH_VERSION, "n_nodes": self.graph.n_nodes})
         np.savez(tmp, metadata=np.array(meta), **{f: getattr(self, f) for f in _ARRAYS})
         tmp.replace(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -146,6 +147,20 @@ def test_hierarchy_is_cached_by_graph_and_weights(baltimore: routing.RoadGraph) 
     doubled = routing.contraction_hierarchy(baltimore, 2 * baltimore.travel_time_s)
     assert_allclose(doubled.travel_time(5, 900), 2 * first.travel_time(5, 900), rtol=RTOL)
     assert len(list(routing.cache_dir().glob("ch-*.npz"))) >= 2
+
+
+def test_simultaneous_saves_leave_one_whole_file(
+    baltimore: routing.RoadGraph, tmp_path: Path
+) -> None:
+    """Threads saving one hierarchy to one path at once (as ETA workers on a fresh cache
+    do) all succeed, and the file reads back whole."""
+    ch = routing.contraction_hierarchy(baltimore)
+    path = tmp_path / "ch.npz"
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: ch.save(path), range(12)))
+    loaded = routing.ContractionHierarchy.load(path, baltimore)
+    assert_array_equal(loaded.other, ch.other)
+    assert [p.name for p in tmp_path.iterdir()] == ["ch.npz"]
 
 
 def test_invalid_input_is_rejected(baltimore: routing.RoadGraph) -> None:
