@@ -20,7 +20,7 @@ import json
 import os
 import threading
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path as FilePath
 
 import numba
@@ -41,6 +41,7 @@ CONTRACT_SETTLE_LIMIT = 200
 # below, waking and waiting for threads costs more than it saves, and far more on a busy
 # machine, where a parallel region waits for its slowest thread
 SEARCHES_PER_THREAD = 500
+PAIRS_PER_BLOCK = 8192  # route statistics: pairs unpacked at once
 
 _ARRAYS = (
     "rank",
@@ -166,31 +167,42 @@ class ContractionHierarchy:
 
     def route_statistics_batch(self, sources: ArrayLike, targets: ArrayLike) -> RouteBatch:
         """Time and statistics of the fastest routes of pairs ``(sources[i], targets[i])``,
-        as :func:`routing.route_statistics_batch` (one query and unpacking per pair)."""
+        as :func:`routing.route_statistics_batch` (one query and unpacking per pair, in
+        blocks of :data:`PAIRS_PER_BLOCK` pairs to bound the unpacked edges held)."""
         s = self.graph.check_nodes(sources, "source")
         t = self.graph.check_nodes(targets, "target")
         if s.size != t.size:
             msg = f"sources and targets must pair up, got {s.size} and {t.size}"
             raise ValueError(msg)
         ws = self._workspace()
-        time, edges, route_ptr = _ch_kernels.paths(
-            self.indptr,
-            self.mid,
-            self.other,
-            self.weight,
-            self.arc,
-            self.arc_tail,
-            self.arc_head,
-            self.arc_first,
-            self.arc_second,
-            self.weights,
-            self.rank[s],
-            self.rank[t],
-            *ws.forward,
-            *ws.backward,
-            ws.arcs,
+        blocks = []
+        for start in range(0, max(s.size, 1), PAIRS_PER_BLOCK):
+            time, edges, route_ptr = _ch_kernels.paths(
+                self.indptr,
+                self.mid,
+                self.other,
+                self.weight,
+                self.arc,
+                self.arc_tail,
+                self.arc_head,
+                self.arc_first,
+                self.arc_second,
+                self.weights,
+                self.rank[s[start : start + PAIRS_PER_BLOCK]],
+                self.rank[t[start : start + PAIRS_PER_BLOCK]],
+                *ws.forward,
+                *ws.backward,
+                ws.arcs,
+            )
+            blocks.append(routes_along(self.graph, time, edges, route_ptr))
+        if len(blocks) == 1:
+            return blocks[0]
+        return RouteBatch(
+            **{
+                f.name: np.concatenate([getattr(b, f.name) for b in blocks])
+                for f in fields(RouteBatch)
+            }
         )
-        return routes_along(self.graph, time, edges, route_ptr)
 
     def customize(self, weights: ArrayLike, *, use_cache: bool = True) -> ContractionHierarchy:
         """The hierarchy of the same graph under new ``weights``, reusing this node order.

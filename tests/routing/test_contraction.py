@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import routing
 from routing import _ch_kernels
+from routing.contraction import PAIRS_PER_BLOCK
 from tests.shared_data import SHARED_DATA
 
 from . import reference
@@ -120,6 +122,21 @@ def test_bucket_kernel_grows_its_buckets_and_resets_its_workspace(
     assert np.isinf(search[0]).all()
     assert (search[1] == -1).all()
     assert (bucket_of == -1).all()
+
+
+def test_route_statistics_of_many_blocks_equal_the_searches(
+    baltimore: routing.RoadGraph,
+) -> None:
+    """More pairs than one block of unpacked routes holds: the same floats as the searches."""
+    g = baltimore
+    ch = routing.contraction_hierarchy(g)
+    pairs = np.random.default_rng(17).integers(0, g.n_nodes, (2, PAIRS_PER_BLOCK + 100))
+    got, expected = ch.route_statistics_batch(*pairs), routing.route_statistics_batch(g, *pairs)
+    for f in dataclasses.fields(routing.RouteBatch):
+        assert_array_equal(getattr(got, f.name), getattr(expected, f.name), err_msg=f.name)
+    empty = ch.route_statistics_batch([], [])
+    assert empty.travel_time_s.shape == (0,)
+    assert empty.length_by_class_m.shape == (0, len(routing.ROAD_CLASSES))
 
 
 def test_custom_weights_and_customization_equal_dijkstra(baltimore: routing.RoadGraph) -> None:
