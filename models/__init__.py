@@ -5,6 +5,7 @@
 
 from .baselines import RawCoordinateLightGBM, raw_coordinate_features
 from .calibration import ConditionalCalibration
+from .ch_routes import ContractionRouteTotals
 from .cleaning import CleaningParams, CleaningReport, clean_trips
 from .comparison import Comparison, Requirement, compare_models, model_families
 from .compiled_trees import CompiledTrees
@@ -58,6 +59,7 @@ __all__ = [
     "Comparison",
     "CompiledTrees",
     "ConditionalCalibration",
+    "ContractionRouteTotals",
     "DriftKind",
     "DriftReference",
     "EtaModel",

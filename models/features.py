@@ -157,7 +157,11 @@ class RouteTotals:
     @classmethod
     def search(cls, graph: routing.RoadGraph, origin: ArrayLike, dest: ArrayLike) -> RouteTotals:
         """Totals of the fastest routes (one route search per distinct origin)."""
-        routes = routing.route_statistics_batch(graph, origin, dest)
+        return cls.of(routing.route_statistics_batch(graph, origin, dest))
+
+    @classmethod
+    def of(cls, routes: routing.RouteBatch) -> RouteTotals:
+        """Totals of routes found by any search."""
         groups = [
             routes.length_by_class_m[:, [routing.ROAD_CLASSES.index(c) for c in classes]].sum(
                 axis=1

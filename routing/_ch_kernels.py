@@ -1,5 +1,6 @@
 """numba kernels of contraction hierarchies: contraction, point-to-point query, path
-unpacking and the bucket many-to-many matrix. Private: arrays in, arrays out.
+unpacking (of one pair or many) and the bucket many-to-many matrix. Private: arrays in,
+arrays out.
 
 *Arcs* are the edges of the hierarchy: the original edges (``arc_edge`` >= 0, the original
 edge id) and shortcuts (``arc_edge`` == -1) that replace the two arcs
@@ -725,17 +726,96 @@ def unpack(arc_first: _Ids, arc_second: _Ids, path_arcs: _Ids) -> _Ids:
 
 
 @njit(cache=True, nogil=True)
-def new_workspace(n: int, m: int) -> tuple[_Floats, _Ids, _Ids, _Floats, _Ids]:
-    """Fresh (dist, pred, touched, heap_key, heap_node) for a search on n nodes, m arcs.
+def paths(
+    indptr: _Ptr,
+    mid: _Ptr,
+    other: _Ids,
+    weight: _Floats,
+    arc: _Ids,
+    arc_tail: _Ids,
+    arc_head: _Ids,
+    arc_first: _Ids,
+    arc_second: _Ids,
+    edge_weight: _Floats,
+    sources: _Ids,
+    targets: _Ids,
+    f_dist: _Floats,
+    f_pred: _Ids,
+    f_touched: _Ids,
+    f_heap_key: _Floats,
+    f_heap_node: _Ids,
+    b_dist: _Floats,
+    b_pred: _Ids,
+    b_touched: _Ids,
+    b_heap_key: _Floats,
+    b_heap_node: _Ids,
+    arcs_out: _Ids,
+) -> tuple[_Floats, _Ids, _Ptr]:
+    """Fastest paths of the pairs ``(sources[i], targets[i])``, unpacked to original edges.
 
-    Each arc is relaxed at most once, so the heap never holds more than ``m + 1`` entries.
+    Returns ``(time, edges, ptr)``: pair ``i`` takes ``time[i]`` (``inf`` if unreachable,
+    then no edges) along ``edges[ptr[i]:ptr[i + 1]]``. The time is the sum of
+    ``edge_weight`` along the edges from the source, as Dijkstra adds it up: the same
+    route gives the same float.
+    """
+    n_pairs = sources.size
+    time = np.empty(n_pairs)
+    ptr = np.zeros(n_pairs + 1, dtype=np.int64)
+    edges = np.empty(64 * n_pairs + 16, dtype=np.int32)
+    count = 0
+    for i in range(n_pairs):
+        cost, n_arcs = query(
+            indptr,
+            mid,
+            other,
+            weight,
+            arc,
+            arc_tail,
+            arc_head,
+            sources[i],
+            targets[i],
+            f_dist,
+            f_pred,
+            f_touched,
+            f_heap_key,
+            f_heap_node,
+            b_dist,
+            b_pred,
+            b_touched,
+            b_heap_key,
+            b_heap_node,
+            arcs_out,
+        )
+        path = unpack(arc_first, arc_second, arcs_out[:n_arcs])
+        time[i] = cost
+        if cost < np.inf:
+            time[i] = 0.0
+            for e in path:
+                time[i] += edge_weight[e]
+        if count + path.size > edges.size:
+            longer = np.empty(2 * (count + path.size), dtype=np.int32)
+            longer[:count] = edges[:count]
+            edges = longer
+        edges[count : count + path.size] = path
+        count += path.size
+        ptr[i + 1] = count
+    return time, edges[:count].copy(), ptr
+
+
+@njit(cache=True, nogil=True)
+def new_workspace(n: int, m: int, slots: int) -> tuple[_Floats, _Ids, _Ids, _Floats, _Ids]:
+    """Fresh (dist, pred, touched, heap_key, heap_node), one row per search slot, for
+    searches on ``n`` nodes and ``m`` arcs (reset after each search: made once, reused).
+
+    Each arc is relaxed at most once, so the heap never holds more than ``m + 1`` entries
+    (memory reserved, but only the pages a search reaches are ever touched).
     """
     return (
-        np.full(n, np.inf),
-        np.full(n, -1, dtype=np.int32),
-        np.empty(n, dtype=np.int32),
-        np.empty(m + 1),
-        np.empty(m + 1, dtype=np.int32),
+        np.full((slots, n), np.inf),
+        np.full((slots, n), -1, dtype=np.int32),
+        np.empty((slots, n), dtype=np.int32),
+        np.empty((slots, m + 1)),
+        np.empty((slots, m + 1), dtype=np.int32),
     )
 
 
@@ -759,7 +839,7 @@ def _search_space(
     """Complete one-direction CH search from ``source``.
 
     Returns how many nodes it settled without stalling, written (node, distance) to
-    ``space_node``/``space_dist``, or -1 if they did not fit. The workspace is reset.
+    ``space_node``/``space_dist`` as far as they fit. The workspace is reset.
     """
     dist[source] = 0.0
     touched[0] = source
@@ -790,11 +870,9 @@ def _search_space(
             size,
         )
         if not stalled:
-            if count == space_node.size:
-                count = -1
-                break
-            space_node[count] = u
-            space_dist[count] = du
+            if count < space_node.size:
+                space_node[count] = u
+                space_dist[count] = du
             count += 1
     _reset(dist, pred, touched, n_touched)
     return count
@@ -810,29 +888,40 @@ def many_to_many(
     sources: _Ids,
     targets: _Ids,
     n_chunks: int,
+    dist: _Floats,
+    pred: _Ids,
+    touched: _Ids,
+    heap_key: _Floats,
+    heap_node: _Ids,
+    space_node: _Ids,
+    space_dist: _Floats,
+    bucket_of: _Ids,
+    guess: _Ptr,
 ) -> _Floats:
     """Travel-time matrix ``sources x targets`` by buckets, in parallel.
 
     Backward searches from the targets leave ``(target, distance)`` in a bucket at each
     node they settle; a forward search from each source scans the buckets of the nodes it
-    settles. Both phases run over ``n_chunks`` blocks in parallel, one workspace each.
+    settles. Both phases run over up to ``n_chunks`` blocks in parallel, block ``c`` on
+    row ``c`` of the workspace (``new_workspace`` rows, ``space_node``/``space_dist``
+    rows of ``n``). ``bucket_of`` (all -1, left so) maps a node to its bucket;
+    ``guess[0]`` is the bucket entries expected per target, raised when they overflow.
+    Nothing here is proportional to the number of nodes.
     """
-    n = indptr.size - 1
-    m = other.size
     n_t = targets.size
-    t_chunk = (n_t + n_chunks - 1) // n_chunks
-    guess = 256
+    t_chunks = min(n_chunks, n_t)
+    t_chunk = (n_t + t_chunks - 1) // t_chunks
     while True:
-        region = guess * t_chunk
-        e_node = np.empty(n_chunks * region, dtype=np.int32)
-        e_dist = np.empty(n_chunks * region)
-        e_target = np.empty(n_chunks * region, dtype=np.int32)
-        used = np.zeros(n_chunks, dtype=np.int64)
-        for c in prange(n_chunks):
-            dist, pred, touched, heap_key, heap_node = new_workspace(n, m)
+        region = guess[0] * t_chunk
+        e_node = np.empty(t_chunks * region, dtype=np.int32)
+        e_dist = np.empty(t_chunks * region)
+        e_target = np.empty(t_chunks * region, dtype=np.int32)
+        used = np.zeros(t_chunks, dtype=np.int64)
+        for c in prange(t_chunks):
             at = c * region
-            end = (c + 1) * region
+            end = at + region
             for j in range(c * t_chunk, min((c + 1) * t_chunk, n_t)):
+                free = min(at, end)
                 count = _search_space(
                     indptr,
                     mid,
@@ -841,46 +930,53 @@ def many_to_many(
                     arc,
                     False,
                     targets[j],
-                    dist,
-                    pred,
-                    touched,
-                    heap_key,
-                    heap_node,
-                    e_node[at:end],
-                    e_dist[at:end],
+                    dist[c],
+                    pred[c],
+                    touched[c],
+                    heap_key[c],
+                    heap_node[c],
+                    e_node[free:end],
+                    e_dist[free:end],
                 )
-                if count < 0:
-                    at = -1
-                    break
-                e_target[at : at + count] = j
+                if at + count <= end:
+                    e_target[at : at + count] = j
                 at += count
-            used[c] = at - c * region if at >= 0 else -1
-        if used.min() >= 0:
+            used[c] = at - c * region
+        if used.max() <= region:
             break
-        guess *= 4
-    bucket_ptr = np.zeros(n + 1, dtype=np.int64)
-    for c in range(n_chunks):
-        for k in range(c * region, c * region + used[c]):
-            bucket_ptr[e_node[k] + 1] += 1
-    for v in range(n):
-        bucket_ptr[v + 1] += bucket_ptr[v]
-    fill = bucket_ptr[:-1].copy()
-    bucket_target = np.empty(bucket_ptr[n], dtype=np.int32)
-    bucket_dist = np.empty(bucket_ptr[n])
-    for c in range(n_chunks):
+        guess[0] = (used.max() + t_chunk - 1) // t_chunk * 5 // 4 + 1
+    bucket_node = np.empty(used.sum(), dtype=np.int32)
+    n_buckets = 0
+    for c in range(t_chunks):
         for k in range(c * region, c * region + used[c]):
             v = e_node[k]
-            bucket_target[fill[v]] = e_target[k]
-            bucket_dist[fill[v]] = e_dist[k]
-            fill[v] += 1
+            if bucket_of[v] < 0:
+                bucket_of[v] = n_buckets
+                bucket_node[n_buckets] = v
+                n_buckets += 1
+    bucket_ptr = np.zeros(n_buckets + 1, dtype=np.int64)
+    for c in range(t_chunks):
+        for k in range(c * region, c * region + used[c]):
+            bucket_ptr[bucket_of[e_node[k]] + 1] += 1
+    for b in range(n_buckets):
+        bucket_ptr[b + 1] += bucket_ptr[b]
+    fill = bucket_ptr[:-1].copy()
+    bucket_target = np.empty(bucket_ptr[n_buckets], dtype=np.int32)
+    bucket_dist = np.empty(bucket_ptr[n_buckets])
+    for c in range(t_chunks):
+        for k in range(c * region, c * region + used[c]):
+            b = bucket_of[e_node[k]]
+            bucket_target[fill[b]] = e_target[k]
+            bucket_dist[fill[b]] = e_dist[k]
+            fill[b] += 1
 
     n_s = sources.size
     out = np.full((n_s, n_t), np.inf)
-    s_chunk = (n_s + n_chunks - 1) // n_chunks
-    for c in prange(n_chunks):
-        dist, pred, touched, heap_key, heap_node = new_workspace(n, m)
-        space_node = np.empty(n, dtype=np.int32)
-        space_dist = np.empty(n)
+    s_chunks = min(n_chunks, n_s)
+    s_chunk = (n_s + s_chunks - 1) // s_chunks
+    for c in prange(s_chunks):
+        nodes = space_node[c]
+        dists = space_dist[c]
         for i in range(c * s_chunk, min((c + 1) * s_chunk, n_s)):
             count = _search_space(
                 indptr,
@@ -890,20 +986,24 @@ def many_to_many(
                 arc,
                 True,
                 sources[i],
-                dist,
-                pred,
-                touched,
-                heap_key,
-                heap_node,
-                space_node,
-                space_dist,
+                dist[c],
+                pred[c],
+                touched[c],
+                heap_key[c],
+                heap_node[c],
+                nodes,
+                dists,
             )
             row = out[i]
             for k in range(count):
-                v = space_node[k]
-                d = space_dist[k]
-                for b in range(bucket_ptr[v], bucket_ptr[v + 1]):
-                    total = d + bucket_dist[b]
-                    if total < row[bucket_target[b]]:
-                        row[bucket_target[b]] = total
+                b = bucket_of[nodes[k]]
+                if b < 0:
+                    continue
+                d = dists[k]
+                for e in range(bucket_ptr[b], bucket_ptr[b + 1]):
+                    total = d + bucket_dist[e]
+                    if total < row[bucket_target[e]]:
+                        row[bucket_target[e]] = total
+    for b in range(n_buckets):
+        bucket_of[bucket_node[b]] = -1
     return out

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path as FilePath
 
 import numba
@@ -31,10 +32,16 @@ from .exceptions import GraphSourceError, UnreachableError
 from .graph import RoadGraph
 from .loading import cache_dir
 from .shortest_paths import Path, edge_weights
+from .statistics import RouteBatch, routes_along
 
 CH_VERSION = 2
 SIMULATE_SETTLE_LIMIT = 40
 CONTRACT_SETTLE_LIMIT = 200
+# a matrix takes one more thread per this many searches (one per source and per target):
+# below, waking and waiting for threads costs more than it saves, and far more on a busy
+# machine, where a parallel region waits for its slowest thread
+SEARCHES_PER_THREAD = 500
+PAIRS_PER_BLOCK = 8192  # route statistics: pairs unpacked at once
 
 _ARRAYS = (
     "rank",
@@ -52,12 +59,23 @@ _ARRAYS = (
 
 
 class _Workspace:
-    """Per-thread search arrays of one hierarchy."""
+    """Per-thread search arrays of one hierarchy, made once and reused by every query.
 
-    def __init__(self, n: int, m: int) -> None:
-        self.forward = _ch_kernels.new_workspace(n, m)
-        self.backward = _ch_kernels.new_workspace(n, m)
+    One row (slot) per parallel block of a matrix, at least two: a pair query searches
+    forward on row 0 and backward on row 1.
+    """
+
+    def __init__(self, n: int, m: int, slots: int) -> None:
+        self.slots = slots
+        self.search = _ch_kernels.new_workspace(n, m, slots)
+        dist, pred, touched, heap_key, heap_node = self.search
+        self.forward = (dist[0], pred[0], touched[0], heap_key[0], heap_node[0])
+        self.backward = (dist[1], pred[1], touched[1], heap_key[1], heap_node[1])
         self.arcs = np.empty(max(n - 1, 1), dtype=np.int32)
+        self.space_node = np.empty((slots, n), dtype=np.int32)
+        self.space_dist = np.empty((slots, n))
+        self.bucket_of = np.full(n, -1, dtype=np.int32)
+        self.guess = np.array([256], dtype=np.int64)
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,24 +135,74 @@ class ContractionHierarchy:
         """Travel-time matrix (s), ``(len(sources), len(targets))``; ``inf`` if unreachable.
 
         ``targets`` defaults to ``sources``. Bucket many-to-many: one upward search per
-        target and per source, on all numba threads.
+        target and per source, on all numba threads, in this thread's reused workspace.
         """
         s = self.rank[self.graph.check_nodes(sources, "source")]
         t = s if targets is None else self.rank[self.graph.check_nodes(targets, "target")]
         if s.size == 0 or t.size == 0:
             return np.empty((s.size, t.size))
-        n_chunks = max(1, min(max(s.size, t.size), 4 * numba.get_num_threads()))
-        out: NDArray[np.float64] = _ch_kernels.many_to_many(
-            self.indptr,
-            self.mid,
-            self.other,
-            self.weight,
-            self.arc,
-            s,
-            t,
-            n_chunks,
-        )
+        ws = self._workspace()
+        threads = numba.get_num_threads()
+        chunks = min(threads, ws.slots, -(-(s.size + t.size) // SEARCHES_PER_THREAD))
+        numba.set_num_threads(chunks)  # this thread's parallel regions only
+        try:
+            out: NDArray[np.float64] = _ch_kernels.many_to_many(
+                self.indptr,
+                self.mid,
+                self.other,
+                self.weight,
+                self.arc,
+                s,
+                t,
+                chunks,
+                *ws.search,
+                ws.space_node,
+                ws.space_dist,
+                ws.bucket_of,
+                ws.guess,
+            )
+        finally:
+            numba.set_num_threads(threads)
         return out
+
+    def route_statistics_batch(self, sources: ArrayLike, targets: ArrayLike) -> RouteBatch:
+        """Time and statistics of the fastest routes of pairs ``(sources[i], targets[i])``,
+        as :func:`routing.route_statistics_batch` (one query and unpacking per pair, in
+        blocks of :data:`PAIRS_PER_BLOCK` pairs to bound the unpacked edges held)."""
+        s = self.graph.check_nodes(sources, "source")
+        t = self.graph.check_nodes(targets, "target")
+        if s.size != t.size:
+            msg = f"sources and targets must pair up, got {s.size} and {t.size}"
+            raise ValueError(msg)
+        ws = self._workspace()
+        blocks = []
+        for start in range(0, max(s.size, 1), PAIRS_PER_BLOCK):
+            time, edges, route_ptr = _ch_kernels.paths(
+                self.indptr,
+                self.mid,
+                self.other,
+                self.weight,
+                self.arc,
+                self.arc_tail,
+                self.arc_head,
+                self.arc_first,
+                self.arc_second,
+                self.weights,
+                self.rank[s[start : start + PAIRS_PER_BLOCK]],
+                self.rank[t[start : start + PAIRS_PER_BLOCK]],
+                *ws.forward,
+                *ws.backward,
+                ws.arcs,
+            )
+            blocks.append(routes_along(self.graph, time, edges, route_ptr))
+        if len(blocks) == 1:
+            return blocks[0]
+        return RouteBatch(
+            **{
+                f.name: np.concatenate([getattr(b, f.name) for b in blocks])
+                for f in fields(RouteBatch)
+            }
+        )
 
     def customize(self, weights: ArrayLike, *, use_cache: bool = True) -> ContractionHierarchy:
         """The hierarchy of the same graph under new ``weights``, reusing this node order.
@@ -146,10 +214,14 @@ class ContractionHierarchy:
         return _cached(self.graph, edge_weights(self.graph, weights), order, use_cache)
 
     def save(self, path: str | FilePath) -> FilePath:
-        """Write the hierarchy's arrays to an uncompressed ``.npz`` file."""
+        """Write the hierarchy's arrays to an uncompressed ``.npz`` file.
+
+        Written aside, then renamed: processes saving the same hierarchy at once (ETA
+        workers starting on a fresh cache) each replace the file whole.
+        """
         path = FilePath(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp.npz")
+        tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp.npz")
         meta = json.dumps({"ch_version": CH_VERSION, "n_nodes": self.graph.n_nodes})
         np.savez(tmp, metadata=np.array(meta), **{f: getattr(self, f) for f in _ARRAYS})
         tmp.replace(path)
@@ -175,7 +247,7 @@ class ContractionHierarchy:
     def _workspace(self) -> _Workspace:
         ws: _Workspace | None = getattr(self._local, "workspace", None)
         if ws is None:
-            ws = _Workspace(self.rank.size, self.other.size)
+            ws = _Workspace(self.rank.size, self.other.size, max(2, numba.get_num_threads()))
             self._local.workspace = ws
         return ws
 

@@ -64,18 +64,14 @@ def heading_changes(graph: RoadGraph, edges: NDArray[np.int32]) -> NDArray[np.fl
 def route_statistics(graph: RoadGraph, route: Path | ArrayLike) -> RouteStatistics:
     """Statistics of a :class:`Path` or of a sequence of edge ids."""
     edges = route.edges if isinstance(route, Path) else np.asarray(route, dtype=np.int32)
-    by_class = np.bincount(
-        graph.road_class[edges], weights=graph.length_m[edges], minlength=len(ROAD_CLASSES)
-    ).astype(np.float64)
-    change = heading_changes(graph, edges)
-    u_turn = np.abs(change) >= U_TURN_DEGREES
-    turn = (np.abs(change) >= TURN_DEGREES) & ~u_turn
+    time = np.zeros(1)
+    batch = routes_along(graph, time, edges, np.array([0, edges.size], dtype=np.int64))
     return RouteStatistics(
-        length_by_class_m=by_class,
-        n_signals=int(graph.signals[edges].sum()),
-        n_left_turns=int(np.sum(turn & (change < 0))),
-        n_right_turns=int(np.sum(turn & (change > 0))),
-        n_u_turns=int(np.sum(u_turn)),
+        length_by_class_m=batch.length_by_class_m[0],
+        n_signals=int(batch.n_signals[0]),
+        n_left_turns=int(batch.n_left_turns[0]),
+        n_right_turns=int(batch.n_right_turns[0]),
+        n_u_turns=int(batch.n_u_turns[0]),
     )
 
 
@@ -145,3 +141,43 @@ def route_statistics_batch(
         n_right_turns=counts[inverse, 3],
         n_u_turns=counts[inverse, 4],
     )
+
+
+def routes_along(
+    graph: RoadGraph,
+    travel_time_s: NDArray[np.float64],
+    edges: NDArray[np.int32],
+    route_ptr: NDArray[np.int64],
+) -> RouteBatch:
+    """:class:`RouteBatch` of routes given by their edges: route ``i`` takes
+    ``travel_time_s[i]`` along ``edges[route_ptr[i]:route_ptr[i + 1]]`` (none if
+    unreachable).
+
+    Lengths are summed from each route's end, as :func:`route_statistics_batch` walks its
+    routes back: the same route gives the same floats.
+    """
+    k, n_classes = travel_time_s.size, len(ROAD_CLASSES)
+    route = np.repeat(np.arange(k), np.diff(route_ptr))
+    back, length = route[::-1], graph.length_m[edges[::-1]]
+    by_class = _per_route(back * n_classes + graph.road_class[edges[::-1]], k * n_classes, length)
+    change = heading_changes(graph, edges)
+    within = route[1:] == route[:-1]  # consecutive edges of one route meet at a node
+    u_turn = within & (np.abs(change) >= U_TURN_DEGREES)
+    turn = within & (np.abs(change) >= TURN_DEGREES) & ~u_turn
+    at = route[1:]  # the route of each pair of consecutive edges
+    return RouteBatch(
+        travel_time_s=travel_time_s,
+        length_m=_per_route(back, k, length),
+        length_by_class_m=by_class.reshape(k, n_classes),
+        n_signals=_per_route(route, k, graph.signals[edges]),
+        n_left_turns=_per_route(at[turn & (change < 0)], k),
+        n_right_turns=_per_route(at[turn & (change > 0)], k),
+        n_u_turns=_per_route(at[u_turn], k),
+    )
+
+
+def _per_route(
+    route: NDArray[np.int64], k: int, values: ArrayLike | None = None
+) -> NDArray[np.float64]:
+    """Sum of ``values`` (default: 1 each) per route, over ``k`` routes."""
+    return np.bincount(route, weights=values, minlength=k).astype(np.float64)

@@ -18,8 +18,13 @@ from numpy.typing import ArrayLike, NDArray
 
 import routing
 from models import EtaModel, predict_durations
-from models.features import Columns, feature_frame, route_feature_values, time_feature_values
-from models.route_table import RouteTable
+from models.features import (
+    Columns,
+    RouteTotalsSource,
+    feature_frame,
+    route_feature_values,
+    time_feature_values,
+)
 
 from ..domain import Location
 from ..exceptions import OffMapError
@@ -87,11 +92,12 @@ def estimate(
     dest: NDArray[np.int32],
     departure: Sequence[datetime] | pd.DatetimeIndex,
     observations: Sequence[dict[str, Any]] | None = None,
-    table: RouteTable | None = None,
+    table: RouteTotalsSource | None = None,
 ) -> Estimates:
     """Estimates for pairs of graph nodes ``(origin[i], dest[i])`` leaving at ``departure[i]``.
 
-    ``table`` (the graph's route table, if the service holds one) replaces route searches.
+    ``table`` (the graph's route table or hierarchy, if the service holds one) replaces
+    route searches.
     """
     ends = {
         "origin_lat": graph.lat[origin],

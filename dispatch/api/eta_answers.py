@@ -27,7 +27,8 @@ from numpy.typing import NDArray
 from pydantic import ValidationError
 
 import routing
-from models import EtaModel, RouteTable, load_model
+from models import ContractionRouteTotals, EtaModel, RouteTable, load_model
+from models.features import RouteTotalsSource
 
 from .errors import ApiError, FieldError, error_body, validation_errors
 from .estimates import estimate, far_from_roads, nearest
@@ -52,10 +53,11 @@ class EtaAnswer:
 
 @dataclass
 class EtaContext:
-    """What answers need: the graph, its route table (if it fits) and the snap limit."""
+    """What answers need: the graph, its route totals (the route table if it fits, else a
+    contraction hierarchy) and the snap limit."""
 
     graph: routing.RoadGraph
-    table: RouteTable | None
+    table: RouteTotalsSource | None
     max_snap_m: float
     _models: dict[str, EtaModel] = field(default_factory=dict, repr=False)
 
@@ -68,10 +70,13 @@ class EtaContext:
 
     @classmethod
     def of(cls, graph: routing.RoadGraph, settings: ServiceSettings) -> EtaContext:
-        """The context of a loaded graph, with its route table if ``settings`` allow it."""
-        table = None
+        """The context of a loaded graph, with its route table if ``settings`` allow it,
+        else its contraction hierarchy."""
+        table: RouteTotalsSource
         if RouteTable.size_bytes(graph) <= settings.route_table_mb * 2**20:
             table = RouteTable.build(graph)
+        else:
+            table = ContractionRouteTotals.of(graph)
         return cls(graph, table, settings.max_snap_m)
 
     def model(self, source: str | None) -> EtaModel | None:

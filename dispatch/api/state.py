@@ -21,7 +21,8 @@ import anyio
 import pandas as pd
 
 import routing
-from models import RouteTable, load_model, load_reference
+from models import load_model, load_reference
+from models.features import RouteTotalsSource
 
 from ..costs import CostProvider
 from ..domain import Vehicle
@@ -187,8 +188,9 @@ class ServiceState:
         self.metrics.drift_alert.set(1.0 if status.drift_alert else 0.0)
 
     @property
-    def route_table(self) -> RouteTable | None:
-        """The route table, held here when ETA batches are answered in this process."""
+    def route_table(self) -> RouteTotalsSource | None:
+        """The route table or hierarchy, held here when ETA batches are answered in this
+        process."""
         return None if self._eta_context is None else self._eta_context.table
 
     @property

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +13,8 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 import routing
+from routing import _ch_kernels
+from routing.contraction import PAIRS_PER_BLOCK
 from tests.shared_data import SHARED_DATA
 
 from . import reference
@@ -45,8 +49,8 @@ def _check_path(
 
 
 def test_matrix_and_pairs_equal_dijkstra_on_the_shared_maps(osm_graph: routing.RoadGraph) -> None:
-    """Matrix, pair times and unpacked paths (length, road-class totals, signals) equal
-    Dijkstra's on random pairs of each map."""
+    """Matrix, pair times, unpacked paths (length, road-class totals, signals) and the
+    route statistics batch equal Dijkstra's on random pairs of each map."""
     g = osm_graph
     rng = np.random.default_rng(7)
     sources = rng.integers(0, g.n_nodes, 60)
@@ -66,6 +70,73 @@ def test_matrix_and_pairs_equal_dijkstra_on_the_shared_maps(osm_graph: routing.R
             ours, theirs = routing.route_statistics(g, path), routing.route_statistics(g, dijkstra)
             assert_allclose(ours.length_by_class_m, theirs.length_by_class_m, rtol=RTOL)
             assert ours.n_signals == theirs.n_signals
+    pairs = (sources, targets[: sources.size])
+    batch, searched = ch.route_statistics_batch(*pairs), routing.route_statistics_batch(g, *pairs)
+    for name in ("travel_time_s", "length_m", "length_by_class_m"):
+        assert_allclose(getattr(batch, name), getattr(searched, name), rtol=RTOL, err_msg=name)
+    for name in ("n_signals", "n_left_turns", "n_right_turns", "n_u_turns"):
+        assert_array_equal(getattr(batch, name), getattr(searched, name), err_msg=name)
+
+
+def test_matrices_of_every_size_reuse_the_workspace(baltimore: routing.RoadGraph) -> None:
+    """Large (parallel) and small (one thread) matrices in turn, in one reused workspace,
+    equal Dijkstra's."""
+    g = baltimore
+    rng = np.random.default_rng(11)
+    ch = routing.contraction_hierarchy(g)
+    for k in (600, 5, 600, 40):
+        sources, targets = rng.integers(0, g.n_nodes, (2, k))
+        got = ch.travel_time_matrix(sources, targets)
+        assert_allclose(got, routing.travel_time_matrix(g, sources, targets), rtol=RTOL)
+
+
+def test_bucket_kernel_grows_its_buckets_and_resets_its_workspace(
+    baltimore: routing.RoadGraph,
+) -> None:
+    """Buckets that overflow the guessed room are searched again with more; the workspace
+    comes back as it was given (distances inf, predecessors and buckets -1)."""
+    g = baltimore
+    ch = routing.contraction_hierarchy(g)
+    nodes = np.random.default_rng(5).integers(0, g.n_nodes, 80)
+    n, m = g.n_nodes, ch.other.size
+    search = _ch_kernels.new_workspace(n, m, 2)
+    space_node, space_dist = np.empty((2, n), np.int32), np.empty((2, n))
+    bucket_of, guess = np.full(n, -1, np.int32), np.array([1])
+    got = _ch_kernels.many_to_many(
+        ch.indptr,
+        ch.mid,
+        ch.other,
+        ch.weight,
+        ch.arc,
+        ch.rank[nodes],
+        ch.rank[nodes[::-1]],
+        2,
+        *search,
+        space_node,
+        space_dist,
+        bucket_of,
+        guess,
+    )
+    assert_allclose(got, routing.travel_time_matrix(g, nodes, nodes[::-1]), rtol=RTOL)
+    assert guess[0] > 1
+    assert np.isinf(search[0]).all()
+    assert (search[1] == -1).all()
+    assert (bucket_of == -1).all()
+
+
+def test_route_statistics_of_many_blocks_equal_the_searches(
+    baltimore: routing.RoadGraph,
+) -> None:
+    """More pairs than one block of unpacked routes holds: the same floats as the searches."""
+    g = baltimore
+    ch = routing.contraction_hierarchy(g)
+    pairs = np.random.default_rng(17).integers(0, g.n_nodes, (2, PAIRS_PER_BLOCK + 100))
+    got, expected = ch.route_statistics_batch(*pairs), routing.route_statistics_batch(g, *pairs)
+    for f in dataclasses.fields(routing.RouteBatch):
+        assert_array_equal(getattr(got, f.name), getattr(expected, f.name), err_msg=f.name)
+    empty = ch.route_statistics_batch([], [])
+    assert empty.travel_time_s.shape == (0,)
+    assert empty.length_by_class_m.shape == (0, len(routing.ROAD_CLASSES))
 
 
 def test_custom_weights_and_customization_equal_dijkstra(baltimore: routing.RoadGraph) -> None:
@@ -93,6 +164,20 @@ def test_hierarchy_is_cached_by_graph_and_weights(baltimore: routing.RoadGraph) 
     doubled = routing.contraction_hierarchy(baltimore, 2 * baltimore.travel_time_s)
     assert_allclose(doubled.travel_time(5, 900), 2 * first.travel_time(5, 900), rtol=RTOL)
     assert len(list(routing.cache_dir().glob("ch-*.npz"))) >= 2
+
+
+def test_simultaneous_saves_leave_one_whole_file(
+    baltimore: routing.RoadGraph, tmp_path: Path
+) -> None:
+    """Threads saving one hierarchy to one path at once (as ETA workers on a fresh cache
+    do) all succeed, and the file reads back whole."""
+    ch = routing.contraction_hierarchy(baltimore)
+    path = tmp_path / "ch.npz"
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: ch.save(path), range(12)))
+    loaded = routing.ContractionHierarchy.load(path, baltimore)
+    assert_array_equal(loaded.other, ch.other)
+    assert [p.name for p in tmp_path.iterdir()] == ["ch.npz"]
 
 
 def test_invalid_input_is_rejected(baltimore: routing.RoadGraph) -> None:
@@ -151,3 +236,31 @@ def test_random_graphs_equal_dijkstra(case: tuple[routing.RoadGraph, np.ndarray]
                         ch.shortest_path(s, t)
                 else:
                     _check_path(g, weights, ch.shortest_path(s, t), int(s), int(t))
+
+
+@settings(max_examples=40, deadline=None)
+@given(graphs())
+def test_route_statistics_follow_the_fastest_paths(
+    case: tuple[routing.RoadGraph, np.ndarray],
+) -> None:
+    """All pairs: the batch's times equal Dijkstra's; with ties (frequent here) the route may
+    differ from Dijkstra's, so its statistics are those of the hierarchy's own path."""
+    g, _ = case
+    ch = routing.contraction_hierarchy(g, use_cache=False)
+    sources, targets = (
+        np.repeat(np.arange(g.n_nodes), g.n_nodes),
+        np.tile(np.arange(g.n_nodes), g.n_nodes),
+    )
+    got = ch.route_statistics_batch(sources, targets)
+    expected = routing.route_statistics_batch(g, sources, targets)
+    assert_array_equal(np.isinf(got.travel_time_s), np.isinf(expected.travel_time_s))
+    assert_allclose(got.travel_time_s, expected.travel_time_s, rtol=RTOL, atol=1e-9)
+    for i, (s, t) in enumerate(zip(sources, targets, strict=True)):
+        if np.isinf(got.travel_time_s[i]):
+            assert got.length_m[i] == got.n_signals[i] == got.n_u_turns[i] == 0
+            continue
+        path = ch.shortest_path(s, t)
+        assert_allclose(got.length_m[i], path.length_m, rtol=RTOL)
+        own = routing.route_statistics(g, path)
+        assert_allclose(got.length_by_class_m[i], own.length_by_class_m, rtol=RTOL)
+        assert got.n_signals[i] == own.n_signals
