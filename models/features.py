@@ -180,9 +180,6 @@ class RouteTotalsSource(Protocol):
     def lookup(self, origin: ArrayLike, dest: ArrayLike) -> RouteTotals: ...
 
 
-END_COLUMNS = ("origin_lat", "origin_lon", "dest_lat", "dest_lon")
-"""The coordinates of a trip's two ends, as the route features read them."""
-
 Columns = pd.DataFrame | Mapping[str, Any]
 """Named columns of equal length: a trip frame, or a dict of arrays."""
 
@@ -196,8 +193,9 @@ def route_feature_values(
 ) -> dict[str, NDArray[np.float64]]:
     """The :data:`ROUTE_FEATURES` of pairs of graph nodes, one array each.
 
-    ``ends`` holds the :data:`END_COLUMNS` of each pair (a trip frame, or arrays); route
-    totals come from ``table`` if given, else from route searches.
+    ``ends`` holds each pair's ``origin_lat``, ``origin_lon``, ``dest_lat`` and ``dest_lon``
+    (a trip frame, or arrays); route totals come from ``table`` if given, else from route
+    searches.
     """
     routes = (
         RouteTotals.search(graph, origin, dest) if table is None else table.lookup(origin, dest)
@@ -345,10 +343,8 @@ def _class_shares(group_length: np.ndarray, length: np.ndarray) -> dict[str, np.
 def _optional(conditions: Columns, column: str, n_rows: int) -> NDArray[np.float64]:
     if column not in conditions:
         return np.full(n_rows, np.nan)
-    values = conditions[column]
-    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
-        return values
-    return pd.to_numeric(pd.Series(values).astype("Float64"), errors="coerce").to_numpy(
+    values = pd.Series(conditions[column])
+    return pd.to_numeric(values.astype("Float64"), errors="coerce").to_numpy(
         dtype=float, na_value=np.nan
     )
 

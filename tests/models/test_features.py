@@ -8,7 +8,7 @@ import pytest
 
 import routing
 from models.cleaning import straight_line_m
-from models.features import FEATURE_COLUMNS, ZONE_GRID, build_features
+from models.features import FEATURE_COLUMNS, ZONE_GRID, build_features, time_feature_values
 from models.training import PreparedTrips
 
 from .conftest import TIMEZONE
@@ -108,6 +108,22 @@ def test_day_of_week_and_weekend(prepared: PreparedTrips) -> None:
     np.testing.assert_array_equal(decoded, dow)
     np.testing.assert_array_equal(X["is_weekend"], (dow >= 5).astype(float))
     assert set(np.unique(X["is_weekend"])) == {0.0, 1.0}
+
+
+def test_clock_features_match_pandas_across_daylight_saving_and_missing_times() -> None:
+    """Hour and weekday computed from epoch seconds equal pandas' local clock fields, on
+    both sides of the daylight-saving changes, before 1970 and with a missing time."""
+    rng = np.random.default_rng(7)
+    seconds = rng.integers(-40 * 86_400, 400 * 86_400, 2_000) + 1_772_000_000  # 2026-ish
+    times = pd.Series(pd.to_datetime(seconds, unit="s", utc=True))
+    times = pd.concat([times, pd.Series(pd.to_datetime(["1969-12-31T23:59:00Z", None], utc=True))])
+    got = time_feature_values(times, TIMEZONE, {})
+    local = times.dt.tz_convert(TIMEZONE)
+    expected_hour = (local.dt.hour + local.dt.minute / 60.0).to_numpy(dtype=float, na_value=np.nan)
+    dow = local.dt.day_of_week.to_numpy(dtype=float, na_value=np.nan)
+    np.testing.assert_array_equal(got["hour"], expected_hour)
+    np.testing.assert_array_equal(got["dow_sin"], np.sin(2 * np.pi * dow / 7))
+    assert np.isnan(got["is_weekend"][-1]) and np.isnan(got["precipitation_mm"]).all()
 
 
 def test_features_do_not_depend_on_the_zone_times_are_written_in(
