@@ -30,4 +30,5 @@ def warm_up() -> None:
     hierarchy = contraction_hierarchy(graph, use_cache=False)
     hierarchy.shortest_path(0, 1)
     hierarchy.travel_time_matrix([0, 1])
+    hierarchy.route_statistics_batch([0, 1], [1, 0])
     hierarchy.customize([2.0, 2.0], use_cache=False)
