@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Sequence
@@ -11,7 +12,7 @@ from typing import Any
 from tqdm import tqdm
 
 import routing
-from simulations.scenario import parse_policy
+from simulations.scenario import Scenario, parse_policy
 
 _BUILD_STAGES = 6
 
@@ -62,6 +63,27 @@ def policy_names(text: str) -> list[str]:
         except ValueError as exc:
             raise UsageError(f"--policies: {exc}") from exc
     return names
+
+
+def scenario_from_args(
+    args: argparse.Namespace, *, seed: int, vehicles: int, riders: int
+) -> Scenario:
+    """The scenario of the simulation flags (``--demand``, ``--history-days``, ``--weather``,
+    ``--plan-seconds``, ``--map``) with this seed, fleet and riders; a UsageError naming
+    the flag of a field the scenario refuses."""
+    try:
+        return Scenario(
+            seed=seed,
+            vehicles=vehicles,
+            riders=riders,
+            demand=args.demand,
+            history_days=args.history_days,
+            weather=args.weather,
+            plan_s=args.plan_seconds,
+            map_path=args.map,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc).replace("scenario field ", "--").replace("_", "-")) from exc
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

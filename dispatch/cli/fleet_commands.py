@@ -12,7 +12,14 @@ from tqdm import tqdm
 from simulations.fleet_sizing import SIZES, FleetSizing, size_fleets
 from simulations.scenario import Scenario, parse_policy
 
-from ._common import UsageError, load_graph, policy_names, print_table, write_json
+from ._common import (
+    UsageError,
+    load_graph,
+    policy_names,
+    print_table,
+    scenario_from_args,
+    write_json,
+)
 
 
 def _seeds(text: str) -> list[int]:
@@ -40,19 +47,7 @@ def _checked(args: argparse.Namespace) -> tuple[Scenario, list[str], list[int]]:
         raise UsageError(msg)
     policies = policy_names(args.policies)
     seeds = _seeds(args.seeds)
-    try:
-        scenario = Scenario(
-            seed=seeds[0],
-            vehicles=args.vehicles,
-            riders=args.riders,
-            demand=args.demand,
-            history_days=args.history_days,
-            weather=args.weather,
-            plan_s=args.plan_seconds,
-            map_path=args.map,
-        )
-    except ValueError as exc:
-        raise UsageError(str(exc).replace("scenario field ", "--").replace("_", "-")) from exc
+    scenario = scenario_from_args(args, seed=seeds[0], vehicles=args.vehicles, riders=args.riders)
     return scenario, policies, seeds
 
 

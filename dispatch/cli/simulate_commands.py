@@ -20,7 +20,14 @@ from simulations.scenario import (
     compare_policies,
 )
 
-from ._common import UsageError, load_graph, policy_names, print_table, write_json
+from ._common import (
+    UsageError,
+    load_graph,
+    policy_names,
+    print_table,
+    scenario_from_args,
+    write_json,
+)
 
 _TABLE = (
     ("served", "trips served"),
@@ -45,26 +52,15 @@ _TABLE = (
 )
 
 
-def _scenario(args: argparse.Namespace) -> Scenario:
-    try:
-        return Scenario(
-            seed=args.seed,
-            vehicles=Scenario.vehicles if args.vehicles is None else args.vehicles,
-            riders=Scenario.riders if args.riders is None else args.riders,
-            demand=args.demand,
-            history_days=args.history_days,
-            weather=args.weather,
-            plan_s=args.plan_seconds,
-            map_path=args.map,
-        )
-    except ValueError as exc:
-        raise UsageError(str(exc).replace("scenario field ", "--").replace("_", "-")) from exc
-
-
 def _cmd_simulate(args: argparse.Namespace) -> int:
     if args.scenario == "drift":
         return _cmd_drift(args)
-    scenario = _scenario(args)
+    scenario = scenario_from_args(
+        args,
+        seed=args.seed,
+        vehicles=Scenario.vehicles if args.vehicles is None else args.vehicles,
+        riders=Scenario.riders if args.riders is None else args.riders,
+    )
     policies = policy_names(args.policies)
     load_graph(args.map)  # builds and caches the graph once, with its progress bar
     started = time.perf_counter()
