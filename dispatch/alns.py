@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import pickle
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -106,13 +107,22 @@ def alns_plan(problem: PdpProblem, params: AlnsParams | None = None) -> Plan:
         for w in range(p.workers)
     ]
     context = multiprocessing.get_context("fork")
+    # pickled here, before this process's search fills the problem's cached properties:
+    # the pool pickles its arguments in a background thread, which would race with it
+    jobs = [pickle.dumps((problem, q, started)) for q in seeds[1:]]
     with ProcessPoolExecutor(max_workers=p.workers - 1, mp_context=context) as pool:
-        others = [pool.submit(_search, problem, q, started) for q in seeds[1:]]
+        others = [pool.submit(_search_pickled, job) for job in jobs]
         plans = [_search(problem, seeds[0], started)] + [f.result() for f in others]
     ranks = [(int(q.unserved.size), q.cost(problem), w) for w, q in enumerate(plans)]
     best = plans[min(ranks)[2]]
     trace = _merged([q.trace for q in plans if q.trace is not None]) if p.trace else None
     return replace(best, solve_seconds=time.perf_counter() - started, trace=trace)
+
+
+def _search_pickled(job: bytes) -> Plan:
+    """:func:`_search` on arguments pickled by the parent process."""
+    problem, p, started = pickle.loads(job)
+    return _search(problem, p, started)
 
 
 def _search(problem: PdpProblem, p: AlnsParams, started: float) -> Plan:
