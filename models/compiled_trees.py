@@ -4,7 +4,11 @@ LightGBM's own predictor walks each row through every tree with a per-row set-up
 small trees of the ETA model (31 leaves) that set-up dominates. Here the trees of a
 booster become arrays of nodes, and the kernel walks all rows through one tree before
 the next, so each tree stays in cache: about twice as fast on batches of thousands of
-rows. Decisions follow LightGBM's exactly (missing values, zero-as-missing, categorical
+rows. The walk is bound by mispredicted branches, so rows are walked in the order of the
+two features the trees split on most (neighbouring rows then mostly take the same
+branches), and boosters without categorical or zero-as-missing splits, the usual case,
+take a kernel with one comparison per node: together about 20% faster on the ETA model.
+Decisions follow LightGBM's exactly (missing values, zero-as-missing, categorical
 bitsets) and trees are summed in LightGBM's order, so the raw scores are bit-for-bit the
 same; boosters this module does not cover (categories of 64 and above, several trees
 per iteration, linear trees, averaged output) are refused with :class:`ValueError`.
@@ -49,6 +53,12 @@ class CompiledTrees:
     categorical: NDArray[np.bool_]
     category_mask: NDArray[np.uint64]
     leaf_value: NDArray[np.float64]
+    nan_left: NDArray[np.bool_]
+    """Where a missing value goes at each node (numerical splits)."""
+    plain: bool
+    """No categorical or zero-as-missing split: the one-comparison kernel applies."""
+    order_features: tuple[int, ...]
+    """The features the trees split on most, most first: the order rows are walked in."""
 
     @classmethod
     def from_booster(cls, booster: lgb.Booster) -> CompiledTrees:
@@ -91,27 +101,54 @@ class CompiledTrees:
             return k
 
         roots = [add(tree["tree_structure"]) for tree in model["tree_info"]]
+        arrays = {
+            name: np.array(values, dtype=_NODE_DTYPES[name]) for name, values in nodes.items()
+        }
+        missing, threshold = arrays["missing"], arrays["threshold"]
+        # NumericalDecision: a missing value is 0.0 unless missing values have a side
+        nan_left = np.where(missing == _MISSING["NaN"], arrays["default_left"], 0.0 <= threshold)
+        used = np.bincount(arrays["feature"], minlength=1)
         return cls(
             roots=np.array(roots, dtype=np.int32),
-            **{name: np.array(values, dtype=_NODE_DTYPES[name]) for name, values in nodes.items()},
+            **arrays,
             leaf_value=np.array(leaves, dtype=np.float64),
+            nan_left=nan_left,
+            plain=not (arrays["categorical"].any() or (missing == _MISSING["Zero"]).any()),
+            order_features=tuple(int(f) for f in np.argsort(-used, kind="stable")[:2]),
         )
 
     def predict(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
         """Raw scores (the sum of the trees' leaves) of each row of ``X``."""
-        scores: NDArray[np.float64] = _predict(
-            np.ascontiguousarray(X, dtype=np.float64),
-            self.roots,
-            self.feature,
-            self.threshold,
-            self.left,
-            self.right,
-            self.default_left,
-            self.missing,
-            self.categorical,
-            self.category_mask,
-            self.leaf_value,
-        )
+        X = np.asarray(X, dtype=np.float64)
+        order = np.lexsort([X[:, f] for f in reversed(self.order_features)])
+        rows = np.ascontiguousarray(X[order])
+        if self.plain:
+            walked = _predict_plain(
+                rows,
+                self.roots,
+                self.feature,
+                self.threshold,
+                self.left,
+                self.right,
+                self.nan_left,
+                self.leaf_value,
+            )
+        else:
+            walked = _predict(
+                rows,
+                self.roots,
+                self.feature,
+                self.threshold,
+                self.left,
+                self.right,
+                self.default_left,
+                self.missing,
+                self.categorical,
+                self.category_mask,
+                self.leaf_value,
+            )
+        scores = np.empty(X.shape[0])
+        scores[order] = walked
         return scores
 
 
@@ -141,5 +178,24 @@ def _predict(  # type: ignore[no-untyped-def]
                     else:
                         go_left = value <= threshold[node]
                 node = left[node] if go_left else right[node]
+            out[i] += leaves[-node - 1]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _predict_plain(X, roots, feature, threshold, left, right, nan_left, leaves):  # type: ignore[no-untyped-def]
+    """:func:`_predict` for trees of numerical splits without zero-as-missing."""
+    out = np.zeros(X.shape[0])
+    for t in range(roots.size):
+        for i in range(X.shape[0]):
+            node = roots[t]
+            while node >= 0:
+                value = X[i, feature[node]]
+                if value <= threshold[node]:
+                    node = left[node]
+                elif value > threshold[node]:
+                    node = right[node]
+                else:  # missing (NaN)
+                    node = left[node] if nan_left[node] else right[node]
             out[i] += leaves[-node - 1]
     return out
