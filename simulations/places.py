@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,12 +28,18 @@ class Facility:
     is_fallback: bool
 
 
-def residential_nodes(graph: routing.RoadGraph) -> NDArray[np.int32]:
-    """Nodes where riders can live: tails of residential-type streets (all nodes if none)."""
+def residential_nodes(
+    graph: routing.RoadGraph, facilities: Sequence[Facility] = ()
+) -> NDArray[np.int32]:
+    """Nodes where riders can live: tails of residential-type streets (all nodes if none),
+    never a facility's node (a ride home from there would go nowhere)."""
     codes = [routing.ROAD_CLASSES.index(c) for c in _RESIDENTIAL]
     edges = np.flatnonzero(np.isin(graph.road_class, codes))
     nodes = np.unique(graph.edge_tail[edges])
-    return nodes if nodes.size else np.arange(graph.n_nodes, dtype=np.int32)
+    if not nodes.size:
+        nodes = np.arange(graph.n_nodes, dtype=np.int32)
+    homes = np.setdiff1d(nodes, [f.node for f in facilities])
+    return homes if homes.size else nodes
 
 
 def medical_facilities(

@@ -109,10 +109,10 @@ class World:
         self._truth = GroundTruth(
             graph, self.weather, self.params.start_date, self.params.truth, self.rng(_STREAM_TRUTH)
         )
-        self.homes = residential_nodes(graph)
         self.facilities: list[Facility] = medical_facilities(
             graph, map_path, self.params.min_facilities, self.rng(_STREAM_PLACES)
         )
+        self.homes = residential_nodes(graph, self.facilities)
         n_riders = _n_riders(self.params)
         self.riders: list[Rider] = make_riders(
             self.homes, self.facilities, n_riders, self.params.demand, self.rng(_STREAM_RIDERS)

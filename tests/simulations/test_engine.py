@@ -18,6 +18,7 @@ from simulations.estimator import TravelEstimator
 from simulations.exceptions import PolicyError
 from simulations.history import generate_history
 from simulations.kpis import TIMING_KPIS, day_kpis
+from simulations.places import Facility, residential_nodes
 from simulations.policies import GreedyPolicy
 from simulations.scenario import Scenario, build_world, make_policy, train_model
 from simulations.truth import GroundTruth, TruthParams
@@ -296,3 +297,13 @@ def test_a_policy_cannot_reach_the_truth(small_world: World) -> None:
     assert inspecting.inspections > 1 and not inspecting.found
     phases = {r.phase for r in result.trips}
     assert {TripPhase.NO_SHOW, TripPhase.CANCELLED} <= phases
+
+
+def test_no_rider_lives_at_a_facility(baltimore: routing.RoadGraph, small_world: World) -> None:
+    """Homes never include a facility's node, so no trip starts where it ends."""
+    streets = residential_nodes(baltimore)
+    clinics = [Facility(int(node), f"clinic {node}", "clinic", True) for node in streets[:5]]
+    assert set(residential_nodes(baltimore, clinics).tolist()) == set(streets[5:].tolist())
+    facilities = {f.node for f in small_world.facilities}
+    assert not facilities & {rider.home for rider in small_world.riders}
+    assert all(t.pickup != t.dropoff for t in small_world.trips(SMALL.day))
