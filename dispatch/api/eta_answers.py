@@ -73,11 +73,16 @@ class EtaContext:
         """The context of a loaded graph, with its route table if ``settings`` allow it,
         else its contraction hierarchy."""
         table: RouteTotalsSource
-        if RouteTable.size_bytes(graph) <= settings.route_table_mb * 2**20:
+        if cls.fits_route_table(graph, settings):
             table = RouteTable.build(graph)
         else:
             table = ContractionRouteTotals.of(graph)
         return cls(graph, table, settings.max_snap_m)
+
+    @staticmethod
+    def fits_route_table(graph: routing.RoadGraph, settings: ServiceSettings) -> bool:
+        """Whether the graph's route table fits the settings' memory budget for it."""
+        return RouteTable.size_bytes(graph) <= settings.route_table_mb * 2**20
 
     def model(self, source: str | None) -> EtaModel | None:
         """The model saved in folder ``source`` (loaded once), or None for free flow."""

@@ -111,6 +111,9 @@ class ServiceState:
             graph = routing.load_graph(self.settings.map)
             routing.warm_up()
             if self.settings.eta_workers:
+                if not EtaContext.fits_route_table(graph, self.settings):
+                    # built once, into the graph cache, where every worker reads it
+                    routing.contraction_hierarchy(graph)
                 self._eta_workers = EtaWorkers(self.settings, self.settings.eta_workers)
                 self._eta_workers.start()
             else:  # ETA batches are answered in this process: it holds the route table
