@@ -101,7 +101,7 @@ class CompiledTrees:
             return k
 
         roots = [add(tree["tree_structure"]) for tree in model["tree_info"]]
-        arrays = {
+        arrays: dict[str, NDArray[Any]] = {
             name: np.array(values, dtype=_NODE_DTYPES[name]) for name, values in nodes.items()
         }
         missing, threshold = arrays["missing"], arrays["threshold"]
