@@ -124,6 +124,9 @@ def _pieces(
     run = np.cumsum(run_start) - 1
     run_size = np.bincount(run[valid], minlength=int(run_start.sum()))
     in_piece = valid & (run_size[np.maximum(run, 0)] >= 2)
+    if not in_piece.any():
+        none = np.zeros(0, dtype=np.int64)
+        return np.zeros(1, dtype=np.int64), none, none, none, none
     ref, x, y, piece = ways.ref[in_piece], ways.x[in_piece], ways.y[in_piece], run[in_piece]
     # osmnx drops consecutive repeats of a node within a way's node list
     new_piece = np.concatenate(([True], piece[1:] != piece[:-1]))
@@ -391,7 +394,8 @@ def _simplified(
     geometry_ptr = np.zeros(order.size + 1, dtype=np.int64)
     np.cumsum(points, out=geometry_ptr[1:])
     is_new = order >= old.size
-    first_point = np.where(is_new, path_ptr[new[np.where(is_new, order - old.size, 0)]] + 1, 0)
+    first_point = np.zeros(order.size, dtype=np.int64)
+    first_point[is_new] = path_ptr[new][order[is_new] - old.size] + 1
     point = (
         np.repeat(first_point, points)
         + np.arange(int(geometry_ptr[-1]))
