@@ -87,7 +87,7 @@ def simplify_paths(
 
     Returns the paths' nodes (``path_ptr``, ``path_nodes``), and per path the sums of
     ``length``, ``time`` and ``signals`` over its steps in order (as Python's ``sum``)
-    and the smallest ``rank``. ``path_ptr`` is empty if osmnx would fail.
+    and the smallest ``rank``. Raises ValueError where osmnx would fail.
     """
     n = endpoint.size
     mark = np.full(n, -1, dtype=np.int64)
@@ -99,12 +99,10 @@ def simplify_paths(
             for slot in range(succ_ptr[u], succ_ptr[u + 1]):
                 if not endpoint[succ_to[slot]]:
                     size = _build_path(
-                        succ_ptr, succ_to, succ_edge, endpoint, u, slot, mark, n_paths,
-                        nodes, edges,
-                    )  # fmt: skip
+                        succ_ptr, succ_to, succ_edge, endpoint, u, slot, mark, n_paths, nodes, edges
+                    )
                     if size < 0:
-                        return (np.empty(0, np.int64), nodes[:0], length[:0], time[:0],
-                                signals[:0], rank[:0])  # fmt: skip
+                        raise ValueError("impossible simplify pattern")
                     n_paths += 1
                     n_nodes += size
     path_ptr = np.zeros(n_paths + 1, dtype=np.int64)

@@ -181,14 +181,24 @@ def _edges(
     tail[back_at] = b[two_way]
     head[back_at] = a[two_way]
     way[back_at] = piece_way[step_piece][two_way]
-    order = np.lexsort((head, tail))  # stable: insertion order within each (tail, head)
-    group_start = np.concatenate(
-        ([True], (tail[order][1:] != tail[order][:-1]) | (head[order][1:] != head[order][:-1]))
-    )
-    start_at = np.maximum.accumulate(np.where(group_start, np.arange(m), 0))
-    key = np.empty(m, dtype=np.int64)
-    key[order] = np.arange(m) - start_at
+    key, _ = _rank_among_parallel(tail, head)
     return _Edges(tail, head, key, way)
+
+
+def _rank_among_parallel(
+    tail: NDArray[np.int64], head: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Per edge: how many edges with its (tail, head) come before it, and the first's index."""
+    m = tail.size
+    order = np.lexsort((head, tail))  # stable: given order within each (tail, head)
+    starts = np.ones(m, dtype=bool)
+    starts[1:] = (tail[order][1:] != tail[order][:-1]) | (head[order][1:] != head[order][:-1])
+    start_at = np.maximum.accumulate(np.where(starts, np.arange(m), 0))
+    rank = np.empty(m, dtype=np.int64)
+    rank[order] = np.arange(m) - start_at
+    first = np.empty(m, dtype=np.int64)
+    first[order] = order[start_at]
+    return rank, first
 
 
 def _largest_strong_component(
@@ -239,17 +249,7 @@ def _osmnx_edge_order(edges: _Edges, node_order: NDArray[np.int64]) -> NDArray[n
     """The order networkx lists the edges: by tail, head in adjacency order, key."""
     position = np.empty(int(node_order.max()) + 1, dtype=np.int64)
     position[node_order] = np.arange(node_order.size)
-    m = edges.tail.size
-    by_pair = np.lexsort((edges.head, edges.tail))
-    pair_start = np.concatenate(
-        (
-            [True],
-            (edges.tail[by_pair][1:] != edges.tail[by_pair][:-1])
-            | (edges.head[by_pair][1:] != edges.head[by_pair][:-1]),
-        )
-    )
-    first = np.empty(m, dtype=np.int64)
-    first[by_pair] = by_pair[np.maximum.accumulate(np.where(pair_start, np.arange(m), 0))]
+    _, first = _rank_among_parallel(edges.tail, edges.head)
     return np.lexsort((edges.key, first, position[edges.tail]))
 
 
@@ -340,7 +340,11 @@ def _simplified(
     ],
     metadata: dict[str, object],
 ) -> RoadGraph:
-    """osmnx's ``simplify_graph(remove_rings=False)`` and ``_to_road_graph``."""
+    """osmnx's ``simplify_graph(remove_rings=False)``, then ``_to_road_graph``'s arrays.
+
+    Each path between endpoints becomes a new edge keyed after the pair's existing ones;
+    the paths' interior nodes go, with their edges; edges are sorted by (tail, head, key).
+    """
     length, travel_time, signals, edge_class = attributes
     n = node_id.size
     tail, head = edges.tail, edges.head
@@ -348,20 +352,20 @@ def _simplified(
     by_tail = first[np.argsort(tail[first], kind="stable")]
     succ_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(tail[by_tail], minlength=n), out=succ_ptr[1:])
-    path_ptr, path_nodes, p_length, p_time, p_signals, p_rank = simplify_paths(
-        succ_ptr,
-        head[by_tail],
-        by_tail,
-        _endpoints(tail, head, n),
-        length,
-        travel_time,
-        signals,
-        _RANK[edge_class],
-    )
-    if path_ptr.size == 0:
-        msg = f"{metadata['source']}: impossible topology for osmnx's simplification"
-        raise GraphSourceError(msg)
-    sizes = np.diff(path_ptr)
+    try:
+        path_ptr, path_nodes, p_length, p_time, p_signals, p_rank = simplify_paths(
+            succ_ptr,
+            head[by_tail],
+            by_tail,
+            _endpoints(tail, head, n),
+            length,
+            travel_time,
+            signals,
+            _RANK[edge_class],
+        )
+    except ValueError as exc:  # the kernel's "impossible simplify pattern", as osmnx's
+        msg = f"{metadata['source']}: {exc}"
+        raise GraphSourceError(msg) from exc
     interior = np.ones(path_nodes.size, dtype=bool)
     interior[path_ptr[:-1]] = False
     interior[path_ptr[1:] - 1] = False
@@ -369,39 +373,15 @@ def _simplified(
     alive[tail] = True
     alive[path_nodes[interior]] = False
     new_tail, new_head = path_nodes[path_ptr[:-1]], path_nodes[path_ptr[1:] - 1]
-    code = tail * n + head
-    new_code = new_tail * n + new_head
-    sorted_code = np.sort(code)
-    by_code = np.argsort(new_code, kind="stable")
-    starts = np.concatenate(([True], new_code[by_code][1:] != new_code[by_code][:-1]))
-    ordinal = np.empty(new_code.size, dtype=np.int64)
-    ordinal[by_code] = np.arange(new_code.size) - np.maximum.accumulate(
-        np.where(starts, np.arange(new_code.size), 0)
-    )
-    new_key = (
-        np.searchsorted(sorted_code, new_code, side="right")
-        - np.searchsorted(sorted_code, new_code)
-        + ordinal
-    )
     old = np.flatnonzero(alive[tail] & alive[head])
     new = np.flatnonzero(alive[new_tail] & alive[new_head])
+    key = np.concatenate((edges.key[old], _new_keys(tail, head, new_tail, new_head)[new]))
     all_tail = np.concatenate((tail[old], new_tail[new]))
     all_head = np.concatenate((head[old], new_head[new]))
-    order = np.lexsort((np.concatenate((edges.key[old], new_key[new])), all_head, all_tail))
-    class_code = np.concatenate((edge_class[old], np.array(_BY_SPEED)[p_rank[new]]))[order]
-    total_signals = np.concatenate((signals[old], p_signals[new]))[order]
-    points = np.concatenate((np.zeros(old.size, dtype=np.int64), sizes[new] - 2))[order]
-    geometry_ptr = np.zeros(order.size + 1, dtype=np.int64)
-    np.cumsum(points, out=geometry_ptr[1:])
-    is_new = order >= old.size
-    first_point = np.zeros(order.size, dtype=np.int64)
-    first_point[is_new] = path_ptr[new][order[is_new] - old.size] + 1
-    point = (
-        np.repeat(first_point, points)
-        + np.arange(int(geometry_ptr[-1]))
-        - np.repeat(geometry_ptr[:-1], points)
-    )
-    inner = path_nodes[point]
+    order = np.lexsort((key, all_head, all_tail))
+    points = np.concatenate((np.zeros(old.size, dtype=np.int64), np.diff(path_ptr)[new] - 2))
+    first_point = np.concatenate((np.zeros(old.size, dtype=np.int64), path_ptr[new] + 1))
+    geometry_ptr, inner = _interior_nodes(path_nodes, first_point[order], points[order])
     nodes = np.flatnonzero(alive)
     index = np.full(n, -1, dtype=np.int64)
     index[nodes] = np.arange(nodes.size)
@@ -412,12 +392,37 @@ def _simplified(
         index[all_head[order]],
         np.concatenate((travel_time[old], p_time[new]))[order],
         np.concatenate((length[old], p_length[new]))[order],
-        road_class=class_code,
-        signals=np.minimum(total_signals, 255),
+        road_class=np.concatenate((edge_class[old], np.array(_BY_SPEED)[p_rank[new]]))[order],
+        signals=np.minimum(np.concatenate((signals[old], p_signals[new]))[order], 255),
         geometry_csr=(geometry_ptr, lat[inner], lon[inner]),
         node_id=node_id[nodes],
         metadata=metadata,
     )
+
+
+def _new_keys(
+    tail: NDArray[np.int64],
+    head: NDArray[np.int64],
+    new_tail: NDArray[np.int64],
+    new_head: NDArray[np.int64],
+) -> NDArray[np.int64]:
+    """networkx's keys for edges added in order: after the pair's existing keys 0..k-1."""
+    n = int(max(tail.max(), head.max())) + 1  # new edges join existing nodes
+    existing = np.sort(tail * n + head)
+    added = new_tail * n + new_head
+    before, _ = _rank_among_parallel(new_tail, new_head)
+    count = np.searchsorted(existing, added, side="right") - np.searchsorted(existing, added)
+    return count + before
+
+
+def _interior_nodes(
+    path_nodes: NDArray[np.int64], first: NDArray[np.int64], count: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """CSR of ``count[e]`` path nodes from ``first[e]`` per edge: pointers and nodes."""
+    ptr = np.zeros(count.size + 1, dtype=np.int64)
+    np.cumsum(count, out=ptr[1:])
+    offset = np.arange(int(ptr[-1])) - np.repeat(ptr[:-1], count)
+    return ptr, path_nodes[np.repeat(first, count) + offset]
 
 
 def _endpoints(tail: NDArray[np.int64], head: NDArray[np.int64], n: int) -> NDArray[np.bool_]:
