@@ -431,7 +431,8 @@ def _endpoints(tail: NDArray[np.int64], head: NDArray[np.int64], n: int) -> NDAr
     in_degree = np.bincount(head, minlength=n)
     self_loop = np.zeros(n, dtype=bool)
     self_loop[tail[tail == head]] = True
-    pairs = np.unique(np.concatenate((tail * n + head, head * n + tail)))
+    pairs = np.sort(np.concatenate((tail * n + head, head * n + tail)))
+    pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]
     neighbours = np.bincount(pairs // n, minlength=n)
     degree = out_degree + in_degree
     through = (neighbours == 2) & ((degree == 2) | (degree == 4))

@@ -95,11 +95,13 @@ def read_drivable_ways(source: Path) -> DrivableWays:
             tags = dict(obj.tags)
             if not is_drivable(tags):
                 continue
-            nodes = cast(osmium.osm.Way, obj).nodes
-            sizes.append(len(nodes))
-            refs.extend(n.ref for n in nodes)
-            xs.extend(n.x for n in nodes)
-            ys.extend(n.y for n in nodes)
+            size = 0
+            for node in cast(osmium.osm.Way, obj).nodes:
+                refs.append(node.ref)
+                xs.append(node.x)
+                ys.append(node.y)
+                size += 1
+            sizes.append(size)
             highway.append(tags["highway"])
             oneway.append(tags.get("oneway"))
             junction.append(tags.get("junction"))
