@@ -8,6 +8,7 @@ drops, are compared too, with their order (the MultiDiGraph keys).
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -165,9 +166,18 @@ def _old(path: Path) -> RoadGraph:
     return compile_network(network_from_osm_file(path), path.name)
 
 
-def _assert_builds_equal(monkeypatch: pytest.MonkeyPatch, path: Path) -> dict[str, np.ndarray]:
+def _assert_builds_equal(
+    monkeypatch: pytest.MonkeyPatch, path: Path
+) -> dict[str, np.ndarray] | None:
+    """Both builds pass equal arrays to ``from_edges`` (returned), or raise the same error."""
+    try:
+        slow = _from_edges_arguments(monkeypatch, _old, path)
+    except routing.GraphSourceError as error:
+        with pytest.raises(routing.GraphSourceError) as fast_error:
+            graph_from_osm_file(path)
+        assert str(fast_error.value) == str(error)
+        return None
     fast = _from_edges_arguments(monkeypatch, graph_from_osm_file, path)
-    slow = _from_edges_arguments(monkeypatch, _old, path)
     assert sorted(fast) == sorted(slow)
     for name, expected in slow.items():
         assert fast[name].dtype.kind == expected.dtype.kind or expected.size == 0, name
@@ -198,7 +208,51 @@ def test_small_maps_build_the_same(
     """Hand-made maps of one-way, ring, parallel, split and tagged ways build the same."""
     path = write_osm(tmp_path / "case.osm", CASES[case], NODES, SIGNALS)
     built = _assert_builds_equal(monkeypatch, path)
+    assert built is not None
     assert built["tail"].size > 0
+
+
+def _random_map(seed: int) -> tuple[dict[int, tuple[float, float]], list[Any], dict[int, Any]]:
+    """Nodes, ways and signals of a small random map: repeated, missing and shared nodes,
+    closed ways, every oneway value osmnx reads, roundabouts and maxspeed forms."""
+    rng = random.Random(seed)
+    nodes = {
+        1000 + 37 * i + rng.randint(0, 30): (
+            39.29 + rng.random() / 100,
+            -76.61 + rng.random() / 100,
+        )
+        for i in range(rng.randint(4, 16))
+    }
+    ids = list(nodes)
+    ways = []
+    for w in range(rng.randint(1, 14)):
+        refs: list[int] = []
+        for _ in range(rng.randint(2, 6)):
+            draw = rng.random()
+            refs.append(
+                99 if draw < 0.05 else refs[-1] if draw < 0.12 and refs else rng.choice(ids)
+            )
+        if rng.random() < 0.15:
+            refs.append(refs[0])
+        highway = rng.choice(["residential", "primary", "tertiary", "motorway", "weird", "footway"])
+        tags = {"highway": highway}
+        oneway = rng.choice([None, None, "yes", "-1", "reverse", "T", "F", "no", "1", "true"])
+        maxspeed = rng.choice([None, None, "30", "50 mph", "30;40", "x", "200", "20|30"])
+        tags |= {"oneway": oneway} if oneway else {}
+        tags |= {"maxspeed": maxspeed} if maxspeed else {}
+        tags |= {"junction": "roundabout"} if rng.random() < 0.1 else {}
+        ways.append((10 * rng.randint(1, 500) + w, refs, tags))
+    signals = {i: {"highway": "traffic_signals"} for i in ids if rng.random() < 0.2}
+    return nodes, list({way[0]: way for way in ways}.values()), signals
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_random_small_maps_build_the_same(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, seed: int
+) -> None:
+    """Random tangles of ways build the same, or fail with the same error."""
+    nodes, ways, signals = _random_map(seed)
+    _assert_builds_equal(monkeypatch, write_osm(tmp_path / "random.osm", ways, nodes, signals))
 
 
 def test_small_maps_exercise_the_special_cases(
@@ -227,15 +281,13 @@ def test_small_maps_exercise_the_special_cases(
     assert metadata["speed_tags_corrected"] == {"unparseable": 10, "implausible for road class": 4}
 
 
-def test_files_without_a_network_raise_the_same(tmp_path: Path) -> None:
+def test_files_without_a_network_raise_the_same(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """No drivable way, or no strongly connected part: the same errors both ways."""
     footway = write_osm(tmp_path / "park.osm", [(1, [1, 2], {"highway": "footway"})], NODES)
     one_way = write_osm(
         tmp_path / "oneway.osm", [(1, [1, 2, 3], {"highway": "primary", "oneway": "yes"})], NODES
     )
-    for path in (footway, one_way):
-        with pytest.raises(routing.GraphSourceError) as fast:
-            graph_from_osm_file(path)
-        with pytest.raises(routing.GraphSourceError) as slow:
-            _old(path)
-        assert str(fast.value) == str(slow.value)
+    assert _assert_builds_equal(monkeypatch, footway) is None
+    assert _assert_builds_equal(monkeypatch, one_way) is None
