@@ -309,8 +309,9 @@ def _impute_speeds(
     order, over the count of tagged edges); classes with no tagged edge get their default.
     """
     by_class = np.zeros(len(ROAD_CLASSES))
+    listed_class, listed_speed = edge_class[listed], edge_speed[listed]
     for code in np.unique(edge_class):
-        speeds = edge_speed[listed][edge_class[listed] == code]
+        speeds = listed_speed[listed_class == code]
         tagged = ~np.isnan(speeds)
         if tagged.any():
             by_class[code] = np.where(tagged, speeds, 0.0).sum() / float(np.count_nonzero(tagged))

@@ -20,7 +20,7 @@ from .statistics import route_statistics_batch
 
 
 def warm_up() -> None:
-    """Compile (or load from numba's cache) every kernel on a two-node graph."""
+    """Compile (or load from numba's cache) every kernel, on a street and a two-node graph."""
     graph_from_ways(_one_street(), "warm-up street", "warm-up")
     graph = RoadGraph.from_edges(
         [0.0, 0.001], [0.0, 0.001], [0, 1], [1, 0], [1.0, 1.0], reorder=False

@@ -132,10 +132,10 @@ def _from_edges_arguments(
     calls: list[dict[str, Any]] = []
     original = RoadGraph.from_edges
 
-    def recording(cls: type[RoadGraph], *args: Any, **kwargs: Any) -> RoadGraph:
+    def recording(_: type[RoadGraph], *args: Any, **kwargs: Any) -> RoadGraph:
         names = ("lat", "lon", "tail", "head", "travel_time_s", "length_m")
         calls.append({**dict(zip(names, args, strict=False)), **kwargs})
-        return original.__func__(cls, *args, **kwargs)
+        return original(*args, **kwargs)
 
     with monkeypatch.context() as patch:
         patch.setattr(RoadGraph, "from_edges", classmethod(recording))
