@@ -199,7 +199,7 @@ def setup_costs(repeats: int) -> list[tuple[str, float, str]]:
     """Graph build, cached load and JIT costs as (step, seconds, how measured)."""
     stage("importing osmnx (kept out of the build time)")
     osmnx_import, _ = timed(lambda: import_module("osmnx"))
-    stage("Baltimore: build_graph (osmnx pipeline, no cache), then cached load_graph")
+    stage("Baltimore: build_graph (no cache), then cached load_graph")
     build_s, built = timed(lambda: routing.build_graph(BALTIMORE_PBF))
     routing.load_graph(None)  # make sure the cache holds the graph
     loads = [timed(lambda: routing.load_graph(None))[0] for _ in range(5)]
@@ -208,7 +208,7 @@ def setup_costs(repeats: int) -> list[tuple[str, float, str]]:
         cold = jit_cost(Path(cache))
         second = min((jit_cost(Path(cache)) for _ in range(repeats)), key=sum)
     return [
-        ("build_graph, Baltimore .osm.pbf (osmnx pipeline)", build_s,
+        ("build_graph, Baltimore .osm.pbf (pyosmium + numpy)", build_s,
          f"one build, {built.n_nodes:,} nodes; osmnx import ({osmnx_import:.1f} s) excluded"),
         ("load_graph(), cached .npz", median(loads), "median of 5 loads, file hash included"),
         ("JIT cold: import routing + warm_up()", sum(cold),

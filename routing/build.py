@@ -5,6 +5,10 @@ connected component, sanitise ``maxspeed`` tags, impute speeds and free-flow tra
 per OSM segment (osmnx), count traffic signals, simplify the topology (osmnx, summing
 lengths, times and signals along merged segments), pick one road class per edge by a
 fixed rule, and compile to CSR.
+
+GraphML files and downloaded places take this path. OSM files take the same steps on
+arrays (:mod:`routing.osm_build`), with the same result in a fraction of the time and
+memory; :func:`network_from_osm_file` remains as the reference it is tested against.
 """
 
 from __future__ import annotations
@@ -35,7 +39,11 @@ def _silent(_: str) -> None:
 
 
 def network_from_osm_file(path: Path, progress: Progress = _silent) -> nx.MultiDiGraph:
-    """Unsimplified drivable osmnx graph of an OSM file (.osm.pbf, .osm, .osm.bz2)."""
+    """Unsimplified drivable osmnx graph of an OSM file (.osm.pbf, .osm, .osm.bz2).
+
+    The reference for :func:`routing.osm_build.graph_from_osm_file`, which builds OSM
+    files without osmnx.
+    """
     import osmnx as ox
 
     progress("reading drivable ways")

@@ -152,6 +152,7 @@ class RoadGraph:
         road_class: ArrayLike | None = None,
         signals: ArrayLike | None = None,
         geometry: Sequence[tuple[ArrayLike, ArrayLike]] | None = None,
+        geometry_csr: tuple[ArrayLike, ArrayLike, ArrayLike] | None = None,
         node_id: ArrayLike | None = None,
         metadata: dict[str, Any] | None = None,
         reorder: bool = True,
@@ -182,7 +183,12 @@ class RoadGraph:
             msg = f"lat, lon and node_id need one value per node; got {n}, {lon_a.size}, {ids.size}"
             raise GraphSourceError(msg)
 
-        interior_lat, interior_lon, interior_ptr = _flatten_geometry(geometry, m)
+        if geometry_csr is None:
+            interior_lat, interior_lon, interior_ptr = _flatten_geometry(geometry, m)
+        else:
+            interior_ptr = np.asarray(geometry_csr[0], dtype=np.int64)
+            interior_lat = np.asarray(geometry_csr[1], dtype=np.float64)
+            interior_lon = np.asarray(geometry_csr[2], dtype=np.float64)
         keep = _fastest_parallel_edges(tail_a, head_a, time_a)
         perm = hilbert_order(lat_a, lon_a) if reorder and n else np.arange(n)
         new_index = np.empty(n, dtype=np.int64)

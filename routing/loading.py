@@ -15,11 +15,11 @@ from .build import (
     _silent,
     compile_network,
     network_from_graphml,
-    network_from_osm_file,
     network_from_place,
 )
 from .exceptions import GraphSourceError
 from .graph import RoadGraph
+from .osm_build import graph_from_osm_file
 from .osm_file import OSM_SUFFIXES, is_osm_file
 
 CACHE_ENV = "ROUTING_CACHE_DIR"
@@ -81,10 +81,9 @@ def load_graph(
 def build_graph(path: Path, *, progress: Progress = _silent) -> RoadGraph:
     """Compile an OSM or GraphML file into a :class:`RoadGraph`, without the cache."""
     if path.suffix.lower() == ".graphml":
-        network = network_from_graphml(path)
+        graph = compile_network(network_from_graphml(path), path.name, progress)
     else:
-        network = network_from_osm_file(path, progress)
-    graph = compile_network(network, path.name, progress)
+        graph = graph_from_osm_file(path, progress)
     graph.metadata["source_sha256"] = file_sha256(path)
     return graph
 

@@ -35,15 +35,24 @@ def sanitise_maxspeeds(G: nx.MultiDiGraph) -> Counter[str]:
         raw = data.get("maxspeed")
         if raw is None:
             continue
-        road_class = fastest_class(data.get("highway", "other"))
-        speeds, reason = _plausible_speeds(raw, MAX_PLAUSIBLE_KPH[road_class])
-        if speeds:
-            data["maxspeed"] = f"{sum(speeds) / len(speeds):.3f}"
-        else:
+        value, reason = sanitised_maxspeed(raw, fastest_class(data.get("highway", "other")))
+        if value is None:
             del data["maxspeed"]
+        else:
+            data["maxspeed"] = value
         if reason:
             counts[reason] += 1
     return counts
+
+
+def sanitised_maxspeed(raw: Any, road_class: str) -> tuple[str | None, str | None]:
+    """The plausible km/h value of one ``maxspeed`` tag for a road class, and why it changed.
+
+    The value is the mean of the plausible parts with three decimals, None if there is
+    none; the reason is None when no part was dropped.
+    """
+    speeds, reason = _plausible_speeds(raw, MAX_PLAUSIBLE_KPH[road_class])
+    return (f"{sum(speeds) / len(speeds):.3f}" if speeds else None), reason
 
 
 def _plausible_speeds(raw: Any, max_kph: float) -> tuple[list[float], str | None]:
