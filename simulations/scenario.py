@@ -155,7 +155,7 @@ def make_policy(
             model_version=trained.version,
             profile=trained.profile,
             # a day planned hours ahead is checked against P90 drive times: on-time arrival
-            # 0.84 -> 0.90 over the five seeds of benchmarks/simulation.py
+            # 0.857 -> 0.899 over the five seeds of benchmarks/simulation.py
             risk_aware=kind == "scheduled",
         )
         if times == "eta-model" and trained is not None
