@@ -97,7 +97,7 @@ class TrainedModel:
     model: EtaModel
     version: str
     profile: np.ndarray
-    metrics: dict[str, float]
+    metrics: dict[str, float]  # on the latest days, of a fit that left them out
     n_train: int
 
 
@@ -117,13 +117,20 @@ def build_world(
 
 
 def train_model(world: World, history_days: int) -> TrainedModel:
-    """LightGBM ETA model trained on the world's first ``history_days`` days of logs."""
+    """LightGBM ETA model of the world's first ``history_days`` days of logs.
+
+    Scored on the latest 15% of the days by a model fitted on the others (``metrics``),
+    then fitted again on every day for the policies: the latest days are the most like
+    the simulated one (on the default day, snow the model saw only the day before: the
+    plan's ETA bias went from -136 to -117 s and on-time arrival from 0.71 to 0.75).
+    """
     history = generate_history(world, days=history_days).records
     data = prepare_trips(history, world.graph)
-    result = train_eta(data, test_fraction=0.15)
+    scored = train_eta(data, test_fraction=0.15)
+    deployed = train_eta(data, until=max(data.local_dates()))
     version = f"eta-{data.data_sha256[:12]}"
     return TrainedModel(
-        result.model, version, congestion_profile(history), result.metrics, result.n_train
+        deployed.model, version, congestion_profile(history), scored.metrics, deployed.n_train
     )
 
 
