@@ -34,11 +34,11 @@ BUILD_VERSION = "1"
 Progress = Callable[[str], None]
 
 
-def _silent(_: str) -> None:
+def silent(_: str) -> None:
     """Progress sink that reports nothing."""
 
 
-def network_from_osm_file(path: Path, progress: Progress = _silent) -> nx.MultiDiGraph:
+def network_from_osm_file(path: Path, progress: Progress = silent) -> nx.MultiDiGraph:
     """Unsimplified drivable osmnx graph of an OSM file (.osm.pbf, .osm, .osm.bz2).
 
     The reference for :func:`routing.osm_build.graph_from_osm_file`, which builds OSM
@@ -111,7 +111,7 @@ def network_from_place(place: str) -> nx.MultiDiGraph:
         raise GraphSourceError(msg) from exc
 
 
-def compile_network(G: nx.MultiDiGraph, source: str, progress: Progress = _silent) -> RoadGraph:
+def compile_network(G: nx.MultiDiGraph, source: str, progress: Progress = silent) -> RoadGraph:
     """Turn an osmnx graph into a :class:`RoadGraph` (the pipeline in the module docstring)."""
     import osmnx as ox
 

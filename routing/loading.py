@@ -12,10 +12,10 @@ import platformdirs
 from .build import (
     BUILD_VERSION,
     Progress,
-    _silent,
     compile_network,
     network_from_graphml,
     network_from_place,
+    silent,
 )
 from .exceptions import GraphSourceError
 from .graph import RoadGraph
@@ -43,7 +43,7 @@ def load_graph(
     source: str | os.PathLike[str] | None = None,
     *,
     use_cache: bool = True,
-    progress: Progress = _silent,
+    progress: Progress = silent,
 ) -> RoadGraph:
     """Load a road graph; with no ``source``, the embedded Baltimore map (offline).
 
@@ -78,7 +78,7 @@ def load_graph(
     return graph
 
 
-def build_graph(path: Path, *, progress: Progress = _silent) -> RoadGraph:
+def build_graph(path: Path, *, progress: Progress = silent) -> RoadGraph:
     """Compile an OSM or GraphML file into a :class:`RoadGraph`, without the cache."""
     if path.suffix.lower() == ".graphml":
         graph = compile_network(network_from_graphml(path), path.name, progress)
@@ -88,7 +88,7 @@ def build_graph(path: Path, *, progress: Progress = _silent) -> RoadGraph:
     return graph
 
 
-def graph_from_place(place: str, *, progress: Progress = _silent) -> RoadGraph:
+def graph_from_place(place: str, *, progress: Progress = silent) -> RoadGraph:
     """Download and compile the drivable network of a place name (needs network access)."""
     progress(f"downloading {place!r} through osmnx")
     return compile_network(network_from_place(place), place, progress)

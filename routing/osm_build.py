@@ -20,7 +20,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ._simplify_kernels import simplify_paths
-from .build import BUILD_VERSION, Progress, _silent
+from .build import BUILD_VERSION, Progress, silent
 from .exceptions import GraphSourceError
 from .graph import RoadGraph
 from .osm_file import DrivableWays, read_drivable_ways
@@ -50,7 +50,7 @@ class _Edges:
     way: NDArray[np.int64]
 
 
-def graph_from_osm_file(path: Path, progress: Progress = _silent) -> RoadGraph:
+def graph_from_osm_file(path: Path, progress: Progress = silent) -> RoadGraph:
     """Compile the drivable network of an OSM file (.osm.pbf, .osm, .osm.bz2)."""
     progress("reading drivable ways")
     ways = read_drivable_ways(path)
@@ -58,7 +58,7 @@ def graph_from_osm_file(path: Path, progress: Progress = _silent) -> RoadGraph:
 
 
 def graph_from_ways(
-    ways: DrivableWays, file_label: str, source: str, progress: Progress = _silent
+    ways: DrivableWays, file_label: str, source: str, progress: Progress = silent
 ) -> RoadGraph:
     """Compile drivable ways as the osmnx pipeline does (see the module docstring).
 
