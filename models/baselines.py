@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from .eta import _check_frame, _log_ratio
+from .eta import check_frame, log_ratio
 
 
 class FreeFlow(RegressorMixin, BaseEstimator):  # type: ignore[misc]
@@ -26,14 +26,14 @@ class FreeFlow(RegressorMixin, BaseEstimator):  # type: ignore[misc]
 
     def fit(self, X: pd.DataFrame, y: NDArray[np.float64]) -> FreeFlow:
         """Nothing to learn; checks the input."""
-        _log_ratio(_check_frame(X), np.asarray(y, dtype=float))
+        log_ratio(check_frame(X), np.asarray(y, dtype=float))
         self.fitted_ = True
         return self
 
     def predict(self, X: pd.DataFrame) -> NDArray[np.float64]:
         """Free-flow seconds."""
         check_is_fitted(self)
-        return np.asarray(_check_frame(X)["free_flow_s"].to_numpy(dtype=float))
+        return np.asarray(check_frame(X)["free_flow_s"].to_numpy(dtype=float))
 
 
 class GlobalRatio(RegressorMixin, BaseEstimator):  # type: ignore[misc]
@@ -41,13 +41,13 @@ class GlobalRatio(RegressorMixin, BaseEstimator):  # type: ignore[misc]
 
     def fit(self, X: pd.DataFrame, y: NDArray[np.float64]) -> GlobalRatio:
         """Learn the factor."""
-        self.log_ratio_ = float(np.mean(_log_ratio(_check_frame(X), np.asarray(y, dtype=float))))
+        self.log_ratio_ = float(np.mean(log_ratio(check_frame(X), np.asarray(y, dtype=float))))
         return self
 
     def predict(self, X: pd.DataFrame) -> NDArray[np.float64]:
         """Corrected seconds."""
         check_is_fitted(self)
-        return np.asarray(_check_frame(X)["free_flow_s"].to_numpy() * np.exp(self.log_ratio_))
+        return np.asarray(check_frame(X)["free_flow_s"].to_numpy() * np.exp(self.log_ratio_))
 
 
 class HourOfWeekRatio(RegressorMixin, BaseEstimator):  # type: ignore[misc]
@@ -55,8 +55,8 @@ class HourOfWeekRatio(RegressorMixin, BaseEstimator):  # type: ignore[misc]
 
     def fit(self, X: pd.DataFrame, y: NDArray[np.float64]) -> HourOfWeekRatio:
         """Learn the factor of each hour of the week."""
-        X = _check_frame(X)
-        target = _log_ratio(X, np.asarray(y, dtype=float))
+        X = check_frame(X)
+        target = log_ratio(X, np.asarray(y, dtype=float))
         cells = _hour_of_week(X)
         total = np.bincount(cells, weights=target, minlength=168)
         count = np.bincount(cells, minlength=168)
@@ -67,7 +67,7 @@ class HourOfWeekRatio(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     def predict(self, X: pd.DataFrame) -> NDArray[np.float64]:
         """Corrected seconds."""
         check_is_fitted(self)
-        X = _check_frame(X)
+        X = check_frame(X)
         return np.asarray(X["free_flow_s"].to_numpy() * np.exp(self.log_ratio_[_hour_of_week(X)]))
 
 
@@ -79,15 +79,15 @@ class LogRatioRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
 
     def fit(self, X: pd.DataFrame, y: NDArray[np.float64]) -> LogRatioRegressor:
         """Fit the wrapped regressor on the log ratio."""
-        X = _check_frame(X)
-        target = _log_ratio(X, np.asarray(y, dtype=float))
+        X = check_frame(X)
+        target = log_ratio(X, np.asarray(y, dtype=float))
         self.regressor_ = clone(self.regressor).fit(_numeric(X), target)
         return self
 
     def predict(self, X: pd.DataFrame) -> NDArray[np.float64]:
         """Corrected seconds."""
         check_is_fitted(self)
-        X = _check_frame(X)
+        X = check_frame(X)
         return np.asarray(
             X["free_flow_s"].to_numpy() * np.exp(self.regressor_.predict(_numeric(X)))
         )

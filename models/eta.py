@@ -176,11 +176,11 @@ class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         standing for days (no recency weighting). Features that are all missing or
         constant are left out (``left_out_features_`` says which).
         """
-        X = _check_frame(X)
+        X = check_frame(X)
         for name in [n for n in vars(self) if n.endswith("_")]:
             delattr(self, name)
         self.__dict__.pop("_compiled", None)
-        target = _log_ratio(X, np.asarray(y, dtype=float))
+        target = log_ratio(X, np.asarray(y, dtype=float))
         n_fit = int(len(X) * (1 - self.calibration_fraction))
         if not 0 < n_fit < len(X):
             fraction = self.calibration_fraction
@@ -471,7 +471,7 @@ class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         """
         X = self._check_fitted_input(X)
         (_, upper_raw) = self._raw_scores(self._design(X), upper=True)
-        residual = _log_ratio(X, np.asarray(y, dtype=float)) - upper_raw
+        residual = log_ratio(X, np.asarray(y, dtype=float)) - upper_raw
         recalibrated = copy.copy(self)  # shares the boosters (and their compiled trees)
         recalibrated.calibration_ = ConditionalCalibration(self.quantile).fit(
             residual, X, sample_weight
@@ -512,7 +512,7 @@ class EtaModel(RegressorMixin, BaseEstimator):  # type: ignore[misc]
         if not self.__sklearn_is_fitted__():
             msg = "this EtaModel is not fitted yet; call fit first"
             raise NotFittedError(msg)
-        X = _check_frame(X)
+        X = check_frame(X)
         expected = list(self.feature_names_in_)
         if list(X.columns) != expected:
             missing = sorted(set(expected) - set(X.columns))
@@ -596,7 +596,8 @@ def _informative_columns(X: pd.DataFrame) -> tuple[list[str], dict[str, str]]:
     return used, left_out
 
 
-def _check_frame(X: pd.DataFrame) -> pd.DataFrame:
+def check_frame(X: pd.DataFrame) -> pd.DataFrame:
+    """``X`` if it is a frame of features with ``free_flow_s``; TypeError or ValueError."""
     if not isinstance(X, pd.DataFrame):
         msg = f"X must be a pandas DataFrame of features, got {type(X).__name__}"
         raise TypeError(msg)
@@ -606,7 +607,8 @@ def _check_frame(X: pd.DataFrame) -> pd.DataFrame:
     return X
 
 
-def _log_ratio(X: pd.DataFrame, y: NDArray[np.float64]) -> NDArray[np.float64]:
+def log_ratio(X: pd.DataFrame, y: NDArray[np.float64]) -> NDArray[np.float64]:
+    """log(y / free_flow_s) per row: what the models learn; ValueError for bad durations."""
     free_flow: NDArray[np.float64] = X["free_flow_s"].to_numpy(dtype=np.float64)
     if y.shape != free_flow.shape:
         msg = f"y must have one duration per row of X, got {y.shape} for {free_flow.shape}"
@@ -621,7 +623,7 @@ def predict_durations(
     model: EtaModel | None, X: pd.DataFrame
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """(P50, P90) durations in seconds; without a model, both are the free-flow times."""
-    X = _check_frame(X)
+    X = check_frame(X)
     if model is None:
         free_flow = X["free_flow_s"].to_numpy(dtype=float)
         return free_flow, free_flow.copy()
