@@ -35,7 +35,6 @@ from .estimates import estimate, far_from_roads, nearest
 from .schemas import ETA_REQUEST, EtaQuery
 from .settings import ServiceSettings
 
-ESTIMATE_FIELDS = ("p50_s", "p90_s", "free_flow_s", "distance_m")
 WORKER_NICENESS = 5
 """Scheduling priority the workers give up: when cores are short, the event loop reading
 requests and writing answers runs first, so that a batch never waits behind the next
@@ -164,8 +163,8 @@ def _estimate_served(
     start = 0
     for k, request, _ in served:
         estimates = [
-            dict(zip(ESTIMATE_FIELDS, row, strict=True))
-            for row in rows[start : start + len(request)]
+            {"p50_s": p50, "p90_s": p90, "free_flow_s": free, "distance_m": metres}
+            for p50, p90, free, metres in rows[start : start + len(request)]
         ]
         start += len(request)
         content = {"model_version": version, "estimates": estimates}
