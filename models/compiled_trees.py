@@ -59,6 +59,8 @@ class CompiledTrees:
     """No categorical or zero-as-missing split: the one-comparison kernel applies."""
     order_features: tuple[int, ...]
     """The features the trees split on most, most first: the order rows are walked in."""
+    n_features: int
+    """Columns a row needs: one more than the highest feature index split on."""
 
     @classmethod
     def from_booster(cls, booster: lgb.Booster) -> CompiledTrees:
@@ -107,7 +109,7 @@ class CompiledTrees:
         missing, threshold = arrays["missing"], arrays["threshold"]
         # NumericalDecision: a missing value is 0.0 unless missing values have a side
         nan_left = np.where(missing == _MISSING["NaN"], arrays["default_left"], 0.0 <= threshold)
-        used = np.bincount(arrays["feature"], minlength=1)
+        used = np.bincount(arrays["feature"])
         return cls(
             roots=np.array(roots, dtype=np.int32),
             **arrays,
@@ -115,12 +117,18 @@ class CompiledTrees:
             nan_left=nan_left,
             plain=not (arrays["categorical"].any() or (missing == _MISSING["Zero"]).any()),
             order_features=tuple(int(f) for f in np.argsort(-used, kind="stable")[:2]),
+            n_features=used.size,
         )
 
     def predict(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Raw scores (the sum of the trees' leaves) of each row of ``X``."""
+        """Raw scores (the sum of the trees' leaves) of each row of ``X``; ValueError for
+        rows with fewer columns than the trees read (the kernels do not check bounds)."""
         X = np.asarray(X, dtype=np.float64)
-        order = np.lexsort([X[:, f] for f in reversed(self.order_features)])
+        if X.ndim != 2 or X.shape[1] < self.n_features:
+            msg = f"X must be 2-d with at least {self.n_features} columns, got shape {X.shape}"
+            raise ValueError(msg)
+        keys = [X[:, f] for f in reversed(self.order_features)]
+        order = np.lexsort(keys) if keys else np.arange(X.shape[0])
         rows = np.ascontiguousarray(X[order])
         if self.plain:
             walked = _predict_plain(

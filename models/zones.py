@@ -265,7 +265,10 @@ def _earlier(
     """Sum and count of the target over the rows of the same key in earlier periods."""
     frame = pd.DataFrame({"key": keys, "period": period, "target": target})
     grouped = frame.groupby(["key", "period"], sort=True)["target"].agg(["sum", "count"])
-    earlier = grouped.groupby(level="key").cumsum() - grouped
+    # the running total up to the period before (not the total minus the period: a later
+    # row's value would then move an earlier statistic by a rounding error)
+    running = grouped.groupby(level="key").cumsum()
+    earlier = running.groupby(level="key").shift(1, fill_value=0)
     at = grouped.index.get_indexer(pd.MultiIndex.from_arrays([keys, period]))
     return (
         earlier["sum"].to_numpy(dtype=np.float64)[at],

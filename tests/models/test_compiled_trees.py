@@ -44,3 +44,17 @@ def test_compiled_trees_give_lightgbm_raw_scores(params: dict[str, object], plai
     fresh = _rows(rng, 1000)
     np.testing.assert_array_equal(trees.predict(fresh), booster.predict(fresh, raw_score=True))
     assert trees.predict(fresh[:0]).shape == (0,)
+
+
+def test_rows_with_too_few_columns_are_refused() -> None:
+    """The kernels do not check bounds, so rows narrower than the trees read are refused."""
+    rng = np.random.default_rng(2)
+    X = _rows(rng, 500)
+    booster = lgb.train(
+        {"verbose": -1, "num_leaves": 7},
+        lgb.Dataset(X, np.nan_to_num(X[:, 2]) * 2.0),
+        num_boost_round=5,
+    )
+    trees = CompiledTrees.from_booster(booster)
+    with pytest.raises(ValueError, match="at least 3 columns"):
+        trees.predict(X[:, :2])
