@@ -99,7 +99,7 @@ class CostProvider:
         # stops sharing a graph node (a depot, a clinic) share their rows and columns
         unique, inverse = np.unique(nodes, return_inverse=True)
         if self.model is None:
-            free_flow = routing.travel_time_matrix(self.graph, unique, unique)[
+            free_flow = routing.router(self.graph).travel_time_matrix(unique, unique)[
                 np.ix_(inverse, inverse)
             ]
             return TravelTimes(free_flow, free_flow, nodes, None)

@@ -107,7 +107,7 @@ def clean_trips(
         straight_kmh > p.max_straight_speed_kmh,
         f"straight-line speed over {p.max_straight_speed_kmh:g} km/h",
     )
-    routes = routing.route_statistics_batch(graph, frame["origin_node"], frame["dest_node"])
+    routes = routing.router(graph).route_statistics_batch(frame["origin_node"], frame["dest_node"])
     network_kmh = routes.length_m / frame["duration_s"].to_numpy() * 3.6
     drop(
         (network_kmh > p.max_network_speed_kmh) | (network_kmh < p.min_network_speed_kmh),

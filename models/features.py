@@ -157,7 +157,7 @@ class RouteTotals:
     @classmethod
     def search(cls, graph: routing.RoadGraph, origin: ArrayLike, dest: ArrayLike) -> RouteTotals:
         """Totals of the fastest routes (one route search per distinct origin)."""
-        return cls.of(routing.route_statistics_batch(graph, origin, dest))
+        return cls.of(routing.router(graph).route_statistics_batch(origin, dest))
 
     @classmethod
     def of(cls, routes: routing.RouteBatch) -> RouteTotals:

@@ -16,6 +16,7 @@ from .graph import RoadGraph
 from .loading import build_graph, cache_dir, default_map_path, graph_from_place, load_graph
 from .osm_file import PointOfInterest, is_osm_file, read_points_of_interest
 from .road_classes import ROAD_CLASSES
+from .routers import CONTRACTION_MIN_NODES, GraphSearch, Router, router
 from .shortest_paths import (
     Path,
     edge_weights,
@@ -32,9 +33,11 @@ from .statistics import RouteBatch, RouteStatistics, route_statistics, route_sta
 from .warmup import warm_up
 
 __all__ = [
+    "CONTRACTION_MIN_NODES",
     "DEFAULT_MAX_SNAP_M",
     "ROAD_CLASSES",
     "ContractionHierarchy",
+    "GraphSearch",
     "GraphSourceError",
     "InvalidWeightsError",
     "NodeIndexError",
@@ -43,6 +46,7 @@ __all__ = [
     "RoadGraph",
     "RouteBatch",
     "RouteStatistics",
+    "Router",
     "RoutingError",
     "SnapError",
     "UnreachableError",
@@ -59,6 +63,7 @@ __all__ = [
     "read_points_of_interest",
     "route_statistics",
     "route_statistics_batch",
+    "router",
     "shortest_path",
     "shortest_path_tree",
     "travel_time",

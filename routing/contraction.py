@@ -129,6 +129,16 @@ class ContractionHierarchy:
         edges = _ch_kernels.unpack(self.arc_first, self.arc_second, arcs)
         return Path.along(self.graph, source, edges, cost)
 
+    def travel_times_from(self, source: int, targets: ArrayLike) -> NDArray[np.float64]:
+        """Travel times (s) from one node to each of ``targets``; ``inf`` if unreachable."""
+        out: NDArray[np.float64] = self.travel_time_matrix([source], targets)[0]
+        return out
+
+    def travel_times_to(self, target: int, sources: ArrayLike) -> NDArray[np.float64]:
+        """Travel times (s) from each of ``sources`` to one node; ``inf`` if unreachable."""
+        out: NDArray[np.float64] = self.travel_time_matrix(sources, [target])[:, 0]
+        return out
+
     def travel_time_matrix(
         self, sources: ArrayLike, targets: ArrayLike | None = None
     ) -> NDArray[np.float64]:

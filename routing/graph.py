@@ -76,6 +76,7 @@ class RoadGraph:
     geom_lon: NDArray[np.float64]
     metadata: dict[str, Any] = field(default_factory=dict)
     _local: threading.local = field(default_factory=threading.local, repr=False)
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False)  # its router
 
     @property
     def n_nodes(self) -> int:

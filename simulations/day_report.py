@@ -128,7 +128,7 @@ def write_vehicle_map(
     legs = [leg for leg in result.legs if leg.vehicle_id == vehicle_id]
     lines = []
     for leg in legs:
-        lat, lon = routing.shortest_path(graph, leg.origin, leg.dest).geometry(graph)
+        lat, lon = routing.router(graph).shortest_path(leg.origin, leg.dest).geometry(graph)
         lines.append(
             {
                 "points": np.round(np.column_stack([lat, lon]), 6).tolist(),

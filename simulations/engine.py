@@ -346,7 +346,7 @@ class Simulation:
             origin, dest, self.day, depart, float(self._noise.standard_normal())
         )
         if origin != dest:
-            path = routing.shortest_path(self.world.graph, origin, dest)
+            path = routing.router(self.world.graph).shortest_path(origin, dest)
             self._legs.append(
                 Leg(
                     v.fleet.vehicle_id,

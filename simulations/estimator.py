@@ -109,7 +109,7 @@ class TravelEstimator:
         key = (origin, dest, bucket)
         if key not in self._drives:
             if self.model is None:
-                self._drives[key] = routing.travel_time(self.world.graph, origin, dest)
+                self._drives[key] = routing.router(self.world.graph).travel_time(origin, dest)
             else:
                 graph, nodes = self.world.graph, [origin, dest]
                 times = self.costs.travel_times(

@@ -127,7 +127,7 @@ def _planned_pickup(graph: routing.RoadGraph, trip: Trip) -> float:
     if trip.ready_s is not None:
         return trip.ready_s
     assert trip.appointment_s is not None
-    direct = routing.travel_time(graph, trip.pickup, trip.dropoff)
+    direct = routing.router(graph).travel_time(trip.pickup, trip.dropoff)
     return trip.appointment_s - direct * ARRIVE_BY_FACTOR - trip.board_s - ARRIVE_BY_BUFFER_S
 
 
@@ -144,7 +144,7 @@ def _choose_vehicle(
     ]
     if not eligible:
         return None
-    to_pickup = routing.travel_times_to(graph, trip.pickup, [s.node for s in eligible])
+    to_pickup = routing.router(graph).travel_times_to(trip.pickup, [s.node for s in eligible])
     arrival = np.maximum([s.free_at for s in eligible] + to_pickup, pickup_s)
     best = min(range(len(eligible)), key=lambda i: (arrival[i], to_pickup[i], i))
     return eligible[best], float(to_pickup[best])
@@ -198,7 +198,7 @@ class _LegLogger:
         duration = world.drive(
             origin, dest, self.day, depart_s, float(self.noise.standard_normal())
         )
-        path = routing.shortest_path(graph, origin, dest)
+        path = routing.router(graph).shortest_path(origin, dest)
         self.rows.append(
             {
                 "trip_id": trip_id or f"D{self.day:03d}-{state.vehicle.vehicle_id}-depot",

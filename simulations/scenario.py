@@ -9,8 +9,9 @@ one of :data:`POLICY_KINDS`, ``times`` ``free-flow`` or ``eta-model``.
 from __future__ import annotations
 
 import multiprocessing
+import queue
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ import routing
 from models import EtaModel
 from models.training import prepare_trips, train_eta
 
-from .engine import DayResult, Policy, run_day
+from .engine import DAY_END_S, DayResult, Policy, run_day
 from .estimator import TravelEstimator, congestion_profile
 from .exceptions import ScenarioError
 from .history import generate_history
@@ -39,6 +40,12 @@ DEFAULT_POLICIES = (
     "scheduled/free-flow",
     "scheduled/eta-model",
 )
+HISTORY_STAGE = "history"
+
+Progress = Callable[[str, float], None]
+"""Told a stage (:data:`HISTORY_STAGE`, or a policy's name) and the share of it done, 0..1."""
+
+_worker_progress: multiprocessing.Queue[tuple[str, float]] | None = None  # in policy workers
 
 
 @dataclass(frozen=True)
@@ -116,15 +123,19 @@ def build_world(
     )
 
 
-def train_model(world: World, history_days: int) -> TrainedModel:
-    """LightGBM ETA model of the world's first ``history_days`` days of logs.
+def train_model(
+    world: World, history_days: int, progress: Callable[[float], None] | None = None
+) -> TrainedModel:
+    """LightGBM ETA model of the world's first ``history_days`` days of logs (``progress``
+    is told the share of the days played).
 
     Scored on the latest 15% of the days by a model fitted on the others (``metrics``),
     then fitted again on every day for the policies: the latest days are the most like
     the simulated one (on the default day, snow the model saw only the day before: the
     plan's ETA bias went from -136 to -117 s and on-time arrival from 0.71 to 0.75).
     """
-    history = generate_history(world, days=history_days).records
+    played = None if progress is None else (lambda day: progress((day + 1) / history_days))
+    history = generate_history(world, played, days=history_days).records
     data = prepare_trips(history, world.graph)
     scored = train_eta(data, test_fraction=0.15)
     deployed = train_eta(data, until=max(data.local_dates()))
@@ -197,40 +208,91 @@ def compare_policies(
     policies: Sequence[str] = DEFAULT_POLICIES,
     *,
     workers: int = 1,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> Comparison:
-    """Replay the scenario's day under each policy (in ``workers`` processes)."""
+    """Replay the scenario's day under each policy (in ``workers`` processes); ``progress``
+    hears of the history played and of each policy's simulated day as it goes."""
+    report = progress or (lambda _stage, _done: None)
     needs_model = any(parse_policy(name)[1] == "eta-model" for name in policies)
     world = build_world(scenario)
-    trained = train_model(world, scenario.history_days) if needs_model else None
-    if progress is not None:
-        progress("model trained" if needs_model else "world built")
+    trained = (
+        train_model(world, scenario.history_days, lambda done: report(HISTORY_STAGE, done))
+        if needs_model
+        else None
+    )
+    report(HISTORY_STAGE, 1.0)
     results: dict[str, DayResult] = {}
     if workers <= 1:
         for name in policies:
             results[name] = run_day(
-                world, scenario.day, make_policy(name, world, scenario, trained)
+                world,
+                scenario.day,
+                make_policy(name, world, scenario, trained),
+                progress=_DayProgress(name, report),
             )
-            if progress is not None:
-                progress(name)
+            report(name, 1.0)
     else:
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        told: multiprocessing.Queue[tuple[str, float]] = context.Queue()
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_tell, initargs=(told,)
+        ) as pool:
             # the longest first: a scheduled policy's day takes a minute or more
             longest_first = sorted(policies, key=lambda n: parse_policy(n)[0] != "scheduled")
-            futures = {
+            pending: dict[Future[DayResult], str] = {
                 pool.submit(_run_policy, scenario, name, trained): name for name in longest_first
             }
-            for future in as_completed(futures):
-                results[futures[future]] = future.result()
-                if progress is not None:
-                    progress(futures[future])
+            while pending:
+                done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                _relay(told, report)
+                for future in done:
+                    name = pending.pop(future)
+                    results[name] = future.result()
+                    report(name, 1.0)
     ordered = [results[name] for name in policies]
     kpis = [day_kpis(r) for r in ordered]
     return Comparison(scenario, ordered, kpis, trained, world.weather[scenario.day].regime)
 
 
+class _DayProgress:
+    """Turns a simulated day's clock into the share of the day done, told at each 1%."""
+
+    def __init__(self, stage: str, report: Progress) -> None:
+        self.stage = stage
+        self.report = report
+        self.start: float | None = None
+        self.told = 0.0
+
+    def __call__(self, now_s: float) -> None:
+        if self.start is None:
+            self.start = now_s
+        done = min(max((now_s - self.start) / max(DAY_END_S - self.start, 1.0), 0.0), 1.0)
+        if done >= self.told + 0.01:
+            self.told = done
+            self.report(self.stage, done)
+
+
+def _tell(told: multiprocessing.Queue[tuple[str, float]]) -> None:
+    """Policy worker initializer: where its day's progress goes."""
+    global _worker_progress
+    _worker_progress = told
+
+
+def _relay(told: multiprocessing.Queue[tuple[str, float]], report: Progress) -> None:
+    """Pass on what the policy workers told so far."""
+    while True:
+        try:
+            stage, done = told.get_nowait()
+        except queue.Empty:
+            return
+        report(stage, done)
+
+
 def _run_policy(scenario: Scenario, name: str, trained: TrainedModel | None) -> DayResult:
     """One policy's day, in a worker process (the world is rebuilt from its seed)."""
     world = build_world(scenario)
-    return run_day(world, scenario.day, make_policy(name, world, scenario, trained))
+    told = _worker_progress
+    progress = None if told is None else _DayProgress(name, lambda s, d: told.put((s, d)))
+    return run_day(
+        world, scenario.day, make_policy(name, world, scenario, trained), progress=progress
+    )

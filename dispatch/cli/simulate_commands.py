@@ -64,14 +64,25 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     policies = policy_names(args.policies)
     load_graph(args.map)  # builds and caches the graph once, with its progress bar
     started = time.perf_counter()
-    with tqdm(total=len(policies) + 1, desc="simulating", unit="step", file=sys.stderr) as bar:
+    done: dict[str, float] = {}
+    with tqdm(
+        total=len(policies) + 1,
+        desc="simulating",
+        unit="step",
+        file=sys.stderr,
+        bar_format="{l_bar}{bar}| {n:.2f}/{total} [{elapsed}<{remaining}{postfix}]",
+    ) as bar:
 
-        def step(name: str) -> None:
-            bar.set_postfix_str(name)
-            bar.update(1)
+        def advance(stage: str, share: float) -> None:
+            """A stage (the history, or a policy's day) is ``share`` done."""
+            done[stage] = share
+            bar.set_postfix_str(f"{stage} {share:.0%}", refresh=False)
+            bar.update(sum(done.values()) - bar.n)
 
         try:
-            comparison = compare_policies(scenario, policies, workers=args.workers, progress=step)
+            comparison = compare_policies(
+                scenario, policies, workers=args.workers, progress=advance
+            )
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
     elapsed = time.perf_counter() - started
