@@ -364,13 +364,15 @@ def report(
             "measured: it took 24 minutes on the 51k map and would take hours on the 253k one. "
             "Its queries are `Table` requests (durations only, no hints) at our graph nodes' exact "
             "coordinates, which OSRM snaps to its own road segments: the median of "
-            f"{OSRM_PAIRS} single-pair requests (the pairs checked above), 5 runs of the 100 x 100 "
+            f"{OSRM_PAIRS} single-pair requests (the pairs checked above), 3 runs of the 100 x 100 "
             "table, 1 of the 1000 x 1000; its load is the `OSRM(...)` constructor on the files. "
             "OSRM answers one request on one thread. Its times are reported with their largest "
             "and median relative difference from our Dijkstra, not judged: OSRM's car profile "
-            "has its own speeds (its highway-class defaults, capped by maxspeed and scaled down) "
-            "and turn and traffic-signal penalties, where our graph's travel times follow "
-            "osmnx's speed rules with no turn costs; OSRM rounds durations to 0.1 s."
+            "has its own speeds (maxspeed tags scaled by 0.8, its own highway-class defaults), "
+            "turn, U-turn and traffic-signal penalties, and picks routes by its 'routability' "
+            "weight before reporting their duration, where our graph's travel times follow the "
+            "sanitised maxspeed and per-class default speeds (osmnx's rules) with no turn "
+            "costs; OSRM rounds durations to 0.1 s."
         )
     else:
         parts[-1] += (

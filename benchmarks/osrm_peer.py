@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 
 PROFILE = Path(osrm.__file__).parent / "share" / "profiles" / "car.lua"
 STEPS = ("extract", "partition", "customize")
-TABLE_REPEATS = {100: 5, 1000: 1}  # runs per table size (median); other sizes: 1
+TABLE_REPEATS = {100: 3, 1000: 1}  # runs per table size (median); other sizes: 1
 
 
 def cache_key(pbf: Path, profile: Path) -> str:
