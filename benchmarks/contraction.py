@@ -4,23 +4,27 @@ Generates the synthetic metro maps with the shared tool (``make_metro_osm.py``, 
 ``--metro-dir``), loads their graphs through the content-hashed graph cache, and measures
 on each map and on the embedded Baltimore map: the hierarchy's build (and a customisation
 to new weights), one pair, 100 x 100 and 1000 x 1000 matrices, for our CH, our Dijkstra,
-scipy's csgraph Dijkstra and pandana's CH (if installed). Every CH answer is checked
-against our Dijkstra on the same pairs. Prints the report and writes the
+scipy's csgraph Dijkstra, pandana's CH (if installed) and, with ``--osrm-python``, OSRM's
+MLD (``osrm_peer.py`` run by that interpreter: osrm-bindings needs Python 3.12). Every CH
+answer is checked against our Dijkstra on the same pairs. Prints the report and writes the
 ``## Contraction hierarchies`` section of BENCHMARKS.md.
 
 Run from the project root (takes about 10 minutes; building a 253k graph the first time
-takes 4 more)::
+takes 4 more, OSRM adds its queries and, the first time, its preprocessing)::
 
     .venv/bin/python benchmarks/contraction.py [--sizes 234 520] [--no-write]
+        [--osrm-python /path/to/python3.12]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,6 +44,8 @@ SECTION = "## Contraction hierarchies"
 SEED = 20_261_207
 RTOL = 1e-6
 TOOL = ROOT.parent / "shared" / "tools" / "make_metro_osm.py"
+OSRM_PEER = Path(__file__).with_name("osrm_peer.py")
+OSRM_PAIRS = 300  # single-pair requests timed by OSRM (the pairs checked against Dijkstra)
 LIBRARIES = ("numpy", "numba", "scipy")
 TARGETS = (  # (row label, limit in seconds) on the largest metro map
     ("CH preprocessing", 60.0),
@@ -81,6 +87,16 @@ class Row:
     scipy: float | None
     pandana: float | None
     check: str
+    osrm: float | None = None
+
+
+@dataclass
+class Queries:
+    """The node pairs and matrices every engine answered, with our Dijkstra's answers."""
+
+    pairs: NDArray[np.int64]  # (OSRM_PAIRS, 2)
+    pair_times: NDArray[np.float64]
+    tables: dict[int, tuple[NDArray[np.int64], NDArray[np.float64]]]  # k: (nodes, matrix)
 
 
 def metro_map(size: int, folder: Path, tool: Path) -> Path:
@@ -107,8 +123,10 @@ def agreement(got: NDArray[np.float64], expected: NDArray[np.float64], rtol: flo
     return f"{verdict} ({expected.size:,} pairs, max rel. diff {worst:.1e})"
 
 
-def bench_map(name: str, graph: routing.RoadGraph, seed: int, quick: bool) -> list[Row]:
-    """Every measurement on one graph."""
+def bench_map(
+    name: str, graph: routing.RoadGraph, seed: int, quick: bool
+) -> tuple[list[Row], Queries]:
+    """Every measurement on one graph, and the queries with our Dijkstra's answers."""
     rng = np.random.default_rng(seed)
     n = graph.n_nodes
     stage(f"{name}: contracting {n:,} nodes")
@@ -155,11 +173,11 @@ def bench_map(name: str, graph: routing.RoadGraph, seed: int, quick: bool) -> li
             timed(lambda s=s, t=t: pandana_net.shortest_path_lengths([s], [t]))[0]
             for s, t in pairs[:500]
         )
+    pair_times = np.array([routing.travel_time(graph, s, t) for s, t in pairs[:OSRM_PAIRS]])
     pair_check = agreement(
-        np.array([ch.travel_time(s, t) for s, t in pairs[:300]]),
-        np.array([routing.travel_time(graph, s, t) for s, t in pairs[:300]]),
-        RTOL,
+        np.array([ch.travel_time(s, t) for s, t in pairs[:OSRM_PAIRS]]), pair_times, RTOL
     )
+    queries = Queries(pairs[:OSRM_PAIRS], pair_times, {})
     rows.append(Row("1 pair", ch_pair, dij_pair, scipy_pair, pd_pair, f"CH: {pair_check}"))
 
     for k in (100,) if quick else (100, 1000):
@@ -176,7 +194,69 @@ def bench_map(name: str, graph: routing.RoadGraph, seed: int, quick: bool) -> li
             pd_matrix = np.asarray(pd_m, dtype=np.float64).reshape(k, k)
             check += f"; pandana: {agreement(pd_matrix, expected, None)}"
         rows.append(Row(f"{k} x {k}", ch_s, dij_s, scipy_s, pd_s, check))
-    return rows
+        queries.tables[k] = (nodes, expected)
+    return rows, queries
+
+
+def osrm_peer(
+    python: Path, pbf: Path, graph: routing.RoadGraph, queries: Queries, cache: Path, budget: float
+) -> dict[str, Any]:
+    """OSRM's answer (``osrm_peer.py`` run by ``python``) to ``queries`` at the graph nodes'
+    coordinates, its tables loaded from their .npy files."""
+    lonlat = np.column_stack([graph.lon, graph.lat])
+    arrays: dict[str, Any] = {
+        f"table_{k}": lonlat[nodes] for k, (nodes, _) in queries.tables.items()
+    }
+    arrays["pairs"] = lonlat[queries.pairs]
+    with tempfile.TemporaryDirectory() as tmp:
+        request, out = Path(tmp) / "queries.npz", Path(tmp) / "osrm.json"
+        np.savez(request, **arrays)
+        cmd = [str(python), str(OSRM_PEER), str(pbf), "--cache", str(cache)]
+        cmd += ["--queries", str(request), "--out", str(out), "--budget", str(budget)]
+        subprocess.run(cmd, check=True)
+        result: dict[str, Any] = json.loads(out.read_text())
+        for table in result.get("tables", {}).values():
+            table["durations"] = np.load(table["durations"])
+    return result
+
+
+def add_osrm(rows: list[Row], result: dict[str, Any], queries: Queries) -> None:
+    """OSRM's column: preprocessing, engine load and query times, and in the answers its
+    relative difference from our Dijkstra."""
+    by_work = {r.work: r for r in rows}
+    prep = result["preprocessing"]
+    steps = " + ".join(f"{step} {fmt(s)}" for step, s in prep["seconds"].items())
+    first = by_work["CH preprocessing"]
+    if "timeout" in prep:
+        first.check += (
+            f"; OSRM MLD: preprocessing stopped in {prep['timeout']} after {steps} "
+            f"(budget {fmt(prep['budget_s'])}), no queries"
+        )
+        return
+    first.osrm = sum(prep["seconds"].values())
+    when = f"built {prep['built']}" + (
+        ", read from its cache in this run" if prep["cached"] else ""
+    )
+    first.check += f"; OSRM MLD: {steps} ({when})"
+    by_work["CH load from the cache"].osrm = result["load_s"]
+    pair = by_work["1 pair"]
+    pair.osrm = result["pair_s"]
+    got = np.array([np.inf if d is None else d for d in result["pair_durations"]])
+    pair.check += f"; OSRM: {difference(got, queries.pair_times)}"
+    for k, table in result["tables"].items():
+        row = by_work[f"{k} x {k}"]
+        row.osrm = table["seconds"]
+        row.check += f"; OSRM: {difference(table['durations'], queries.tables[int(k)][1])}"
+
+
+def difference(got: NDArray[np.float64], expected: NDArray[np.float64]) -> str:
+    """Largest and median relative difference from ours over the pairs both connect, and
+    how many pairs only one of them connects."""
+    both = np.isfinite(got) & np.isfinite(expected) & (expected > 0)
+    diff = np.abs(got[both] - expected[both]) / expected[both]
+    text = f"max rel. diff {diff.max():.2f}, median {np.median(diff):.2f}" if diff.size else "-"
+    one = int((np.isfinite(got) != np.isfinite(expected)).sum())
+    return text + (f", {one:,} pairs connected by one engine only" if one else "")
 
 
 def scipy_rows(csr: csr_matrix, nodes: NDArray[np.int64]) -> NDArray[np.float64]:
@@ -219,8 +299,10 @@ def fmt(seconds: float | None) -> str:
     return f"{seconds:.2f} s"
 
 
-def report(command: str, load: float, maps: list[tuple[str, str, list[Row]]]) -> str:
-    """The BENCHMARKS.md section."""
+def report(
+    command: str, load: float, maps: list[tuple[str, str, list[Row]]], osrm: str | None
+) -> str:
+    """The BENCHMARKS.md section; ``osrm`` is OSRM's version line, None if it was not run."""
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     try:
         import pandana  # noqa: F401
@@ -231,13 +313,16 @@ def report(command: str, load: float, maps: list[tuple[str, str, list[Row]]]) ->
     parts = [
         SECTION,
         f"Command (from the project root): `{command}`  \nRun: {when}  \n"
-        f"Machine: {machine(libraries)}  \n"
+        f"Machine: {machine(libraries)}" + (f"; {osrm}" if osrm else "") + "  \n"
         f"Load average (1 min): {load:.2f} before the run, {os.getloadavg()[0]:.2f} at its end",
     ]
-    header = ["work", "ours: CH", "ours: Dijkstra", "scipy Dijkstra", "pandana CH", "answers"]
+    header = ["work", "ours: CH", "ours: Dijkstra", "scipy Dijkstra", "pandana CH"]
+    header += ["OSRM MLD", "answers"] if osrm else ["answers"]
     for name, size, rows in maps:
         table = [
-            [r.work, fmt(r.ours_ch), fmt(r.ours_dijkstra), fmt(r.scipy), fmt(r.pandana), r.check]
+            [r.work, fmt(r.ours_ch), fmt(r.ours_dijkstra), fmt(r.scipy), fmt(r.pandana)]
+            + ([fmt(r.osrm)] if osrm else [])
+            + [r.check]
             for r in rows
         ]
         parts.append(f"### {name} ({size})\n\n" + markdown_table(header, table))
@@ -269,6 +354,32 @@ def report(command: str, load: float, maps: list[tuple[str, str, list[Row]]]) ->
         "(relative tolerance 1e-6); pandana's answers are reported with their largest "
         "relative difference from ours, not judged."
     )
+    if osrm:
+        parts[-1] += (
+            "\n\nOSRM runs in a Python 3.12 subprocess (`benchmarks/osrm_peer.py`; osrm-bindings "
+            "does not install on our 3.11) on the same .osm.pbf with its own car profile, "
+            "preprocessed by its MLD pipeline (`extract`, `partition`, `customize`, each timed, "
+            "the files cached by a hash of the map and profile: a rerun reads them and reports the "
+            "timings of the run that built them). OSRM's CH pipeline (`contract`) is not "
+            "measured: it took 24 minutes on the 51k map and would take hours on the 253k one. "
+            "Its queries are `Table` requests (durations only, no hints) at our graph nodes' exact "
+            "coordinates, which OSRM snaps to its own road segments: the median of "
+            f"{OSRM_PAIRS} single-pair requests (the pairs checked above), 3 runs of the 100 x 100 "
+            "table, 1 of the 1000 x 1000; its load is the `OSRM(...)` constructor on the files. "
+            "OSRM answers one request on one thread. Its times are reported with their largest "
+            "and median relative difference from our Dijkstra, not judged: OSRM's car profile "
+            "has its own speeds (maxspeed tags scaled by 0.8, its own highway-class defaults), "
+            "turn, U-turn and traffic-signal penalties, and picks routes by its 'routability' "
+            "weight before reporting their duration, where our graph's travel times follow the "
+            "sanitised maxspeed and per-class default speeds (osmnx's rules) with no turn "
+            "costs; OSRM rounds durations to 0.1 s."
+        )
+    else:
+        parts[-1] += (
+            "\n\nOSRM was not run: its Python package (osrm-bindings) needs Python 3.12 and "
+            "this project runs on 3.11; pass `--osrm-python` with a 3.12 interpreter that has "
+            "it to add its MLD column (`benchmarks/osrm_peer.py` runs there)."
+        )
     return "\n\n".join(parts) + "\n"
 
 
@@ -286,6 +397,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--tool", type=Path, default=TOOL, help="make_metro_osm.py")
     parser.add_argument("--quick", action="store_true", help="no 1000 x 1000 matrices")
     parser.add_argument("--no-write", action="store_true", help="do not touch BENCHMARKS.md")
+    parser.add_argument(
+        "--osrm-python",
+        type=Path,
+        default=None,
+        help="a Python 3.12 with osrm-bindings: adds OSRM's MLD (benchmarks/osrm_peer.py)",
+    )
+    parser.add_argument(
+        "--osrm-cache",
+        type=Path,
+        default=routing.cache_dir() / "osrm",
+        help="OSRM's preprocessed maps",
+    )
+    parser.add_argument(
+        "--osrm-budget", type=float, default=900.0, help="seconds for OSRM's preprocessing per map"
+    )
     return parser.parse_args(argv)
 
 
@@ -296,21 +422,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     routing.warm_up()
     warm = routing.contraction_hierarchy(routing.load_graph(None), use_cache=False)
     warm.travel_time_matrix([0, 1])
-    maps = []
-    for offset, size in enumerate(args.sizes):
-        path = metro_map(size, args.metro_dir, args.tool)
+    maps, osrm = [], None
+    sources = [
+        (f"metro --n {size}", metro_map(size, args.metro_dir, args.tool), SEED + offset)
+        for offset, size in enumerate(args.sizes)
+    ]
+    sources.append(("Baltimore, embedded OSM map", routing.default_map_path(), SEED))
+    for label, path, seed in sources:
         stage(f"loading {path} (built once into the graph cache)")
         graph = routing.load_graph(path)
-        label = f"metro --n {size}"
-        rows = bench_map(label, graph, SEED + offset, args.quick)
+        rows, queries = bench_map(label, graph, seed, args.quick)
+        if args.osrm_python is not None:
+            stage(f"{label}: OSRM")
+            result = osrm_peer(
+                args.osrm_python, path, graph, queries, args.osrm_cache, args.osrm_budget
+            )
+            add_osrm(rows, result, queries)
+            osrm = f"OSRM: osrm-bindings {result['osrm']} on Python {result['python']}"
         maps.append((label, f"{graph.n_nodes:,} nodes, {graph.n_edges:,} edges", rows))
-    baltimore = routing.load_graph(None)
-    rows = bench_map("Baltimore", baltimore, SEED, args.quick)
-    size = f"{baltimore.n_nodes:,} nodes, {baltimore.n_edges:,} edges"
-    maps.append(("Baltimore, embedded OSM map", size, rows))
     options = sys.argv[1:] if argv is None else list(argv)
     command = " ".join([".venv/bin/python", "benchmarks/contraction.py", *options])
-    section = report(command, load, maps)
+    section = report(command, load, maps, osrm)
     print("\n" + section, flush=True)
     if not args.no_write:
         write_section(SECTION, section)
