@@ -142,6 +142,8 @@ def _live_problem(
     compatible, max_ride = base.compatible.copy(), base.max_ride_time.copy()
     due = None if base.window_due is None else base.window_due.copy()
     shift_end = np.maximum(base.shift_end, np.asarray(ready) + OVERTIME_S)
+    # a vehicle busy past every shift's end still returns to a depot open for it
+    closes[: layout.n_depots] = np.maximum(closes[: layout.n_depots], shift_end.max())
     for r, vehicle in carrier.items():
         p, d = layout.pickup(r), layout.dropoff(r)
         service[p], opens[p], closes[p] = 0.0, ready[vehicle], ready[vehicle]
@@ -215,7 +217,8 @@ def _warm_start(
 def _stop_nodes(
     layout: Layout, index: Mapping[str, int], onboard: Sequence[int], order: Sequence[str]
 ) -> list[int]:
-    """Problem nodes of a vehicle's remaining stops; finished or unknown trips are skipped."""
+    """Problem nodes of a vehicle's remaining stops; finished or unknown trips are skipped,
+    and an on-board rider's dropoff the order leaves out comes last."""
     seen: set[int] = set(onboard)
     nodes = []
     for trip_id in order:
@@ -226,7 +229,8 @@ def _stop_nodes(
         seen.add(r)
     counts = {n: nodes.count(n) for n in nodes}
     complete = {r for r in seen if layout.dropoff(r) in counts}
-    return [n for n in nodes if layout.owner(n) in complete and counts[n] == 1]
+    kept = [n for n in nodes if layout.owner(n) in complete and counts[n] == 1]
+    return kept + [layout.dropoff(r) for r in onboard if layout.dropoff(r) not in kept]
 
 
 def _schedule_if_fits(

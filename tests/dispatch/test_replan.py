@@ -69,6 +69,25 @@ def test_a_late_rider_is_served_late_rather_than_dropped(baltimore: routing.Road
     assert day.routes[0].stops[1].planned_start >= now
 
 
+def test_a_vehicle_busy_past_every_shift_still_delivers_its_rider(
+    baltimore: routing.RoadGraph,
+) -> None:
+    """A vehicle free only after every shift (and the depots' day) has ended, a rider on
+    board: the plan takes the rider home in the vehicle's overtime, checked feasible."""
+    requests, vehicles = nemt_instance(baltimore, 0, n_requests=4)
+    rider = requests[0]
+    vehicle = next(v for v in vehicles if v.type.can_carry(rider.mobility, rider.escorts))
+    now = max(v.shift_end for v in vehicles) + timedelta(minutes=30)
+    late = vehicle.model_copy(
+        update={"on_board": (rider.id,), "available_from": now, "position": rider.pickup}
+    )
+    day = replan([rider], [late], CostProvider(baltimore), now, time_limit_s=0.5)
+    report = check_plan(day.problem, day.plan)
+    assert report.feasible, report.summary()
+    assert not day.unassigned
+    assert [s.request_id for s in day.routes[0].stops if s.request_id] == [rider.id, rider.id]
+
+
 def test_replan_refuses_on_board_trips_it_does_not_know(baltimore: routing.RoadGraph) -> None:
     """A vehicle carrying a trip missing from the requests is an error naming the field."""
     requests, vehicles = nemt_instance(baltimore, 0, n_requests=3)
