@@ -11,8 +11,10 @@ Requests: ``/v1/eta`` with 100 origin-destination pairs at random nodes of the m
 and ``/v1/match`` with 20 free vehicles and 20 open requests. Records throughput and the
 p50/p99 latency seen by the clients; then 50 clients paced at one request per second
 each, the way apps call a service. Target: ``/v1/eta`` (100 pairs per request) p99 under
-50 ms with 50 concurrent clients. Writes the ``## HTTP service`` section of BENCHMARKS.md.
-Usage: ``.venv/bin/python benchmarks/api_load.py [--seconds S] [--no-write]``
+50 ms with 50 concurrent clients. Writes the ``## HTTP service`` section of BENCHMARKS.md;
+with ``--map FILE`` the same on that map (e.g. a metro-size extract), with the service's
+resident memory, in a section of its own.
+Usage: ``.venv/bin/python benchmarks/api_load.py [--seconds S] [--map FILE] [--no-write]``
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ LIBRARIES = (
 SEED, ETA_PAIRS, MATCH_SIZE = 7, 100, 20
 CONCURRENCY = (1, 10, 50)
 TARGET_P99_MS = 50.0
+TARGET_GB = 2.0  # resident memory of the service on a metro map
 PACE_S = 1.0  # paced clients: one request per second each
 TIMEOUT_S = 60.0  # per request
 SOLVER_QUEUE = 64  # room for every closed-loop /v1/match client (the default, 8, sheds the rest)
@@ -153,15 +156,15 @@ def match_bodies(
     return bodies
 
 
-def breakdown(bodies: Sequence[dict[str, Any]]) -> dict[str, float]:
+def breakdown(bodies: Sequence[dict[str, Any]], map_file: str | None) -> dict[str, float]:
     """CPU ms per 100-pair request of each step of an ETA answer, in this process.
 
     The steps of ``dispatch.api.eta_answers.answer_batch`` on one request at a time, timed on
     this thread, in a context loaded as a worker loads it (graph, route table); LightGBM's
     own predictor on the same rows, for comparison with the compiled trees.
     """
-    context = EtaContext.load(ServiceSettings())
-    model = load_model(default_model()).model
+    context = EtaContext.load(ServiceSettings(map=map_file))
+    model = load_model(default_model(map_file)).model
     raw = [json.dumps(body).encode() for body in bodies]
     steps = ("validation", "snap", "route table and features", "boosters (compiled trees)")
     spent = dict.fromkeys((*steps, "boosters (LightGBM's predictor)", "whole answer"), 0.0)
@@ -194,15 +197,15 @@ def breakdown(bodies: Sequence[dict[str, Any]]) -> dict[str, float]:
     return {step: seconds / len(raw) * 1e3 for step, seconds in spent.items()}
 
 
-def booster_sizes() -> str:
+def booster_sizes(map_file: str | None) -> str:
     """The default model's two boosters, as "N and M trees of up to L leaves"."""
-    model = load_model(default_model()).model
+    model = load_model(default_model(map_file)).model
     trees = [booster.booster_.num_trees() for booster in (model.median_, model.upper_)]
     leaves = model.median_.get_params()["num_leaves"]
     return f"{trees[0]} and {trees[1]} trees of up to {leaves} leaves"
 
 
-def start_server(folder: Path) -> tuple[subprocess.Popen[bytes], str, str]:
+def start_server(folder: Path, map_file: str | None) -> tuple[subprocess.Popen[bytes], str, str]:
     """``dispatch serve`` on a free port with a fresh store; waits for /health. Returns the
     process, its URL and an analyst API key of its store."""
     store = Store.open(f"sqlite:///{folder / 'dispatch.sqlite'}")
@@ -225,6 +228,7 @@ def start_server(folder: Path) -> tuple[subprocess.Popen[bytes], str, str]:
             str(folder / "models"),
             "--log-level",
             "warning",
+            *(["--map", map_file] if map_file else []),
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -255,11 +259,8 @@ def _stat(pid: int | str) -> list[str]:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU seconds used so far by process ``pid`` and its children (Linux).
-
-    The children are the service's ETA worker processes.
-    """
+def service_processes(pid: int) -> list[str]:
+    """Process ``pid`` and its children (the service's ETA and solver workers), Linux."""
     processes = [str(pid)]
     for entry in Path("/proc").iterdir():
         try:
@@ -267,11 +268,30 @@ def cpu_seconds(pid: int) -> float:
                 processes.append(entry.name)
         except OSError:  # the process ended meanwhile
             continue
+    return processes
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds used so far by process ``pid`` and its children."""
     ticks = 0
-    for process in processes:
+    for process in service_processes(pid):
         fields = _stat(process)
         ticks += int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def resident_gb(pid: int) -> tuple[float, float]:
+    """Resident memory (GB) of process ``pid`` and its children: the sum of their resident
+    sets (pages shared between them counted in each), and of their proportional sets (a
+    shared page split between its sharers: what the service holds of the machine)."""
+    rss = pss = 0
+    for process in service_processes(pid):
+        for line in Path(f"/proc/{process}/smaps_rollup").read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name in ("Rss", "Pss"):
+                kb = int(value.split()[0])
+                rss, pss = (rss + kb, pss) if name == "Rss" else (rss, pss + kb)
+    return rss / 2**20, pss / 2**20
 
 
 def latency_summary(latencies: list[float], errors: int, elapsed: float) -> dict[str, float]:
@@ -374,10 +394,7 @@ class Client:
         latency = time.perf_counter() - started
         status = int(lines[0].split(b" ", 2)[1])
         if headers.get(b"connection") == b"close":
-            await self.close()
-            self.reader, self.writer = await asyncio.open_connection(
-                self.workload.host, self.workload.port
-            )
+            await self.reconnect()
         if status == 200 and not self.verified:
             self.workload.verify(i, payload)
             self.verified = True
@@ -387,6 +404,13 @@ class Client:
         """Close the connection."""
         self.writer.close()
         await self.writer.wait_closed()
+
+    async def reconnect(self) -> None:
+        """A fresh connection in place of this one."""
+        await self.close()
+        self.reader, self.writer = await asyncio.open_connection(
+            self.workload.host, self.workload.port
+        )
 
 
 @asynccontextmanager
@@ -436,6 +460,9 @@ async def drive(
     async with connected(workload, clients) as pool:
         warm_until = time.perf_counter() + min(2.0, seconds / 2)
         await asyncio.gather(*(loop(c, k, warm_until, False) for k, c in enumerate(pool)))
+        # the clients that finished warming up first sat idle while the slowest did, and
+        # the server closes a keep-alive connection idle for 5 s: every client starts afresh
+        await asyncio.gather(*(client.reconnect() for client in pool))
         cpu_before = cpu_seconds(server_pid)
         started = time.perf_counter()
         await asyncio.gather(*(loop(c, k, started + seconds, True) for k, c in enumerate(pool)))
@@ -481,25 +508,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark, print it, write BENCHMARKS.md unless --no-write; 1 if the target fails."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per step")
+    parser.add_argument("--map", help="map file (default: the embedded map)")
     parser.add_argument("--no-write", action="store_true", help="do not touch BENCHMARKS.md")
     args = parser.parse_args(argv)
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    graph = routing.load_graph()
+    graph = routing.load_graph(args.map) if args.map else routing.load_graph()
+    map_name = Path(args.map).name if args.map else "the embedded map"
+    heading = f"## HTTP service on {map_name}" if args.map else "## HTTP service"
+    route_source = (
+        "the route table of the map (every node pair's route features, built at start-up)"
+        if EtaContext.fits_route_table(graph, ServiceSettings(map=args.map))
+        else "the map's contraction hierarchy (route features from its unpacked paths)"
+    )
     rng = np.random.default_rng(SEED)
     workloads = {
         "/v1/eta": eta_bodies(graph, 50, rng),
         "/v1/match": match_bodies(graph, 20, rng),
     }
-    steps = breakdown(workloads["/v1/eta"])
+    steps = breakdown(workloads["/v1/eta"], args.map)
     load_before = os.getloadavg()[0]
     rows, results = [], {}
+    memory = (0.0, 0.0)
     with tempfile.TemporaryDirectory(prefix="api-load-") as tmp:
-        process, url, key = start_server(Path(tmp))
+        process, url, key = start_server(Path(tmp), args.map)
         try:
             for path, bodies in workloads.items():
                 for clients in CONCURRENCY:
                     result = run(drive(url, key, path, bodies, clients, args.seconds, process.pid))
                     results[path, clients] = result
+                    memory = max(memory, resident_gb(process.pid))
                     rows.append(
                         [
                             f"`{path}`",
@@ -542,10 +579,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     section = "\n\n".join(
         [
-            "## HTTP service",
-            f"Command (from the project root): `{COMMAND}`  \nRun: {when}  \n"
+            heading,
+            f"Command (from the project root): "
+            f"`{COMMAND}{f' --map {args.map}' if args.map else ''}`  \nRun: {when}  \n"
             f"Machine: {machine(LIBRARIES)}",
-            f"A real `dispatch serve` process (default map and model, SQLite store, 2 ETA "
+            f"A real `dispatch serve` process ({map_name}, {graph.n_nodes:,} nodes and "
+            f"{graph.n_edges:,} edges, its default model, SQLite store, 2 ETA "
             f"worker processes, one solver process with room for {SOLVER_QUEUE} waiting "
             f"solves, every request with an analyst API key, the rate limiter on with a "
             f"limit it never reaches, the audit middleware in place) on "
@@ -592,11 +631,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             "`dispatch.api.eta_answers.answer_batch`, measured in this process one request at "
             "a time; a batch shares the fixed costs): "
             + ", ".join(f"{step} {ms:.2f} ms" for step, ms in steps.items())
-            + f". The boosters are the P50 and P90 LightGBM models ({booster_sizes()}), evaluated "
-            "by `models.CompiledTrees` (the same numbers as LightGBM's predictor, shown beside "
-            "it). The server answers in 2 worker processes, each with the route table of the "
-            "map (every node pair's route features, built at start-up); its event loop only "
-            "moves bytes. Server CPU per request counts the server and its workers.",
+            + f". The boosters are the P50 and P90 LightGBM models ({booster_sizes(args.map)}), "
+            "evaluated by `models.CompiledTrees` (the same numbers as LightGBM's predictor, "
+            f"shown beside it). The server answers in 2 worker processes, each with "
+            f"{route_source}; its event loop only moves bytes. Server CPU per request counts "
+            "the server and its workers. Resident memory of the whole service (the server and "
+            f"its worker processes, the largest seen after each step): {memory[1]:.2f} GB "
+            f"proportional (shared pages split between the processes), {memory[0]:.2f} GB "
+            "summing each process's resident set.",
             "### Target\n\n"
             + markdown_table(
                 ["target", "measured", "result"],
@@ -613,13 +655,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                         f"p99 {paced['p99_ms']:.1f} ms",
                         "PASS" if paced_met else "**FAIL**",
                     ],
+                    *(
+                        [
+                            [
+                                f"resident memory of the whole service <= {TARGET_GB:g} GB",
+                                f"{memory[1]:.2f} GB",
+                                "PASS" if memory[1] <= TARGET_GB else "**FAIL**",
+                            ]
+                        ]
+                        if args.map
+                        else []
+                    ),
                 ],
             ),
         ]
     )
     print(section)
     if not args.no_write:
-        write_section("## HTTP service", section)
+        write_section(heading, section)
     return 0 if met else 1
 
 
