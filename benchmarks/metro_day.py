@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from _report import machine, markdown_table, write_section
 from contraction import TOOL, metro_map, stage
@@ -50,7 +51,7 @@ KPIS = (
 )
 
 
-def simulate(map_path: Path, cache: Path, out: Path) -> tuple[float, float, dict[str, object]]:
+def simulate(map_path: Path, cache: Path, out: Path) -> tuple[float, float, dict[str, Any]]:
     """One ``dispatch simulate --map`` in a child process with ``cache`` as its graph
     cache: wall seconds, the largest child's peak resident GB, and its ``kpis.json``."""
     command = [
@@ -101,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stage(f"cold run: {cold_s:.1f} s; warm run")
         warm_s, warm_gb, summary = simulate(map_path, cache, Path(tmp) / "warm")
         stage(f"warm run: {warm_s:.1f} s")
-    kpis: list[dict[str, object]] = summary["kpis"]  # type: ignore[assignment]
+    kpis: list[dict[str, Any]] = summary["kpis"]
     command = f".venv/bin/python benchmarks/metro_day.py --metro-dir {args.metro_dir}"
     met = max(cold_s, warm_s) < TARGET_S
     section = "\n\n".join(
@@ -132,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     ],
                 ],
             ),
-            f"KPIs of the warm run (seed {summary['scenario']['seed']}, "  # type: ignore[index]
+            f"KPIs of the warm run (seed {summary['scenario']['seed']}, "
             f"{summary['weather']} day, {kpis[0]['requested']} trips requested):",
             markdown_table(
                 ["KPI", *(str(k["policy"]) for k in kpis)],
