@@ -31,6 +31,7 @@ from . import _ch_kernels
 from .exceptions import GraphSourceError, UnreachableError
 from .graph import RoadGraph
 from .loading import cache_dir
+from .npz_maps import load_npz
 from .shortest_paths import Path, edge_weights
 from .statistics import RouteBatch, routes_along
 
@@ -241,11 +242,10 @@ class ContractionHierarchy:
     def load(
         cls, path: str | FilePath, graph: RoadGraph, weights: ArrayLike | None = None
     ) -> ContractionHierarchy:
-        """Read a hierarchy of ``graph`` written by :meth:`save`."""
+        """Read a hierarchy of ``graph`` written by :meth:`save`, its arrays memory-mapped."""
         try:
-            with FilePath(path).open("rb") as handle, np.load(handle) as data:
-                meta = json.loads(str(data["metadata"]))
-                arrays = {f: data[f] for f in _ARRAYS}
+            arrays = load_npz(FilePath(path), ("metadata", *_ARRAYS))
+            meta = json.loads(str(arrays.pop("metadata")))
         except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError) as exc:
             msg = f"cannot read contraction hierarchy {path}: {exc}"
             raise GraphSourceError(msg) from exc

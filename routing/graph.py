@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .exceptions import GraphSourceError, NodeIndexError
+from .npz_maps import load_npz
 from .ordering import hilbert_order
 from .road_classes import OTHER_CODE, ROAD_CLASSES
 
@@ -242,15 +243,15 @@ class RoadGraph:
 
     @classmethod
     def load(cls, path: str | Path) -> RoadGraph:
-        """Read a graph written by :meth:`save`; raises :class:`GraphSourceError` if invalid."""
+        """Read a graph written by :meth:`save`, its arrays memory-mapped (shared between
+        processes that load the same file); raises :class:`GraphSourceError` if invalid."""
         path = Path(path)
         if not path.is_file():
             msg = f"graph file not found: {path}"
             raise GraphSourceError(msg)
         try:
-            with path.open("rb") as handle, np.load(handle, allow_pickle=False) as data:
-                meta = json.loads(str(data["metadata"]))
-                arrays = {f: data[f] for f in ARRAY_FIELDS}
+            arrays = load_npz(path, ("metadata", *ARRAY_FIELDS))
+            meta = json.loads(str(arrays.pop("metadata")))
         except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError) as exc:
             msg = f"cannot read compiled graph {path}: {exc}"
             raise GraphSourceError(msg) from exc
