@@ -213,16 +213,10 @@ def compare_policies(
     """Replay the scenario's day under each policy (in ``workers`` processes); ``progress``
     hears of the history played and of each policy's simulated day as it goes."""
     report = progress or (lambda _stage, _done: None)
-    needs_model = any(parse_policy(name)[1] == "eta-model" for name in policies)
     world = build_world(scenario)
-    trained = (
-        train_model(world, scenario.history_days, lambda done: report(HISTORY_STAGE, done))
-        if needs_model
-        else None
-    )
-    report(HISTORY_STAGE, 1.0)
-    results: dict[str, DayResult] = {}
     if workers <= 1:
+        trained = _train_for(world, scenario, any(map(_needs_model, policies)), report)
+        results: dict[str, DayResult] = {}
         for name in policies:
             results[name] = run_day(
                 world,
@@ -232,26 +226,70 @@ def compare_policies(
             )
             report(name, 1.0)
     else:
-        context = multiprocessing.get_context("spawn")
-        told: multiprocessing.Queue[tuple[str, float]] = context.Queue()
-        with ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=_tell, initargs=(told,)
-        ) as pool:
-            # the longest first: a scheduled policy's day takes a minute or more
-            longest_first = sorted(policies, key=lambda n: parse_policy(n)[0] != "scheduled")
-            pending: dict[Future[DayResult], str] = {
-                pool.submit(_run_policy, scenario, name, trained): name for name in longest_first
-            }
-            while pending:
-                done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                _relay(told, report)
-                for future in done:
-                    name = pending.pop(future)
-                    results[name] = future.result()
-                    report(name, 1.0)
+        trained, results = _compare_in_workers(world, scenario, policies, workers, report)
     ordered = [results[name] for name in policies]
     kpis = [day_kpis(r) for r in ordered]
     return Comparison(scenario, ordered, kpis, trained, world.weather[scenario.day].regime)
+
+
+def _needs_model(policy: str) -> bool:
+    return parse_policy(policy)[1] == "eta-model"
+
+
+def _train_for(
+    world: World, scenario: Scenario, needs_model: bool, report: Progress
+) -> TrainedModel | None:
+    """The scenario's model if a policy needs one (the history's progress told), else None."""
+    trained = (
+        train_model(world, scenario.history_days, lambda done: report(HISTORY_STAGE, done))
+        if needs_model
+        else None
+    )
+    report(HISTORY_STAGE, 1.0)
+    return trained
+
+
+def _compare_in_workers(
+    world: World, scenario: Scenario, policies: Sequence[str], workers: int, report: Progress
+) -> tuple[TrainedModel | None, dict[str, DayResult]]:
+    """The model (if needed) and each policy's day, in a pool of ``workers`` processes.
+
+    The policies on free-flow times start at once, while this process plays the history
+    and trains the model (one core: the other is free); the ones on the model follow.
+    The longest days (scheduled policies) start first within each group.
+    """
+    context = multiprocessing.get_context("spawn")
+    told: multiprocessing.Queue[tuple[str, float]] = context.Queue()
+    results: dict[str, DayResult] = {}
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_tell, initargs=(told,)
+    ) as pool:
+
+        def submit(names: Sequence[str], trained: TrainedModel | None) -> None:
+            for name in sorted(names, key=lambda n: parse_policy(n)[0] != "scheduled"):
+                pending[pool.submit(_run_policy, scenario, name, trained)] = name
+
+        def heard(stage: str, done: float) -> None:  # the history, then what workers told
+            report(stage, done)
+            _relay(told, report)
+
+        pending: dict[Future[DayResult], str] = {}
+        submit([name for name in policies if not _needs_model(name)], None)
+        try:
+            trained = _train_for(world, scenario, len(pending) < len(policies), heard)
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+        submit([name for name in policies if _needs_model(name)], trained)
+        while pending:
+            done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            _relay(told, report)
+            for future in done:
+                name = pending.pop(future)
+                results[name] = future.result()
+                report(name, 1.0)
+    return trained, results
 
 
 class _DayProgress:
