@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import multiprocessing
 import queue
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ DEFAULT_POLICIES = (
     "scheduled/eta-model",
 )
 HISTORY_STAGE = "history"
+RELAY_EVERY_S = 0.2  # how often the policy workers' progress is passed on
 
 Progress = Callable[[str, float], None]
 """Told a stage (:data:`HISTORY_STAGE`, or a policy's name) and the share of it done, 0..1."""
@@ -261,35 +263,79 @@ def _compare_in_workers(
     context = multiprocessing.get_context("spawn")
     told: multiprocessing.Queue[tuple[str, float]] = context.Queue()
     results: dict[str, DayResult] = {}
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_tell, initargs=(told,)
-    ) as pool:
+    with (
+        ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_tell, initargs=(told,)
+        ) as pool,
+        _Relay(told, report) as relay,
+    ):
 
         def submit(names: Sequence[str], trained: TrainedModel | None) -> None:
             for name in sorted(names, key=lambda n: parse_policy(n)[0] != "scheduled"):
                 pending[pool.submit(_run_policy, scenario, name, trained)] = name
 
-        def heard(stage: str, done: float) -> None:  # the history, then what workers told
-            report(stage, done)
-            _relay(told, report)
-
         pending: dict[Future[DayResult], str] = {}
         submit([name for name in policies if not _needs_model(name)], None)
         try:
-            trained = _train_for(world, scenario, len(pending) < len(policies), heard)
+            trained = _train_for(world, scenario, len(pending) < len(policies), relay)
         except BaseException:
             for future in pending:
                 future.cancel()
             raise
         submit([name for name in policies if _needs_model(name)], trained)
-        while pending:
-            done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            _relay(told, report)
-            for future in done:
-                name = pending.pop(future)
-                results[name] = future.result()
-                report(name, 1.0)
+        for future in as_completed(pending):
+            name = pending[future]
+            results[name] = future.result()
+            relay.finish(name)
     return trained, results
+
+
+class _Relay:
+    """Tells ``report`` what the policy workers tell, from a thread, while this process
+    plays the history and trains; every report (the history's too) goes through one lock,
+    and a stage told finished hears nothing later (a worker's last share can arrive after
+    its result)."""
+
+    def __init__(self, told: multiprocessing.Queue[tuple[str, float]], report: Progress) -> None:
+        self.told = told
+        self.report = report
+        self.lock = threading.RLock()
+        self.finished: set[str] = set()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="progress-relay", daemon=True)
+
+    def __call__(self, stage: str, done: float) -> None:
+        with self.lock:
+            if stage not in self.finished:
+                self.report(stage, done)
+
+    def finish(self, stage: str) -> None:
+        """``stage`` is done: what was told of it before, then 1.0, and nothing after."""
+        with self.lock:
+            self._drain()
+            self(stage, 1.0)
+            self.finished.add(stage)
+
+    def __enter__(self) -> _Relay:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stopped.set()
+        self.thread.join()
+        self._drain()
+
+    def _run(self) -> None:
+        while not self.stopped.wait(RELAY_EVERY_S):
+            self._drain()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                stage, done = self.told.get_nowait()
+            except queue.Empty:
+                return
+            self(stage, done)
 
 
 class _DayProgress:
@@ -314,16 +360,6 @@ def _tell(told: multiprocessing.Queue[tuple[str, float]]) -> None:
     """Policy worker initializer: where its day's progress goes."""
     global _worker_progress
     _worker_progress = told
-
-
-def _relay(told: multiprocessing.Queue[tuple[str, float]], report: Progress) -> None:
-    """Pass on what the policy workers told so far."""
-    while True:
-        try:
-            stage, done = told.get_nowait()
-        except queue.Empty:
-            return
-        report(stage, done)
 
 
 def _run_policy(scenario: Scenario, name: str, trained: TrainedModel | None) -> DayResult:
