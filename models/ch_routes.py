@@ -31,4 +31,9 @@ class ContractionRouteTotals:
 
     def lookup(self, origin: ArrayLike, dest: ArrayLike) -> RouteTotals:
         """Totals of the pairs ``(origin[i], dest[i])``, as :meth:`RouteTotals.search` gives."""
-        return RouteTotals.of(self.hierarchy.route_statistics_batch(origin, dest))
+        graph = self.hierarchy.graph
+        o, d = graph.check_nodes(origin, "origin"), graph.check_nodes(dest, "destination")
+        if o.size != d.size:
+            msg = f"origins and destinations must pair up, got {o.size} and {d.size}"
+            raise ValueError(msg)
+        return RouteTotals.of(self.hierarchy.route_statistics_batch(o, d))

@@ -72,9 +72,11 @@ def test_unreachable_pairs_have_infinite_time_and_zero_totals() -> None:
 
 
 def test_lookup_refuses_bad_pairs(baltimore: routing.RoadGraph) -> None:
-    """Nodes outside the graph and unpaired arrays raise."""
+    """Nodes outside the graph and unpaired arrays raise, in a route table's words."""
     source = ContractionRouteTotals.of(baltimore)
-    with pytest.raises(routing.NodeIndexError):
+    with pytest.raises(routing.NodeIndexError, match="destination index out of range"):
         source.lookup([0], [baltimore.n_nodes])
-    with pytest.raises(ValueError, match="must pair up"):
+    with pytest.raises(routing.NodeIndexError, match="origin index out of range"):
+        source.lookup([-1], [0])
+    with pytest.raises(ValueError, match="origins and destinations must pair up"):
         source.lookup([0, 1], [2])
