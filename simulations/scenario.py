@@ -258,7 +258,8 @@ def _compare_in_workers(
 
     The policies on free-flow times start at once, while this process plays the history
     and trains the model (one core: the other is free); the ones on the model follow.
-    The longest days (scheduled policies) start first within each group.
+    The longest days (scheduled policies) start first within each group. If training
+    fails, the policies not started are cancelled; the ones running are waited for.
     """
     context = multiprocessing.get_context("spawn")
     told: multiprocessing.Queue[tuple[str, float]] = context.Queue()
@@ -275,14 +276,15 @@ def _compare_in_workers(
                 pending[pool.submit(_run_policy, scenario, name, trained)] = name
 
         pending: dict[Future[DayResult], str] = {}
-        submit([name for name in policies if not _needs_model(name)], None)
+        on_model = [name for name in policies if _needs_model(name)]
+        submit([name for name in policies if name not in on_model], None)
         try:
-            trained = _train_for(world, scenario, len(pending) < len(policies), relay)
+            trained = _train_for(world, scenario, bool(on_model), relay)
         except BaseException:
             for future in pending:
                 future.cancel()
             raise
-        submit([name for name in policies if _needs_model(name)], trained)
+        submit(on_model, trained)
         for future in as_completed(pending):
             name = pending[future]
             results[name] = future.result()
