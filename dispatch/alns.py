@@ -119,6 +119,33 @@ def alns_plan(problem: PdpProblem, params: AlnsParams | None = None) -> Plan:
     return replace(best, solve_seconds=time.perf_counter() - started, trace=trace)
 
 
+def warm_up() -> None:
+    """Compile (or load from numba's cache) the search's kernels on a two-request problem,
+    so that a service's first plan spends its budget searching (a cold start compiles for
+    several seconds)."""
+    nodes = 5  # a depot, then two pickup-delivery pairs
+    alns_plan(
+        PdpProblem(
+            travel_time=np.ones((nodes, nodes)) - np.eye(nodes),
+            service_time=np.zeros(nodes),
+            window_open=np.zeros(nodes),
+            window_close=np.full(nodes, 100.0),
+            demand=np.array([[0.0], [1.0], [1.0], [-1.0], [-1.0]]),
+            pickups=np.array([1, 2]),
+            deliveries=np.array([3, 4]),
+            max_ride_time=np.full(2, 10.0),
+            vehicle_start=np.zeros(1, dtype=np.int64),
+            vehicle_end=np.zeros(1, dtype=np.int64),
+            capacity=np.ones((1, 1)),
+            shift_start=np.zeros(1),
+            shift_end=np.full(1, 100.0),
+            max_route_duration=np.full(1, np.inf),
+            compatible=np.ones((1, 2), dtype=bool),
+        ),
+        AlnsParams(iterations=20),
+    )
+
+
 def _search_pickled(job: bytes) -> Plan:
     """:func:`_search` on arguments pickled by the parent process."""
     problem, p, started = pickle.loads(job)

@@ -16,6 +16,7 @@ from datetime import datetime
 import routing
 from models import EtaModel, load_model
 
+from .. import alns
 from ..costs import CostProvider
 from ..domain import TripRequest, Vehicle
 from ..on_demand import OnDemandResult, match_now
@@ -56,9 +57,11 @@ _SOLVER: _Solver | None = None
 
 
 def start_solver(settings: ServiceSettings) -> None:
-    """Initialise a solver process: load the graph of ``settings``."""
+    """Initialise a solver process: load the graph of ``settings``, compile the kernels."""
     global _SOLVER  # one per process, set by the pool's initializer
     _SOLVER = _Solver(routing.load_graph(settings.map), settings.max_snap_m, {})
+    routing.warm_up()
+    alns.warm_up()
 
 
 def _solver() -> _Solver:

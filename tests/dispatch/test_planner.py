@@ -24,6 +24,7 @@ from dispatch.domain import (
     Vehicle,
 )
 from dispatch.planner import insert_trip, plan_day
+from dispatch.scheduling import Search
 
 ZONE = ZoneInfo("America/New_York")
 DAY = datetime(2026, 3, 2, tzinfo=ZONE)
@@ -71,17 +72,29 @@ def nemt_instance(
     return requests, vehicles
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_day_plan_passes_the_checker(baltimore: routing.RoadGraph, seed: int) -> None:
-    """Plans of random NEMT days are feasible for the checker; every trip is routed or explained."""
+@pytest.mark.parametrize(("seed", "search"), [(0, "alns"), (1, "alns"), (2, "ortools")])
+def test_day_plan_passes_the_checker(
+    baltimore: routing.RoadGraph, seed: int, search: Search
+) -> None:
+    """Plans of random NEMT days are feasible for the checker, with either search (the
+    ALNS by default); every trip is routed or explained."""
     requests, vehicles = nemt_instance(baltimore, seed)
-    day = plan_day(requests, vehicles, CostProvider(baltimore), time_limit_s=2)
+    day = plan_day(requests, vehicles, CostProvider(baltimore), time_limit_s=2, search=search)
+    assert day.method == {"alns": "alns", "ortools": "solver"}[search]
     report = check_plan(day.problem, day.plan)
     assert report.feasible, report.summary()
     routed = {s.request_id for route in day.routes for s in route.stops if s.request_id}
     unassigned = {u.request_id for u in day.unassigned}
     assert routed | unassigned == {r.id for r in requests}
     assert not routed & unassigned
+
+
+def test_a_price_on_vehicle_time_plans_with_or_tools(baltimore: routing.RoadGraph) -> None:
+    """The ALNS does not price vehicle time: a day that does is planned by OR-Tools."""
+    requests, vehicles = nemt_instance(baltimore, 4, n_requests=12)
+    day = plan_day(requests, vehicles, CostProvider(baltimore), time_limit_s=1, span_cost=1.0)
+    assert day.method == "solver"
+    assert check_plan(day.problem, day.plan).feasible
 
 
 def test_routes_respect_domain_rules(baltimore: routing.RoadGraph) -> None:
