@@ -38,13 +38,13 @@ def load_npz(path: Path, names: tuple[str, ...]) -> dict[str, Any]:
     with path.open("rb") as handle, zipfile.ZipFile(handle) as archive:
         for name in names:
             info = archive.getinfo(f"{name}.npy")
-            mapped = (
+            array = (
                 _mapped(path, handle, info) if info.compress_type == zipfile.ZIP_STORED else None
             )
-            if mapped is None:
+            if array is None:
                 with archive.open(info) as member:
-                    mapped = npy_format.read_array(member, allow_pickle=False)
-            arrays[name] = mapped
+                    array = npy_format.read_array(member, allow_pickle=False)
+            arrays[name] = array
     return arrays
 
 
