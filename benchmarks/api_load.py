@@ -512,7 +512,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="do not touch BENCHMARKS.md")
     args = parser.parse_args(argv)
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    graph = routing.load_graph(args.map) if args.map else routing.load_graph()
+    graph = routing.load_graph(args.map)
     map_name = Path(args.map).name if args.map else "the embedded map"
     heading = f"## HTTP service on {map_name}" if args.map else "## HTTP service"
     route_source = (

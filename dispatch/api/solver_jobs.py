@@ -57,10 +57,10 @@ _SOLVER: _Solver | None = None
 
 
 def start_solver(settings: ServiceSettings) -> None:
-    """Initialise a solver process: load the graph of ``settings``, compile the kernels."""
+    """Initialise a solver process: load the graph of ``settings``, compile the ALNS (the
+    server has compiled the routing kernels into numba's cache already)."""
     global _SOLVER  # one per process, set by the pool's initializer
     _SOLVER = _Solver(routing.load_graph(settings.map), settings.max_snap_m, {})
-    routing.warm_up()
     alns.warm_up()
 
 
